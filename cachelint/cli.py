@@ -1,0 +1,144 @@
+"""Command line: ``cachelint check``, ``cachelint rules``, ``cachelint rule CODE``.
+
+Heavy modules (libcst, django, rich) are imported inside the commands, so ``--version`` and
+``--help`` start instantly.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from cachelint import __version__
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    return [part.strip().upper() for value in values for part in value.split(",") if part.strip()]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="cachelint")
+def cli() -> None:
+    """Find cache-safety mistakes in Django projects, without running them."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "json", "sarif"]), default="text",
+    show_default=True, help="Output format.",
+)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE instead of stdout.")
+@click.option("--select", multiple=True, help="Rule codes or prefixes to enable (e.g. CL1,CL201 or ALL); replaces the default set.")
+@click.option("--extend-select", multiple=True, help="Rule codes or prefixes to enable on top of the default set.")
+@click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are reported.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="Read configuration from this TOML file.")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), help="Worker processes (0: all cores).")
+@click.option("--color/--no-color", default=None, help="Force or disable colors (default: only on a terminal).")
+def check(
+    paths: tuple[Path, ...],
+    output_format: str,
+    output: Path | None,
+    select: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    exit_zero: bool,
+    config_file: Path | None,
+    jobs: int | None,
+    color: bool | None,
+) -> None:
+    """Check PATHS (default: the current directory) for cache-safety mistakes."""
+    from cachelint.config import ConfigError, load_config
+    from cachelint.discovery import find_project_root
+    from cachelint.engine import check as run_check
+    from cachelint.registry import all_rules, select_rules, validate_selectors
+    from cachelint.reporters import write_report
+
+    targets = list(paths) or [Path(".")]
+    try:
+        config = load_config(find_project_root(targets[0].resolve()), config_file)
+    except ConfigError as error:
+        _fail(str(error))
+    config.select = _split(select) or config.select
+    config.extend_select = _split(extend_select) or config.extend_select
+    config.ignore = _split(ignore) or config.ignore
+    if jobs is not None:
+        config.jobs = jobs
+
+    rules = all_rules()
+    unknown = validate_selectors(rules, config.select + config.extend_select + config.ignore)
+    if unknown:
+        _fail(f"unknown rule code or prefix: {', '.join(unknown)} (see `cachelint rules`)")
+    chosen = select_rules(rules, config.select or None, config.ignore)
+    if config.extend_select:
+        chosen.update(select_rules(rules, config.extend_select, config.ignore))
+        chosen = dict(sorted(chosen.items()))
+
+    result = run_check(targets, config, chosen)
+
+    if output is not None:
+        try:
+            with output.open("w", encoding="utf-8") as stream:
+                write_report(output_format, result.findings, chosen, stream, color=False, errors=result.errors)
+        except OSError as error:
+            _fail(f"{output}: cannot write report: {error.strerror or error}")
+    else:
+        write_report(output_format, result.findings, chosen, sys.stdout, color=color, errors=result.errors)
+    for message in result.errors if output_format != "text" or output is not None else ():
+        click.echo(f"cachelint: error: {message}", err=True)
+
+    if result.errors:
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_FINDINGS if result.findings and not exit_zero else EXIT_CLEAN)
+
+
+@cli.command(name="rules")
+def list_rules() -> None:
+    """List every rule: code, slug, severity, and whether it is on by default."""
+    from cachelint.registry import all_rules
+
+    rules = all_rules()
+    width = max(len(r.slug) for r in rules.values())
+    click.echo(f"{'code':<6} {'slug':<{width}} {'severity':<8} default  summary")
+    for code, rule in rules.items():
+        default = "on" if rule.default_enabled else "off"
+        click.echo(f"{code:<6} {rule.slug:<{width}} {rule.severity.value:<8} {default:<8} {rule.summary}")
+
+
+@cli.command(name="rule")
+@click.argument("code")
+def explain_rule(code: str) -> None:
+    """Print the documentation of rule CODE (e.g. CL101 or its slug)."""
+    from cachelint.docs import rule_markdown
+    from cachelint.registry import all_rules
+
+    rules = all_rules()
+    wanted = code.strip()
+    rule = rules.get(wanted.upper()) or next((r for r in rules.values() if r.slug == wanted), None)
+    if rule is None:
+        _fail(f"unknown rule `{code}` (see `cachelint rules`)")
+    click.echo(rule_markdown(rule))
+
+
+def _fail(message: str) -> None:
+    click.echo(f"cachelint: error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="cachelint", standalone_mode=False)
+    except click.exceptions.Exit as exit_:
+        sys.exit(exit_.exit_code)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(EXIT_ERROR)
+    except click.exceptions.Abort:
+        sys.exit(EXIT_ERROR)
+    except KeyboardInterrupt:
+        sys.exit(130)

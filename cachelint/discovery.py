@@ -1,0 +1,143 @@
+"""Find the files of a project and classify them, without reading more than a few bytes of each."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pathspec
+
+PROJECT_MARKERS = ("manage.py", "pyproject.toml", ".git")
+TEMPLATE_SUFFIXES = frozenset({".html", ".htm", ".txt", ".xml"})
+SKIPPED_DIRS = frozenset(
+    {
+        ".git", ".hg", ".svn", ".venv", "venv", ".env", "env", "node_modules", "__pycache__",
+        "build", "dist", ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache",
+        ".cachelint_cache", "site-packages", ".eggs", "bower_components", "htmlcov",
+    }
+)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: Path  # absolute
+    display: str  # relative to the working directory when below it, posix slashes
+    kind: str  # "python" | "template"
+    module: str = ""  # dotted module name (python)
+    is_package: bool = False
+    settings_like: bool = False  # named settings.py or inside a settings/ package
+    template_name: str = ""  # name a loader would find it by (template)
+
+
+def display_path(path: Path) -> str:
+    try:
+        return path.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def find_project_root(path: Path) -> Path:
+    """The nearest directory holding manage.py, pyproject.toml or .git (else the file's dir)."""
+    start = path if path.is_dir() else path.parent
+    for candidate in (start, *start.parents):
+        if any((candidate / marker).exists() for marker in PROJECT_MARKERS):
+            return candidate
+    return start
+
+
+def _gitignore(root: Path) -> pathspec.PathSpec | None:
+    try:
+        lines = (root / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+
+
+class _Modules:
+    """Dotted module names from the package structure, as Python's import system sees them."""
+
+    def __init__(self) -> None:
+        self._packages: dict[Path, str | None] = {}
+
+    def package_of(self, directory: Path) -> str | None:
+        if directory not in self._packages:
+            if (directory / "__init__.py").is_file():
+                parent = self.package_of(directory.parent) if directory.parent != directory else None
+                self._packages[directory] = f"{parent}.{directory.name}" if parent else directory.name
+            else:
+                self._packages[directory] = None
+        return self._packages[directory]
+
+    def module_of(self, path: Path) -> tuple[str, bool]:
+        package = self.package_of(path.parent)
+        if path.name == "__init__.py":
+            return package or path.parent.name, True
+        return (f"{package}.{path.stem}" if package else path.stem), False
+
+
+def walk(root: Path, excludes: Iterable[str] = ()) -> Iterator[Path]:
+    """Files below ``root`` that may matter, honouring .gitignore and ``excludes`` (gitignore syntax).
+
+    Symlinked directories are not followed: they loop, or lead outside the project.
+    """
+    ignore = _gitignore(root)
+    extra = pathspec.PathSpec.from_lines("gitwildmatch", list(excludes)) if excludes else None
+    stack = [root]
+    while stack:
+        directory = stack.pop()
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError:
+            continue
+        if directory != root and any(e.name == "pyvenv.cfg" for e in entries):
+            continue  # a virtualenv
+        subdirs = []
+        for entry in entries:
+            relative = Path(entry.path).relative_to(root).as_posix()
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                continue
+            if is_dir:
+                if entry.name in SKIPPED_DIRS or entry.name.endswith(".egg-info"):
+                    continue
+                if _ignored(relative + "/", ignore, extra):
+                    continue
+                subdirs.append(Path(entry.path))
+            elif not _ignored(relative, ignore, extra):
+                yield Path(entry.path)
+        stack.extend(reversed(subdirs))
+
+
+def _ignored(relative: str, *specs: pathspec.PathSpec | None) -> bool:
+    return any(spec is not None and spec.match_file(relative) for spec in specs)
+
+
+class Classifier:
+    def __init__(self, template_dirs: Iterable[Path] = ()) -> None:
+        self._modules = _Modules()
+        self._template_dirs = [d.resolve() for d in template_dirs]
+
+    def classify(self, path: Path) -> SourceFile | None:
+        if path.suffix == ".py":
+            module, is_package = self._modules.module_of(path)
+            settings_like = path.stem == "settings" or path.parent.name == "settings"
+            return SourceFile(path, display_path(path), "python", module, is_package, settings_like)
+        if path.suffix in TEMPLATE_SUFFIXES:
+            name = self._template_name(path)
+            if name:
+                return SourceFile(path, display_path(path), "template", template_name=name)
+        return None
+
+    def _template_name(self, path: Path) -> str | None:
+        for directory in self._template_dirs:
+            if directory in path.parents:
+                return path.relative_to(directory).as_posix()
+        parts = path.parts
+        # The nearest enclosing "templates" folder (app templates or a DIRS entry).
+        for index in range(len(parts) - 2, -1, -1):
+            if parts[index] == "templates":
+                return "/".join(parts[index + 1 :])
+        return None

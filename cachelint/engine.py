@@ -1,0 +1,183 @@
+"""The pipeline: discover -> parse (parallel) -> join -> rules -> suppressions."""
+
+from __future__ import annotations
+
+import os
+import re
+import traceback
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cachelint.config import Config
+from cachelint.discovery import Classifier, SourceFile, display_path, find_project_root, walk
+from cachelint.finding import Finding, Location, Span
+from cachelint.project import Problem, ProjectModel
+from cachelint.registry import Rule
+
+# A Python file that contains none of these cannot affect any rule, so it is never parsed.
+PYTHON_TOKENS = (
+    b"cache", b"login_required", b"permission", b"user_passes_test", b"staff_member",
+    b"Mixin", b"STORAGE", b"INSTALLED_APPS", b"MIDDLEWARE", b"DEBUG", b"import *", b"Vary",
+    b"vary_on", b"REST_FRAMEWORK",
+)
+PARALLEL_THRESHOLD = 64  # files; below this a process pool costs more than it saves
+
+
+@dataclass
+class Result:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    suppressed: int = 0
+
+
+@dataclass(frozen=True)
+class _Task:
+    source: SourceFile
+    max_size: int
+
+
+def _parse(task: _Task) -> object:
+    """Runs in a worker: read one file and turn it into facts, a Problem, or None (skipped)."""
+    from cachelint.facts.python import ParseError, parse_python
+    from cachelint.facts.templates import parse_template
+
+    source = task.source
+    try:
+        size = source.path.stat().st_size
+        if size > task.max_size:
+            return Problem(Location(source.display), f"skipped: file is larger than {task.max_size} bytes")
+        data = source.path.read_bytes()
+    except OSError as error:
+        return Problem(Location(source.display), f"cannot read file: {error.strerror or error}")
+    try:
+        if source.kind == "python":
+            if not source.settings_like and not any(token in data for token in PYTHON_TOKENS):
+                return None
+            if b"\x00" in data:
+                return Problem(Location(source.display), "cannot parse: file contains NUL bytes (binary?)")
+            return parse_python(data, source.display, source.module, source.is_package, source.settings_like)
+        if b"{%" not in data and b"{{" not in data:
+            return None
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            return Problem(Location(source.display), f"cannot decode template as UTF-8: {error.reason} at byte {error.start}")
+        return parse_template(text, source.display)
+    except ParseError as error:
+        return Problem(Location(source.display, error.span), error.reason)
+    except RecursionError:
+        return Problem(Location(source.display), "too deeply nested to analyse")
+
+
+def build_project(sources: list[SourceFile], config: Config) -> ProjectModel:
+    from cachelint.facts.python import PythonFacts
+    from cachelint.facts.templates import TemplateFacts
+
+    project = ProjectModel(config=config)
+    tasks = [_Task(s, config.max_file_size) for s in sources]
+    jobs = config.jobs or os.cpu_count() or 1
+    if jobs > 1 and len(tasks) >= PARALLEL_THRESHOLD:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            results = list(pool.map(_parse, tasks, chunksize=max(1, len(tasks) // (jobs * 8))))
+    else:
+        results = [_parse(t) for t in tasks]
+    for source, result in zip(sources, results):
+        if isinstance(result, Problem):
+            project.problems.append(result)
+        elif isinstance(result, PythonFacts):
+            project.python[source.display] = result
+        elif isinstance(result, TemplateFacts):
+            project.templates_by_path[source.display] = result
+            project.problems.extend(Problem(Location(source.display, span), reason) for reason, span in result.problems)
+            # The first template found under a name wins, as with Django's loaders in order.
+            project.template_names.setdefault(source.template_name, source.display)
+    return project
+
+
+def run_rules(project: ProjectModel, rules: dict[str, Rule], result: Result) -> list[Finding]:
+    findings: list[Finding] = []
+    for code, rule in rules.items():
+        try:
+            findings.extend(rule.check(project))
+        except Exception as error:  # one broken rule must not hide the others' findings
+            detail = traceback.format_exc() if os.environ.get("CACHELINT_DEBUG") else f"{type(error).__name__}: {error}"
+            result.errors.append(f"internal error in rule {code} ({rule.slug}): {detail}")
+    return findings
+
+
+def check(paths: Iterable[Path], config: Config, rules: dict[str, Rule]) -> Result:
+    """Scan ``paths`` (directories are whole projects; files are reported in their project's context)."""
+    result = Result()
+    groups: dict[Path, set[Path] | None] = {}
+    for raw in paths:
+        path = Path(os.path.abspath(raw))
+        if not path.exists():
+            result.errors.append(f"{raw}: no such file or directory")
+            continue
+        if path.is_dir():
+            groups[path] = None
+        else:
+            root = find_project_root(path)
+            if groups.get(root, set()) is not None:
+                groups.setdefault(root, set()).add(path)  # type: ignore[union-attr]
+    for root, targets in groups.items():
+        _check_project(root, targets, config, rules, result)
+    result.findings = [f for f in result.findings if f.code in rules]
+    result.findings.sort(key=lambda f: f.sort_key)
+    return result
+
+
+def _check_project(root: Path, targets: set[Path] | None, config: Config, rules: dict[str, Rule], result: Result) -> None:
+    classifier = Classifier(root / d for d in config.template_dirs)
+    sources = [s for s in (classifier.classify(p) for p in walk(root, config.exclude)) if s is not None]
+    if targets is not None:
+        # Files passed explicitly are checked even when ignored or not below a usual location.
+        known = {s.path for s in sources}
+        sources.extend(s for s in (classifier.classify(p) for p in sorted(targets - known)) if s is not None)
+    project = build_project(sources, config)
+    findings = run_rules(project, rules, result)
+    if targets is not None:
+        wanted = {display_path(t) for t in targets}
+        findings = [f for f in findings if f.location.path in wanted]
+    kept = suppress(findings)
+    result.suppressed += len(findings) - len(kept)
+    result.findings.extend(kept)
+
+
+# --- inline suppressions --------------------------------------------------------------------------
+
+_PY_SUPPRESS = re.compile(r"#\s*(?:noqa:\s*(?P<noqa>[A-Z0-9, ]+)|cachelint:\s*ignore\[(?P<ignore>[A-Z0-9, ]+)\])")
+_TPL_SUPPRESS = re.compile(r"\{#\s*(?:noqa:\s*(?P<noqa>[A-Z0-9, ]+)|cachelint:\s*ignore\[(?P<ignore>[A-Z0-9, ]+)\])\s*#\}")
+
+
+def _suppressed_codes(line: str, template: bool) -> set[str]:
+    codes: set[str] = set()
+    for match in (_TPL_SUPPRESS if template else _PY_SUPPRESS).finditer(line):
+        listed = match.group("noqa") or match.group("ignore") or ""
+        codes.update(c for c in re.split(r"[,\s]+", listed) if c)
+    return codes
+
+
+def suppress(findings: list[Finding]) -> list[Finding]:
+    """Drop findings whose line carries ``# noqa: CL101`` / ``# cachelint: ignore[CL101]``
+    (``{# noqa: CL202 #}`` in templates). A bare ``# noqa`` does not silence cachelint."""
+    lines_cache: dict[str, list[str]] = {}
+    kept = []
+    for finding in findings:
+        path = finding.location.path
+        if path not in lines_cache:
+            try:
+                lines_cache[path] = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+            except OSError:
+                lines_cache[path] = []
+        lines = lines_cache[path]
+        span: Span = finding.location.span
+        # A decorator or tag may span lines; a suppression on any of its lines counts.
+        window = lines[span.line - 1 : max(span.line, span.end_line)]
+        template = not path.endswith(".py")
+        if any(finding.code in _suppressed_codes(line, template) for line in window):
+            continue
+        kept.append(finding)
+    return kept

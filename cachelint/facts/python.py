@@ -1,0 +1,362 @@
+"""One libcst parse and one traversal per Python file, producing picklable facts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import libcst as cst
+
+from cachelint import django_api as api
+from cachelint.facts.names import ImportTable, dotted_name
+from cachelint.facts.positions import Positions
+from cachelint.facts.settings import SETTINGS_MARKERS, SettingsFacts, lower_module
+from cachelint.facts.values import UNKNOWN, evaluate, lower
+from cachelint.facts.views import (
+    Access,
+    Alias,
+    Call,
+    ClassAttr,
+    ClassFacts,
+    FunctionFacts,
+    HeaderWrite,
+    TemplateRef,
+    ViewFacts,
+)
+from cachelint.finding import Span
+
+
+@dataclass(frozen=True)
+class PythonFacts:
+    path: str
+    module: str
+    views: ViewFacts
+    settings: SettingsFacts | None
+
+
+class ParseError(Exception):
+    """The file could not be parsed; ``span`` locates the problem when known."""
+
+    def __init__(self, reason: str, span: Span = Span(1)) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.span = span
+
+
+def parse_python(source: bytes, path: str, module: str, is_package: bool, settings_like: bool) -> PythonFacts:
+    try:
+        tree = cst.parse_module(source)
+    except cst.ParserSyntaxError as error:
+        reason = str(error.message).strip().splitlines()[0] if error.message else "syntax error"
+        raise ParseError(f"syntax error: {reason}", Span(error.raw_line, error.raw_column + 1)) from None
+    except (UnicodeDecodeError, LookupError, SyntaxError) as error:
+        raise ParseError(f"cannot decode: {error}") from None
+    except RecursionError:
+        raise ParseError("too deeply nested to parse") from None
+    collector = _Collector(tree, ImportTable(module, is_package))
+    tree.visit(collector)
+    views = collector.finish()
+    settings = None
+    if settings_like or collector.assigns_settings_marker or collector.imports.star_imports:
+        settings = lower_module(tree, collector.imports, collector.positions.span)
+    return PythonFacts(path, module, views, settings)
+
+
+class _FunctionState:
+    def __init__(self, node: cst.FunctionDef, request_names: set[str]) -> None:
+        self.node = node
+        self.request_names = request_names
+        self.accesses: list[Access] = []
+        self.renders: list[TemplateRef] = []
+        self.header_writes: list[HeaderWrite] = []
+        self.calls: dict[str, Span] = {}
+
+
+class _ClassState:
+    def __init__(self, node: cst.ClassDef) -> None:
+        self.node = node
+        self.methods: list[FunctionFacts] = []
+        self.attributes: list[ClassAttr] = []
+
+
+class _Collector(cst.CSTVisitor):
+    """Collects imports, view-like callables and module-level aliases in one walk."""
+
+    def __init__(self, module: cst.Module, imports: ImportTable) -> None:
+        self.module = module
+        self.imports = imports
+        self.positions = Positions(module)
+        self.functions: list[FunctionFacts] = []
+        self.classes: list[ClassFacts] = []
+        self.aliases: list[Alias] = []
+        self.assigns_settings_marker = False
+        self._class: _ClassState | None = None
+        self._function: _FunctionState | None = None
+        self._depth = 0  # nesting of def/class below module level
+        # Decorators are converted when the walk is over and every import is known.
+        self._pending_functions: list[tuple[cst.FunctionDef, _FunctionState, _ClassState | None]] = []
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def span(self, node: cst.CSTNode) -> Span:
+        return self.positions.span(node)
+
+    def resolve(self, node: cst.BaseExpression) -> str | None:
+        return self.imports.resolve(dotted_name(node))
+
+    def literal(self, node: cst.BaseExpression) -> Any:
+        return evaluate(lower(node, self.imports.resolve, self.span), {})
+
+    def code(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+    def to_call(self, expression: cst.BaseExpression) -> Call | None:
+        """A decorator expression as a Call; None when it is not a (called) dotted name."""
+        if isinstance(expression, cst.Call):
+            name = self.resolve(expression.func)
+            if name is None:
+                return None
+            positional = [a.value for a in expression.args if a.keyword is None and not a.star]
+            keywords = [(a.keyword.value, a.value) for a in expression.args if a.keyword]
+            inner: tuple[Call, ...] = ()
+            if name in api.METHOD_DECORATOR and positional:
+                first = positional[0]
+                elements = (
+                    [e.value for e in first.elements]
+                    if isinstance(first, cst.List | cst.Tuple)
+                    else [first]
+                )
+                inner = tuple(c for c in map(self.to_call, elements) if c is not None)
+            return Call(
+                name=name,
+                span=self.span(expression),
+                text=self.code(expression),
+                called=True,
+                args=tuple(self.literal(v) for v in positional),
+                kwargs=tuple((k, self.literal(v)) for k, v in keywords),
+                inner=inner,
+                kwarg_texts=tuple((k, self.code(v)) for k, v in keywords),
+            )
+        name = self.resolve(expression)
+        if name is None:
+            return None
+        return Call(name=name, span=self.span(expression), text=self.code(expression))
+
+    # --- imports ---------------------------------------------------------------------------
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        self.imports.add_import(node)
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        self.imports.add_import_from(node)
+        return False
+
+    # --- definitions -----------------------------------------------------------------------
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        if self._depth == 0:
+            self.imports.bind_local(node.name.value)
+            self._class = _ClassState(node)
+        self._depth += 1
+        return True
+
+    def leave_ClassDef(self, node: cst.ClassDef) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._class is not None:
+            state = self._class
+            self._class = None
+            self._pending_functions.append((node, None, state))  # type: ignore[arg-type]
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        in_class = self._class is not None and self._depth == 1
+        if self._depth == 0 or in_class:
+            if self._depth == 0:
+                self.imports.bind_local(node.name.value)
+            params = [p.name.value for p in node.params.params]
+            request_names = {"request"}
+            if in_class:
+                request_names |= {"self.request"}
+                if len(params) > 1:
+                    request_names.add(params[1])
+            elif params:
+                request_names.add(params[0])
+            self._function = _FunctionState(node, request_names)
+        elif self._function is not None:
+            # Decorators of nested functions: how a project decorator applies login_required.
+            for decorator in node.decorators:
+                self._record_call(decorator.decorator)
+        self._depth += 1
+        return True
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._depth -= 1
+        state = self._function
+        if state is not None and state.node is node:
+            self._function = None
+            self._pending_functions.append((node, state, self._class if self._depth == 1 else None))
+
+    def _record_call(self, expression: cst.BaseExpression) -> None:
+        assert self._function is not None
+        target = expression.func if isinstance(expression, cst.Call) else expression
+        name = self.resolve(target)
+        if name and name not in self._function.calls:
+            self._function.calls[name] = self.span(expression)
+
+    # --- inside functions ------------------------------------------------------------------
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        state = self._function
+        if state is not None and node.attr.value in ("user", "session"):
+            if dotted_name(node.value) in state.request_names:
+                state.accesses.append(Access(f"request.{node.attr.value}", self.span(node)))
+        return True
+
+    def visit_Call(self, node: cst.Call) -> bool:
+        state = self._function
+        if state is None:
+            return True
+        name = self.resolve(node.func)
+        if name is None:
+            return True
+        if name not in state.calls:
+            state.calls[name] = self.span(node)
+        if name in api.TEMPLATE_RENDERERS:
+            self._record_templates(node, api.TEMPLATE_RENDERERS[name])
+        elif name in api.PERSONAL_CALLS:
+            state.accesses.append(Access(api.PERSONAL_CALLS[name], self.span(node)))
+        elif name in api.PATCH_VARY_HEADERS and len(node.args) > 1:
+            value = self.literal(node.args[1].value)
+            headers = tuple(h.lower() for h in value) if isinstance(value, list | tuple) else UNKNOWN
+            state.header_writes.append(HeaderWrite("vary", headers, self.span(node), "patch_vary_headers"))
+        elif name in api.PATCH_CACHE_CONTROL:
+            directives = {a.keyword.value: self.literal(a.value) for a in node.args if a.keyword}
+            state.header_writes.append(
+                HeaderWrite("cache-control", directives, self.span(node), "patch_cache_control")
+            )
+        elif name in api.ADD_NEVER_CACHE_HEADERS:
+            state.header_writes.append(
+                HeaderWrite("cache-control", {"no_store": True, "private": True}, self.span(node), name)
+            )
+        return True
+
+    def _record_templates(self, node: cst.Call, index: int) -> None:
+        assert self._function is not None
+        positional = [a.value for a in node.args if a.keyword is None and not a.star]
+        keyword = next(
+            (a.value for a in node.args if a.keyword and a.keyword.value in api.TEMPLATE_NAME_KEYWORDS),
+            None,
+        )
+        target = keyword if keyword is not None else (positional[index] if len(positional) > index else None)
+        if target is None:
+            return
+        value = self.literal(target)
+        names = value if isinstance(value, list | tuple) else [value]
+        for name in names:
+            if isinstance(name, str):
+                self._function.renders.append(TemplateRef(name, self.span(target)))
+
+    def visit_Assign(self, node: cst.Assign) -> bool:
+        if self._function is not None:
+            for target in node.targets:
+                self._header_assignment(target.target, node.value, node)
+        elif self._class is not None and self._depth == 1:
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    self._class.attributes.append(self._class_attr(target.target.value, node.value))
+        elif self._depth == 0:
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    self._module_assignment(target.target.value, node.value)
+        return True
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> bool:
+        if self._class is not None and self._depth == 1 and isinstance(node.target, cst.Name) and node.value:
+            self._class.attributes.append(self._class_attr(node.target.value, node.value))
+        return True
+
+    def _module_assignment(self, name: str, value: cst.BaseExpression) -> None:
+        if name in SETTINGS_MARKERS:
+            self.assigns_settings_marker = True
+        if isinstance(value, cst.Call):
+            call = self.to_call(value)
+            if call is not None:
+                self.aliases.append(Alias(name, call))
+
+    def _class_attr(self, name: str, value: cst.BaseExpression) -> ClassAttr:
+        names: tuple[str, ...] = ()
+        if isinstance(value, cst.List | cst.Tuple):
+            names = tuple(
+                n for n in (self.resolve(e.value) for e in value.elements) if n is not None
+            )
+        literal = self.literal(value) if not names else UNKNOWN
+        return ClassAttr(name, literal, self.span(value), names)
+
+    def _header_assignment(self, target: cst.BaseExpression, value: cst.BaseExpression, node: cst.CSTNode) -> None:
+        """``response["Vary"] = ...`` and ``response.headers["Cache-Control"] = ...``."""
+        if not isinstance(target, cst.Subscript) or len(target.slice) != 1:
+            return
+        index = target.slice[0].slice
+        if not isinstance(index, cst.Index):
+            return
+        header = self.literal(index.value)
+        if not isinstance(header, str) or header.lower() not in ("vary", "cache-control"):
+            return
+        text = self.literal(value)
+        header = header.lower()
+        parsed: Any = UNKNOWN
+        if isinstance(text, str):
+            parsed = parse_vary(text) if header == "vary" else parse_cache_control(text)
+        assert self._function is not None
+        self._function.header_writes.append(HeaderWrite(header, parsed, self.span(node), "setitem"))
+
+    # --- result ----------------------------------------------------------------------------
+
+    def finish(self) -> ViewFacts:
+        for node, state, class_state in self._pending_functions:
+            if state is None:  # a class, closed after its methods
+                self.classes.append(self._class_facts(node, class_state))  # type: ignore[arg-type]
+                continue
+            facts = FunctionFacts(
+                name=node.name.value,
+                span=self.span(node.name),
+                decorators=self._decorators(node.decorators),
+                accesses=tuple(state.accesses),
+                renders=tuple(state.renders),
+                header_writes=tuple(state.header_writes),
+                calls=tuple(state.calls.items()),
+            )
+            if class_state is not None:
+                class_state.methods.append(facts)
+            else:
+                self.functions.append(facts)
+        return ViewFacts(tuple(self.functions), tuple(self.classes), tuple(self.aliases))
+
+    def _decorators(self, decorators: Any) -> tuple[Call, ...]:
+        return tuple(c for c in (self.to_call(d.decorator) for d in decorators) if c is not None)
+
+    def _class_facts(self, node: cst.ClassDef, state: _ClassState) -> ClassFacts:
+        bases = tuple(
+            name for name in (self.resolve(arg.value) for arg in node.bases) if name is not None
+        )
+        return ClassFacts(
+            name=node.name.value,
+            span=self.span(node.name),
+            bases=bases,
+            decorators=self._decorators(node.decorators),
+            methods=tuple(state.methods),
+            attributes=tuple(state.attributes),
+        )
+
+
+def parse_vary(text: str) -> tuple[str, ...]:
+    return tuple(part.strip().lower() for part in text.split(",") if part.strip())
+
+
+def parse_cache_control(text: str) -> dict[str, Any]:
+    directives: dict[str, Any] = {}
+    for part in text.split(","):
+        name, _, value = part.strip().partition("=")
+        if name:
+            directives[name.strip().lower().replace("-", "_")] = value.strip() or True
+    return directives

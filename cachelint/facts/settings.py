@@ -1,0 +1,316 @@
+"""Settings modules, evaluated statically.
+
+The parser lowers a module's top-level statements to a small statement IR (``lower_module``);
+the project model runs it (``run_settings``) once star-import chains can be followed across
+files. Nothing is imported or executed: what the IR cannot express becomes ``UNKNOWN``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import libcst as cst
+
+from cachelint.facts.names import ImportTable, dotted_name
+from cachelint.facts.values import (
+    IR,
+    UNKNOWN,
+    Binding,
+    Locate,
+    Namespace,
+    evaluate,
+    lower,
+)
+from cachelint.finding import Span
+
+# Top-level names that make a module a settings module whatever its file name.
+SETTINGS_MARKERS = frozenset(
+    {"INSTALLED_APPS", "MIDDLEWARE", "CACHES", "STORAGES", "STATICFILES_STORAGE", "ROOT_URLCONF"}
+)
+PRODUCTION_NAME = re.compile(r"(^|[._/-])(prod|production|live|deploy)([._/-]|$)")
+NON_PRODUCTION_NAME = re.compile(r"(^|[._/-])(dev|develop|development|local|test|tests|testing|ci)([._/-]|$)")
+
+# Statement IR:
+#   ("=", names, value_ir, span)       ("+=", name, value_ir, span)
+#   ("[]=", name, key_irs, value_ir, span)   ("call", name, method, arg_irs, span)
+#   ("*", module)   ("?", names)   ("if", test_ir, body, orelse)   ("try", body, handlers)
+Stmt = tuple
+
+
+@dataclass(frozen=True)
+class SettingsFacts:
+    statements: tuple[Stmt, ...]
+    assigned: frozenset[str]
+    star_imports: tuple[str, ...]
+
+
+def lower_module(
+    module: cst.Module, imports: ImportTable, locate: Locate
+) -> SettingsFacts:
+    resolve = imports.resolve
+    assigned: set[str] = set()
+    stars: list[str] = []
+
+    def block(statements: Any) -> tuple[Stmt, ...]:
+        out: list[Stmt] = []
+        for statement in statements:
+            out.extend(lower_statement(statement))
+        return tuple(out)
+
+    def body_of(node: Any) -> tuple[Stmt, ...]:
+        return block(node.body.body) if isinstance(node.body, cst.IndentedBlock) else block([node.body])
+
+    def lower_statement(node: cst.CSTNode) -> list[Stmt]:
+        if isinstance(node, cst.SimpleStatementLine):
+            return [s for small in node.body for s in lower_small(small)]
+        if isinstance(node, cst.If):
+            orelse: tuple[Stmt, ...] = ()
+            if isinstance(node.orelse, cst.If):
+                orelse = tuple(lower_statement(node.orelse))
+            elif isinstance(node.orelse, cst.Else):
+                orelse = body_of(node.orelse)
+            return [("if", lower(node.test, resolve, locate), body_of(node), orelse)]
+        if isinstance(node, cst.Try):
+            handlers = tuple(s for h in node.handlers for s in body_of(h))
+            tail = body_of(node.orelse) if node.orelse else ()
+            final = body_of(node.finalbody) if node.finalbody else ()
+            return [("try", body_of(node) + tail, handlers), *final]
+        if isinstance(node, cst.FunctionDef | cst.ClassDef):
+            return [("?", (node.name.value,))]
+        if isinstance(node, cst.For | cst.With | cst.While):
+            return [("?", tuple(_names_bound_in(node)))]
+        return []
+
+    def lower_small(node: cst.BaseSmallStatement) -> list[Stmt]:
+        if isinstance(node, cst.Assign):
+            value = lower(node.value, resolve, locate)
+            names: list[str] = []
+            out: list[Stmt] = []
+            for target in node.targets:
+                t = target.target
+                if isinstance(t, cst.Name):
+                    names.append(t.value)
+                elif isinstance(t, cst.Subscript):
+                    path = _subscript_path(t, resolve, locate)
+                    if path:
+                        out.append(("[]=", path[0], path[1], value, locate(node)))
+                elif isinstance(t, cst.Tuple | cst.List):
+                    out.append(("?", tuple(_names_in_target(t))))
+            if names:
+                assigned.update(names)
+                out.insert(0, ("=", tuple(names), value, locate(node)))
+            return out
+        if isinstance(node, cst.AnnAssign) and isinstance(node.target, cst.Name) and node.value:
+            assigned.add(node.target.value)
+            return [("=", (node.target.value,), lower(node.value, resolve, locate), locate(node))]
+        if isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Name):
+            name = node.target.value
+            if isinstance(node.operator, cst.AddAssign):
+                return [("+=", name, lower(node.value, resolve, locate), locate(node))]
+            return [("?", (name,))]
+        if isinstance(node, cst.Expr) and isinstance(node.value, cst.Call):
+            func = node.value.func
+            if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+                args = tuple(lower(a.value, resolve, locate) for a in node.value.args)
+                return [("call", func.value.value, func.attr.value, args, locate(node))]
+            return []
+        if isinstance(node, cst.ImportFrom):
+            if isinstance(node.names, cst.ImportStar):
+                # The import table already recorded the resolved module, in order.
+                module = imports.star_imports[len(stars)]
+                stars.append(module)
+                return [("*", module)]
+            return [("?", tuple(_alias_names(node.names)))]
+        if isinstance(node, cst.Import):
+            return [("?", tuple(_alias_names(node.names)))]
+        return []
+
+    statements = block(module.body)
+    return SettingsFacts(statements, frozenset(assigned), tuple(stars))
+
+
+def _alias_names(names: Any) -> list[str]:
+    out = []
+    for alias in names:
+        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+            out.append(alias.asname.name.value)
+        else:
+            out.append((dotted_name(alias.name) or "").split(".")[0])
+    return out
+
+
+def _names_in_target(node: cst.BaseExpression) -> list[str]:
+    if isinstance(node, cst.Name):
+        return [node.value]
+    if isinstance(node, cst.Tuple | cst.List):
+        return [n for e in node.elements for n in _names_in_target(e.value)]
+    return []
+
+
+def _names_bound_in(node: cst.CSTNode) -> list[str]:
+    names: list[str] = []
+
+    class Collector(cst.CSTVisitor):
+        def visit_AssignTarget(self, target: cst.AssignTarget) -> None:
+            names.extend(_names_in_target(target.target))
+
+    node.visit(Collector())
+    if isinstance(node, cst.For):
+        names.extend(_names_in_target(node.target))
+    return names
+
+
+def _subscript_path(
+    node: cst.Subscript, resolve: Any, locate: Locate
+) -> tuple[str, tuple[IR, ...]] | None:
+    """``CACHES["default"]["OPTIONS"]`` -> ("CACHES", (key irs...))."""
+    keys: list[IR] = []
+    current: cst.BaseExpression = node
+    while isinstance(current, cst.Subscript):
+        if len(current.slice) != 1 or not isinstance(current.slice[0].slice, cst.Index):
+            return None
+        keys.append(lower(current.slice[0].slice.value, resolve, locate))
+        current = current.value
+    if not isinstance(current, cst.Name):
+        return None
+    return current.value, tuple(reversed(keys))
+
+
+# --- running the statements -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Definition:
+    """One assignment event: ``name`` got ``value`` at ``path``/``span`` (for definition-site rules)."""
+
+    name: str
+    value: Any
+    path: str
+    span: Span
+
+
+LoadModule = Callable[[str], "tuple[str, SettingsFacts] | None"]
+
+
+def run_settings(
+    path: str,
+    facts: SettingsFacts,
+    load: LoadModule,
+    *,
+    _active: frozenset[str] = frozenset(),
+) -> tuple[Namespace, list[Definition]]:
+    """Run a settings module's statements: its final namespace and every assignment event.
+
+    ``load`` finds a star-imported module's facts by dotted name (None: not in the project,
+    its names are unknown). Branches whose condition is unknown make the names they bind unknown.
+    """
+    ns: Namespace = {}
+    definitions: list[Definition] = []
+
+    def assign(name: str, value: Any, span: Span) -> None:
+        ns[name] = Binding(value, path, span)
+        definitions.append(Definition(name, value, path, span))
+
+    def unknown(names: Any, span: Span = Span(1)) -> None:
+        for name in names:
+            ns[name] = Binding(UNKNOWN, path, span)
+
+    def run(statements: tuple[Stmt, ...]) -> None:
+        for stmt in statements:
+            kind = stmt[0]
+            if kind == "=":
+                value = evaluate(stmt[2], ns, path)
+                for name in stmt[1]:
+                    assign(name, value, stmt[3])
+            elif kind == "+=":
+                current = ns.get(stmt[1])
+                value = evaluate(("+", ("n", stmt[1]), stmt[2]), ns, path) if current else UNKNOWN
+                assign(stmt[1], value, stmt[3])
+            elif kind == "[]=":
+                _set_item(ns, stmt[1], stmt[2], evaluate(stmt[3], ns, path), path)
+            elif kind == "call":
+                _mutate(ns, stmt[1], stmt[2], [evaluate(a, ns, path) for a in stmt[3]])
+            elif kind == "*":
+                loaded = load(stmt[1]) if stmt[1] not in _active else None
+                if loaded is not None:
+                    base_path, base_facts = loaded
+                    base_ns, base_definitions = run_settings(
+                        base_path, base_facts, load, _active=_active | {stmt[1]}
+                    )
+                    ns.update(base_ns)
+                    definitions.extend(base_definitions)
+            elif kind == "?":
+                unknown(stmt[1])
+            elif kind == "if":
+                test = evaluate(stmt[1], ns, path)
+                if test is UNKNOWN:
+                    _run_uncertain(stmt[2] + stmt[3])
+                elif test:
+                    run(stmt[2])
+                else:
+                    run(stmt[3])
+            elif kind == "try":
+                run(stmt[1])
+                _run_uncertain(stmt[2])
+
+    def _run_uncertain(statements: tuple[Stmt, ...]) -> None:
+        # Record what each branch assigns (definition-site rules see it), then forget the values.
+        before = dict(ns)
+        run(statements)
+        for name, binding in list(ns.items()):
+            if before.get(name) is not binding:
+                ns[name] = Binding(UNKNOWN, binding.path, binding.span)
+
+    run(facts.statements)
+    return ns, definitions
+
+
+def _set_item(ns: Namespace, name: str, keys: tuple[IR, ...], value: Any, path: str) -> None:
+    binding = ns.get(name)
+    container = binding.value if binding else UNKNOWN
+    key_values = [evaluate(k, ns, path) for k in keys]
+    for key in key_values[:-1]:
+        if not isinstance(container, dict) or key is UNKNOWN or key not in container:
+            container = UNKNOWN
+            break
+        container = container[key]
+    if isinstance(container, dict) and key_values[-1] is not UNKNOWN:
+        container[key_values[-1]] = value
+    elif binding is not None:
+        ns[name] = Binding(UNKNOWN, binding.path, binding.span)
+
+
+def _mutate(ns: Namespace, name: str, method: str, args: list[Any]) -> None:
+    binding = ns.get(name)
+    if binding is None or binding.value is UNKNOWN:
+        return
+    value = binding.value
+    try:
+        if isinstance(value, list) and method == "append" and len(args) == 1:
+            value.append(args[0])
+        elif isinstance(value, list) and method == "extend" and isinstance(args[0], list | tuple):
+            value.extend(args[0])
+        elif isinstance(value, list) and method == "insert" and isinstance(args[0], int):
+            value.insert(args[0], args[1])
+        elif isinstance(value, dict) and method == "update" and isinstance(args[0], dict):
+            value.update(args[0])
+        elif method in ("get", "copy", "index", "count", "keys", "values", "items"):
+            return
+        else:
+            binding.value = UNKNOWN
+    except (IndexError, TypeError):
+        binding.value = UNKNOWN
+
+
+def is_production_module(module: str, ns: Namespace) -> bool:
+    """Named like production, or ``DEBUG`` statically False (and not named like dev/test)."""
+    name = module.lower()
+    if NON_PRODUCTION_NAME.search(name):
+        return False
+    if PRODUCTION_NAME.search(name):
+        return True
+    debug = ns.get("DEBUG")
+    return debug is not None and debug.value is False

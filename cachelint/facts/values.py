@@ -1,0 +1,296 @@
+"""Static values: a tiny picklable IR for expressions and settings statements, and its evaluator.
+
+Facts must not hold CST nodes (they are cached and sent between processes), and settings can
+only be evaluated once star-import chains are joined across files. So the parser lowers the
+expressions it cares about to nested tuples, and ``evaluate`` runs them later. Anything the IR
+cannot express evaluates to ``UNKNOWN``, and rules never guess from ``UNKNOWN``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import libcst as cst
+
+from cachelint.facts.names import dotted_name
+from cachelint.finding import Span
+
+
+class _Unknown:
+    _instance: _Unknown | None = None
+
+    def __new__(cls) -> _Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __reduce__(self) -> str:
+        return "UNKNOWN"
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __bool__(self) -> bool:
+        raise TypeError("UNKNOWN has no truth value; compare with `is UNKNOWN`")
+
+
+UNKNOWN = _Unknown()
+
+IR = tuple  # ("c", value) | ("n", name) | ("d", entries) | ... (see lower())
+
+ENV_GETTERS = {"os.environ.get", "os.getenv", "decouple.config", "environ.get"}
+ENV_CASTS = {"", "str", "bool", "int", "float"}
+
+
+class LocDict(dict):
+    """A dict evaluated from source, remembering where each key was written."""
+
+    path: str = ""
+    key_spans: dict[Any, Span]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.key_spans = {}
+
+
+def _string_value(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _is_env_call(callee: str | None) -> str | None:
+    """Return the cast (``bool`` for ``env.bool``) if ``callee`` reads the environment."""
+    if callee is None:
+        return None
+    if callee in ENV_GETTERS:
+        return ""
+    head, _, cast = callee.partition(".")
+    # django-environ: env = environ.Env(); env("X", default=...), env.bool("X", default=...)
+    if head == "env" and cast in ENV_CASTS:
+        return cast
+    return None
+
+
+Resolve = Callable[[str | None], str | None]
+Locate = Callable[[cst.CSTNode], Span]
+
+
+def lower(node: cst.BaseExpression, resolve: Resolve, locate: Locate) -> IR:
+    """Lower a libcst expression to IR.
+
+    ``resolve`` maps dotted names through the import table; ``locate`` gives a node's span
+    (dict keys keep theirs, so a finding can point at ``"OPTIONS"`` rather than at ``CACHES``).
+    """
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        value = node.evaluated_value
+        return ("c", value) if isinstance(value, (str, bytes)) else ("?",)
+    if isinstance(node, cst.Integer | cst.Float):
+        return ("c", node.evaluated_value)
+    if isinstance(node, cst.Name):
+        if node.value in ("True", "False", "None"):
+            return ("c", {"True": True, "False": False, "None": None}[node.value])
+        return ("n", node.value)
+    if isinstance(node, cst.UnaryOperation):
+        operand = lower(node.expression, resolve, locate)
+        if isinstance(node.operator, cst.Not):
+            return ("not", operand)
+        if isinstance(node.operator, cst.Minus) and operand[0] == "c":
+            return ("c", -operand[1]) if isinstance(operand[1], int | float) else ("?",)
+        return ("?",)
+    if isinstance(node, cst.Dict):
+        entries = []
+        for element in node.elements:
+            if isinstance(element, cst.DictElement):
+                key = element.key
+                entries.append(
+                    (lower(key, resolve, locate), lower(element.value, resolve, locate), locate(key))
+                )
+            else:  # **splat
+                entries.append((None, lower(element.value, resolve, locate), None))
+        return ("d", tuple(entries))
+    if isinstance(node, cst.List | cst.Tuple | cst.Set):
+        items = []
+        for element in node.elements:
+            if isinstance(element, cst.StarredElement):
+                items.append(("*", lower(element.value, resolve, locate)))
+            else:
+                items.append(lower(element.value, resolve, locate))
+        kind = {cst.List: "list", cst.Tuple: "tuple", cst.Set: "set"}[type(node)]
+        return ("l", tuple(items), kind)
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
+        return ("+", lower(node.left, resolve, locate), lower(node.right, resolve, locate))
+    if isinstance(node, cst.Comparison) and len(node.comparisons) == 1:
+        target = node.comparisons[0]
+        op = {cst.Equal: "==", cst.NotEqual: "!=", cst.In: "in", cst.NotIn: "not in"}.get(
+            type(target.operator)
+        )
+        if op:
+            return ("cmp", op, lower(node.left, resolve, locate), lower(target.comparator, resolve, locate))
+        return ("?",)
+    if isinstance(node, cst.FormattedString):
+        parts: list[IR] = []
+        for part in node.parts:
+            if isinstance(part, cst.FormattedStringText):
+                parts.append(("c", part.value))
+            elif isinstance(part, cst.FormattedStringExpression) and part.format_spec is None:
+                parts.append(lower(part.expression, resolve, locate) if part.conversion is None else ("?",))
+            else:
+                parts.append(("?",))
+        return ("f", tuple(parts))
+    if isinstance(node, cst.Subscript) and len(node.slice) == 1:
+        index = node.slice[0].slice
+        if isinstance(index, cst.Index):
+            return ("[]", lower(node.value, resolve, locate), lower(index.value, resolve, locate))
+        return ("?",)
+    if isinstance(node, cst.Call):
+        return _lower_call(node, resolve, locate)
+    return ("?",)
+
+
+def _lower_call(node: cst.Call, resolve: Resolve, locate: Locate) -> IR:
+    callee = resolve(dotted_name(node.func))
+    positional = [a.value for a in node.args if a.keyword is None and not a.star]
+    keywords = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
+    cast = _is_env_call(callee)
+    if cast is not None:
+        default = keywords.get("default")
+        if default is None and len(positional) > 1:
+            default = positional[1]
+        if default is None:
+            return ("?",)
+        cast_node = keywords.get("cast")
+        if cast_node is not None:
+            cast = dotted_name(cast_node) or "?"
+        return ("env", lower(default, resolve, locate), cast)
+    if callee == "dict" and not positional:
+        entries = tuple(
+            (("c", key), lower(value, resolve, locate), locate(value)) for key, value in keywords.items()
+        )
+        return ("d", entries)
+    return ("?",)
+
+
+# --- evaluation -------------------------------------------------------------------------------
+
+
+@dataclass
+class Binding:
+    value: Any
+    path: str
+    span: Span
+
+
+Namespace = dict[str, Binding]
+
+
+def evaluate(ir: IR, ns: Namespace, path: str = "") -> Any:
+    kind = ir[0]
+    if kind == "c":
+        return ir[1]
+    if kind == "n":
+        binding = ns.get(ir[1])
+        return binding.value if binding is not None else UNKNOWN
+    if kind == "d":
+        result = LocDict()
+        result.path = path
+        for key_ir, value_ir, span in ir[1]:
+            if key_ir is None:
+                splat = evaluate(value_ir, ns, path)
+                if not isinstance(splat, dict):
+                    return UNKNOWN
+                result.update(splat)
+                if isinstance(splat, LocDict):
+                    result.key_spans.update(splat.key_spans)
+                continue
+            key = evaluate(key_ir, ns, path)
+            if key is UNKNOWN:
+                return UNKNOWN
+            result[key] = evaluate(value_ir, ns, path)
+            if span is not None:
+                result.key_spans[key] = span
+        return result
+    if kind == "l":
+        items: list[Any] = []
+        for item in ir[1]:
+            if item[0] == "*":
+                inner = evaluate(item[1], ns, path)
+                if not isinstance(inner, list | tuple):
+                    return UNKNOWN
+                items.extend(inner)
+            else:
+                items.append(evaluate(item, ns, path))
+        return tuple(items) if ir[2] == "tuple" else items
+    if kind == "+":
+        left, right = evaluate(ir[1], ns, path), evaluate(ir[2], ns, path)
+        if isinstance(left, str) and isinstance(right, str):
+            return left + right
+        if isinstance(left, list | tuple) and isinstance(right, list | tuple):
+            return type(left)(list(left) + list(right))
+        return UNKNOWN
+    if kind == "f":
+        pieces = [evaluate(part, ns, path) for part in ir[1]]
+        if all(isinstance(p, str | int | float) for p in pieces):
+            return "".join(str(p) for p in pieces)
+        return UNKNOWN
+    if kind == "env":
+        value = evaluate(ir[1], ns, path)
+        return _cast(value, ir[2])
+    if kind == "not":
+        value = evaluate(ir[1], ns, path)
+        return UNKNOWN if value is UNKNOWN or _has_unknown(value) else not value
+    if kind == "cmp":
+        left, right = evaluate(ir[2], ns, path), evaluate(ir[3], ns, path)
+        if _has_unknown(left) or _has_unknown(right):
+            return UNKNOWN
+        try:
+            return {
+                "==": lambda: left == right,
+                "!=": lambda: left != right,
+                "in": lambda: left in right,
+                "not in": lambda: left not in right,
+            }[ir[1]]()
+        except TypeError:
+            return UNKNOWN
+    if kind == "[]":
+        container, key = evaluate(ir[1], ns, path), evaluate(ir[2], ns, path)
+        if isinstance(container, dict) and not _has_unknown(key) and key in container:
+            return container[key]
+        return UNKNOWN
+    return UNKNOWN
+
+
+def _has_unknown(value: Any) -> bool:
+    if value is UNKNOWN:
+        return True
+    if isinstance(value, dict):
+        return any(_has_unknown(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_unknown(v) for v in value)
+    return False
+
+
+def _cast(value: Any, cast: str) -> Any:
+    if value is UNKNOWN:
+        return UNKNOWN
+    if cast in ("", "str"):
+        return value
+    if cast == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            lowered = value.strip().lower()
+            if lowered in ("1", "true", "yes", "on", "y", "t"):
+                return True
+            if lowered in ("0", "false", "no", "off", "n", "f", ""):
+                return False
+        return UNKNOWN
+    if cast in ("int", "float"):
+        try:
+            return int(value) if cast == "int" else float(value)
+        except (TypeError, ValueError):
+            return UNKNOWN
+    return UNKNOWN

@@ -1,0 +1,126 @@
+"""Facts about the functions and classes of a Python module that may be views.
+
+Plain frozen dataclasses with no CST inside, so they pickle into worker processes and the
+on-disk cache. Names are already qualified through the module's import table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cachelint.finding import Span
+
+
+@dataclass(frozen=True)
+class Call:
+    """A decorator or wrapper: ``@cache_page(60)``, ``@login_required``, ``method_decorator(...)``.
+
+    ``args``/``kwargs`` hold literal values (``UNKNOWN`` where not literal); ``called`` is False
+    for a bare ``@login_required``; ``inner`` holds the decorators a ``method_decorator`` applies,
+    outermost first.
+    """
+
+    name: str
+    span: Span
+    text: str
+    called: bool = False
+    args: tuple[Any, ...] = ()
+    kwargs: tuple[tuple[str, Any], ...] = ()
+    inner: tuple[Call, ...] = ()
+    kwarg_texts: tuple[tuple[str, str], ...] = ()
+
+    def kwarg(self, name: str, default: Any = None) -> Any:
+        for key, value in self.kwargs:
+            if key == name:
+                return value
+        return default
+
+    def kwarg_text(self, name: str) -> str | None:
+        for key, text in self.kwarg_texts:
+            if key == name:
+                return text
+        return None
+
+
+@dataclass(frozen=True)
+class Access:
+    """The view reads something that makes its output differ per visitor."""
+
+    what: str  # "request.user" | "request.session" | "messages" | "csrf_token"
+    span: Span
+
+
+@dataclass(frozen=True)
+class TemplateRef:
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class HeaderWrite:
+    """Code that sets Vary or Cache-Control on a response.
+
+    For ``vary`` the value is a tuple of lower-case header names; for ``cache-control`` a dict of
+    directive -> value (``True`` for flags). ``UNKNOWN`` when not literal.
+    """
+
+    header: str  # "vary" | "cache-control"
+    value: Any
+    span: Span
+    how: str  # "patch_vary_headers", "setitem", "patch_cache_control", ...
+
+
+@dataclass(frozen=True)
+class FunctionFacts:
+    name: str
+    span: Span
+    decorators: tuple[Call, ...] = ()
+    accesses: tuple[Access, ...] = ()
+    renders: tuple[TemplateRef, ...] = ()
+    header_writes: tuple[HeaderWrite, ...] = ()
+    # Qualified names this function calls or decorates nested functions with (first use only):
+    # how a project decorator is recognised as a wrapper of ``login_required``.
+    calls: tuple[tuple[str, Span], ...] = ()
+
+
+@dataclass(frozen=True)
+class ClassAttr:
+    name: str
+    value: Any
+    span: Span
+    # Qualified names listed in the value (``permission_classes = [IsAuthenticated]``).
+    names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClassFacts:
+    name: str
+    span: Span
+    bases: tuple[str, ...] = ()
+    decorators: tuple[Call, ...] = ()
+    methods: tuple[FunctionFacts, ...] = ()
+    attributes: tuple[ClassAttr, ...] = ()
+
+    def method(self, name: str) -> FunctionFacts | None:
+        return next((m for m in self.methods if m.name == name), None)
+
+    def attribute(self, name: str) -> ClassAttr | None:
+        return next((a for a in self.attributes if a.name == name), None)
+
+
+@dataclass(frozen=True)
+class Alias:
+    """A module-level ``name = <call>``, e.g. ``cache_hour = cache_page(3600)``."""
+
+    name: str
+    call: Call
+
+
+@dataclass(frozen=True)
+class ViewFacts:
+    """Everything the python parser learned about one module's callables."""
+
+    functions: tuple[FunctionFacts, ...] = ()
+    classes: tuple[ClassFacts, ...] = field(default=())
+    aliases: tuple[Alias, ...] = ()

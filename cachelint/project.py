@@ -1,0 +1,469 @@
+"""The cross-file model: per-file facts joined into views, template chains and settings.
+
+Rules query this model and never parse or read files. Everything here is derived from facts,
+so the same model comes out whether facts were parsed now, in a worker, or read from the cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from cachelint import django_api as api
+from cachelint.config import Config
+from cachelint.facts.python import PythonFacts
+from cachelint.facts.settings import (
+    SETTINGS_MARKERS,
+    Definition,
+    SettingsFacts,
+    is_production_module,
+    run_settings,
+)
+from cachelint.facts.templates import TemplateFacts, TemplateUse
+from cachelint.facts.values import UNKNOWN, Namespace
+from cachelint.facts.views import Call, ClassFacts, FunctionFacts, HeaderWrite
+from cachelint.finding import Evidence, Location, Span
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A file that could not be read or parsed (reported as CL001)."""
+
+    location: Location
+    reason: str
+
+
+# --- views ------------------------------------------------------------------------------------
+
+CACHE_PAGE, AUTH, VARY_COOKIE, VARY_HEADERS, CACHE_CONTROL, NEVER_CACHE, CSRF_PROTECT = (
+    "cache_page", "auth", "vary_cookie", "vary_headers", "cache_control", "never_cache", "csrf_protect",
+)
+
+
+@dataclass(frozen=True)
+class Wrapper:
+    """One layer around a view's handler, as Django applies it (outermost first in a stack)."""
+
+    kind: str
+    location: Location
+    call: Call | None = None  # None for layers that come from a mixin or a class attribute
+    label: str = ""
+    # Extra evidence, e.g. where a project decorator calls login_required.
+    via: tuple[Evidence, ...] = ()
+
+
+@dataclass
+class View:
+    name: str  # qualified: app.views.dashboard
+    location: Location  # the def/class name
+    stack: list[Wrapper]  # outermost first
+    accesses: list[Evidence]  # code that reads request.user etc.
+    templates: list[tuple[str, Location]]
+    header_writes: list[tuple[HeaderWrite, Location]]
+
+    def layers(self, kind: str) -> list[int]:
+        return [i for i, w in enumerate(self.stack) if w.kind == kind]
+
+    def wrappers(self, kind: str) -> list[Wrapper]:
+        return [w for w in self.stack if w.kind == kind]
+
+    def per_user_variation(self, cache_index: int) -> Evidence | None:
+        """What makes the cache at ``stack[cache_index]`` keep one entry per visitor, or not
+        store the response at all: a layer inside it (``vary_on_cookie``, ``never_cache``,
+        ``cache_control(private=True)``/``no_store``), the same in the view body, or a
+        ``key_prefix`` built from the user."""
+        cache = self.stack[cache_index]
+        prefix = cache.call.kwarg_text("key_prefix") if cache.call else None
+        if prefix and any(word in prefix for word in ("user", "session")):
+            return Evidence(cache.location, "`key_prefix` is built from the user")
+        for wrapper in self.stack[cache_index + 1 :]:
+            if wrapper.kind in (VARY_COOKIE, NEVER_CACHE):
+                return Evidence(wrapper.location, "varies per visitor here")
+            if wrapper.kind == CACHE_CONTROL and wrapper.call and _private(dict(wrapper.call.kwargs)):
+                return Evidence(wrapper.location, "marked private here")
+        for write, location in self.header_writes:
+            if write.header == "vary" and isinstance(write.value, tuple) and "cookie" in write.value:
+                return Evidence(location, "varies per visitor here")
+            if write.header == "cache-control" and isinstance(write.value, dict) and _private(write.value):
+                return Evidence(location, "marked private here")
+        return None
+
+
+def _private(directives: dict[str, Any]) -> bool:
+    return directives.get("private") is True or directives.get("no_store") is True
+
+
+@dataclass(frozen=True)
+class RenderedUse:
+    """A personal use in a template a view renders, with the extends/include path to it."""
+
+    use: TemplateUse
+    location: Location
+    via: tuple[Evidence, ...]
+
+
+@dataclass
+class SettingsModule:
+    module: str
+    path: str
+    namespace: Namespace
+    definitions: list[Definition]
+    production: bool
+    is_leaf: bool  # not star-imported by another settings module
+
+    def value(self, name: str) -> Any:
+        binding = self.namespace.get(name)
+        return binding.value if binding is not None else None
+
+    def location_of(self, name: str) -> Location | None:
+        binding = self.namespace.get(name)
+        return Location(binding.path, binding.span) if binding is not None else None
+
+
+@dataclass
+class ProjectModel:
+    config: Config = field(default_factory=Config)
+    python: dict[str, PythonFacts] = field(default_factory=dict)  # by display path
+    templates_by_path: dict[str, TemplateFacts] = field(default_factory=dict)
+    template_names: dict[str, str] = field(default_factory=dict)  # template name -> display path
+    problems: list[Problem] = field(default_factory=list)
+
+    # --- lookups ---------------------------------------------------------------------------
+
+    @cached_property
+    def modules(self) -> dict[str, PythonFacts]:
+        return {facts.module: facts for facts in self.python.values()}
+
+    @cached_property
+    def _definitions(self) -> dict[str, tuple[PythonFacts, FunctionFacts | ClassFacts]]:
+        table: dict[str, tuple[PythonFacts, FunctionFacts | ClassFacts]] = {}
+        for facts in self.python.values():
+            for item in (*facts.views.functions, *facts.views.classes):
+                table[f"{facts.module}.{item.name}"] = (facts, item)
+        return table
+
+    @cached_property
+    def _aliases(self) -> dict[str, tuple[PythonFacts, Call]]:
+        return {
+            f"{facts.module}.{alias.name}": (facts, alias.call)
+            for facts in self.python.values()
+            for alias in facts.views.aliases
+        }
+
+    def template(self, name: str) -> TemplateFacts | None:
+        path = self.template_names.get(name)
+        return self.templates_by_path.get(path) if path else None
+
+    # --- wrappers ----------------------------------------------------------------------------
+
+    def classify(self, call: Call, path: str, depth: int = 0) -> list[Wrapper]:
+        """What a decorator does, resolving the project's own aliases and decorators."""
+        location = Location(path, call.span)
+        name = call.name
+        if name in api.CACHE_PAGE:
+            return [Wrapper(CACHE_PAGE, location, call)]
+        if name in api.AUTH_DECORATORS:
+            return [Wrapper(AUTH, location, call, f"`{call.text}` requires login here")]
+        if name in api.NEVER_CACHE:
+            return [Wrapper(NEVER_CACHE, location, call)]
+        if name in api.CACHE_CONTROL:
+            return [Wrapper(CACHE_CONTROL, location, call)]
+        if name in api.VARY_ON_COOKIE:
+            return [Wrapper(VARY_COOKIE, location, call)]
+        if name in api.VARY_ON_HEADERS:
+            headers = [h.lower() for h in call.args if isinstance(h, str)]
+            kind = VARY_COOKIE if "cookie" in headers else VARY_HEADERS
+            return [Wrapper(kind, location, call)]
+        if name in api.CSRF_PROTECT:
+            return [Wrapper(CSRF_PROTECT, location, call)]
+        if name in api.DRF_PERMISSION_CLASSES_DECORATOR:
+            classes = call.args[0] if call.args else ()
+            return self._drf_auth(location, call, [c for c in (classes or ()) if isinstance(c, str)])
+        if name in api.METHOD_DECORATOR:
+            return [w for inner in call.inner for w in self.classify(inner, path, depth)]
+        if depth < 3 and name in self._aliases:
+            alias_facts, alias_call = self._aliases[name]
+            return self.classify(alias_call, alias_facts.path, depth + 1)
+        if depth < 3:
+            wrapped = self._project_auth_decorator(name, depth)
+            if wrapped is not None:
+                return [Wrapper(AUTH, location, call, f"`{call.text}` requires login here", wrapped)]
+        return []
+
+    def _project_auth_decorator(self, name: str, depth: int) -> tuple[Evidence, ...] | None:
+        """A project function that applies an auth decorator inside (``def staff_only(view): ...``)."""
+        target = self._definitions.get(name)
+        if target is None or not isinstance(target[1], FunctionFacts):
+            return None
+        facts, function = target
+        for called, span in function.calls:
+            location = Location(facts.path, span)
+            if called in api.AUTH_DECORATORS:
+                short = called.rsplit(".", 1)[-1]
+                return (Evidence(location, f"`{function.name}` applies `{short}` here"),)
+            inner = self._project_auth_decorator(called, depth + 1) if depth < 2 and called != name else None
+            if inner:
+                return (Evidence(location, f"`{function.name}` calls `{called}` here"), *inner)
+        return None
+
+    def _drf_auth(self, location: Location, call: Call | None, classes: Iterable[str]) -> list[Wrapper]:
+        protected = [c for c in classes if c in api.DRF_AUTHENTICATED_PERMISSIONS]
+        if not protected:
+            return []
+        short = protected[0].rsplit(".", 1)[-1]
+        return [Wrapper(AUTH, location, call, f"DRF permission `{short}` requires login here")]
+
+    # --- views -------------------------------------------------------------------------------
+
+    @cached_property
+    def views(self) -> list[View]:
+        views = []
+        for facts in self.python.values():
+            for function in facts.views.functions:
+                views.append(self._function_view(facts, function))
+            for cls in facts.views.classes:
+                views.append(self._class_view(facts, cls))
+        return views
+
+    def _function_view(self, facts: PythonFacts, function: FunctionFacts) -> View:
+        stack = [w for call in function.decorators for w in self.classify(call, facts.path)]
+        if any(c.name in api.DRF_API_VIEW for c in function.decorators) and not any(
+            c.name in api.DRF_PERMISSION_CLASSES_DECORATOR for c in function.decorators
+        ):
+            stack.extend(self._drf_default_auth())
+        return View(
+            name=f"{facts.module}.{function.name}",
+            location=Location(facts.path, function.span),
+            stack=stack,
+            accesses=self._accesses(facts.path, [function]),
+            templates=[(t.name, Location(facts.path, t.span)) for t in function.renders],
+            header_writes=[(h, Location(facts.path, h.span)) for h in function.header_writes],
+        )
+
+    def _class_view(self, facts: PythonFacts, cls: ClassFacts) -> View:
+        outer: list[Wrapper] = []  # method_decorator(..., name="dispatch") and dispatch's own
+        inner: list[Wrapper] = []  # around get/head, inside dispatch
+        for call in cls.decorators:
+            if call.name in api.METHOD_DECORATOR:
+                target = call.kwarg("name")
+                wrappers = self.classify(call, facts.path)
+                if target == "dispatch":
+                    outer.extend(wrappers)
+                elif target in api.CACHED_HANDLERS:
+                    inner.extend(wrappers)
+        for handler, bucket in (("dispatch", outer), ("get", inner), ("head", inner)):
+            method = cls.method(handler)
+            if method is not None:
+                bucket.extend(w for call in method.decorators for w in self.classify(call, facts.path))
+        stack = outer + self._class_auth(facts, cls) + inner
+        methods = list(cls.methods)
+        templates = [(t.name, Location(facts.path, t.span)) for m in methods for t in m.renders]
+        template_attr = self._class_attribute(facts, cls, "template_name")
+        if template_attr is not None and isinstance(template_attr[1].value, str):
+            templates.append((template_attr[1].value, Location(template_attr[0], template_attr[1].span)))
+        return View(
+            name=f"{facts.module}.{cls.name}",
+            location=Location(facts.path, cls.span),
+            stack=stack,
+            accesses=self._accesses(facts.path, methods),
+            templates=templates,
+            header_writes=[(h, Location(facts.path, h.span)) for m in methods for h in m.header_writes],
+        )
+
+    def _class_chain(self, facts: PythonFacts, cls: ClassFacts) -> Iterator[tuple[PythonFacts, ClassFacts]]:
+        """The class and its project base classes, nearest first (a simple MRO approximation)."""
+        seen: set[str] = set()
+        queue = [(facts, cls)]
+        while queue:
+            current_facts, current = queue.pop(0)
+            key = f"{current_facts.module}.{current.name}"
+            if key in seen:
+                continue
+            seen.add(key)
+            yield current_facts, current
+            for base in current.bases:
+                target = self._definitions.get(base)
+                if target is not None and isinstance(target[1], ClassFacts):
+                    queue.append(target)  # type: ignore[arg-type]
+
+    def _class_attribute(self, facts: PythonFacts, cls: ClassFacts, name: str) -> tuple[str, Any] | None:
+        for owner_facts, owner in self._class_chain(facts, cls):
+            attr = owner.attribute(name)
+            if attr is not None:
+                return owner_facts.path, attr
+        return None
+
+    def _class_auth(self, facts: PythonFacts, cls: ClassFacts) -> list[Wrapper]:
+        """Auth enforced in dispatch by mixins or DRF permissions, from the class or its bases."""
+        is_drf = False
+        for owner_facts, owner in self._class_chain(facts, cls):
+            for base in owner.bases:
+                if base in api.AUTH_MIXINS:
+                    short = base.rsplit(".", 1)[-1]
+                    location = Location(owner_facts.path, owner.span)
+                    return [Wrapper(AUTH, location, None, f"`{short}` requires login here")]
+                is_drf = is_drf or base.startswith(api.DRF_VIEW_PREFIX)
+        attr = self._class_attribute(facts, cls, "permission_classes")
+        if attr is not None:
+            path, value = attr
+            return self._drf_auth(Location(path, value.span), None, value.names)
+        return self._drf_default_auth() if is_drf else []
+
+    def _drf_default_auth(self) -> list[Wrapper]:
+        for module in self.settings_modules:
+            framework = module.value("REST_FRAMEWORK")
+            if isinstance(framework, dict):
+                classes = framework.get("DEFAULT_PERMISSION_CLASSES")
+                if isinstance(classes, list | tuple):
+                    location = module.location_of("REST_FRAMEWORK")
+                    assert location is not None
+                    wrappers = self._drf_auth(location, None, [c for c in classes if isinstance(c, str)])
+                    if wrappers:
+                        return wrappers
+        return []
+
+    @staticmethod
+    def _accesses(path: str, functions: Iterable[FunctionFacts]) -> list[Evidence]:
+        return [
+            Evidence(Location(path, access.span), f"reads `{access.what}` here")
+            for function in functions
+            for access in function.accesses
+        ]
+
+    # --- templates ---------------------------------------------------------------------------
+
+    def rendered_uses(self, name: str) -> list[RenderedUse]:
+        """Personal uses that rendering template ``name`` outputs, through extends and includes."""
+        return self._rendered(name, ())
+
+    def _rendered(self, name: str, via: tuple[Evidence, ...], active: frozenset[str] = frozenset()) -> list[RenderedUse]:
+        if name in active or len(active) > 20:
+            return []
+        active = active | {name}
+        chain: list[TemplateFacts] = []
+        current = self.template(name)
+        links: list[tuple[Evidence, ...]] = []
+        path_so_far = via
+        while current is not None and current.path not in {t.path for t in chain}:
+            chain.append(current)
+            links.append(path_so_far)
+            if current.extends is None:
+                break
+            parent_name, span = current.extends
+            path_so_far = (*path_so_far, Evidence(Location(current.path, span), f"extends `{parent_name}`"))
+            current = self.template(parent_name)
+        if not chain:
+            return []
+        root_complete = chain[-1].extends is None
+        out: list[RenderedUse] = []
+        for index, template in enumerate(chain):
+            def rendered(block: str | None) -> bool:
+                if block is None:
+                    return index == len(chain) - 1 and root_complete
+                return self._block_rendered(chain, index, block)
+
+            for use in template.uses:
+                if rendered(use.block):
+                    out.append(RenderedUse(use, Location(template.path, use.span), links[index]))
+            for include in template.includes:
+                if rendered(include.block):
+                    step = Evidence(Location(template.path, include.span), f"includes `{include.name}`")
+                    out.extend(self._rendered(include.name, (*links[index], step), active))
+        return out
+
+    @staticmethod
+    def _block_rendered(chain: list[TemplateFacts], index: int, block: str) -> bool:
+        """A block's content in chain[index] shows unless a more-derived template replaces it."""
+        blocks = {b.name: b for b in chain[index].blocks}
+        name: str | None = block
+        while name is not None:
+            for child in chain[:index]:
+                override = next((b for b in child.blocks if b.name == name), None)
+                if override is not None and not override.uses_super:
+                    return False
+            parent = blocks.get(name)
+            name = parent.parent if parent else None
+        return True
+
+    def personal_evidence(self, view: View) -> list[Evidence]:
+        """Why the view's output differs per visitor: its code, or what its templates print."""
+        evidence = view.accesses[:1]  # one line of code is enough to show it
+        for name, location in view.templates:
+            for rendered in self.rendered_uses(name):
+                via = (Evidence(location, f"renders `{name}`"), *rendered.via)
+                label = f"template prints `{rendered.use.expression}` here"
+                if rendered.use.kind == "csrf_token":
+                    label = "template uses the CSRF token here"
+                evidence.extend((*via, Evidence(rendered.location, label)))
+                break  # one template line is enough evidence per template
+        return evidence
+
+    # --- settings ----------------------------------------------------------------------------
+
+    @cached_property
+    def settings_modules(self) -> list[SettingsModule]:
+        candidates: dict[str, PythonFacts] = {}
+        for facts in self.python.values():
+            settings = facts.settings
+            if settings is None:
+                continue
+            if (
+                settings.assigned & SETTINGS_MARKERS
+                or facts.path.rsplit("/", 1)[-1] == "settings.py"
+                or "/settings/" in f"/{facts.path}"
+            ):
+                candidates[facts.module] = facts
+        # A module that star-imports a settings module is one too (prod.py: from .base import *).
+        for facts in self.python.values():
+            if facts.settings and any(m in candidates for m in facts.settings.star_imports):
+                candidates.setdefault(facts.module, facts)
+        imported = {m for f in candidates.values() for m in f.settings.star_imports}  # type: ignore[union-attr]
+
+        def load(module: str) -> tuple[str, SettingsFacts] | None:
+            target = self.modules.get(module)
+            if target is None or target.settings is None:
+                return None
+            return target.path, target.settings
+
+        modules = []
+        for name, facts in sorted(candidates.items()):
+            assert facts.settings is not None
+            namespace, definitions = run_settings(facts.path, facts.settings, load, _active=frozenset({name}))
+            modules.append(
+                SettingsModule(
+                    module=name,
+                    path=facts.path,
+                    namespace=namespace,
+                    definitions=definitions,
+                    production=is_production_module(name.rsplit(".", 1)[-1], namespace),
+                    is_leaf=name not in imported,
+                )
+            )
+        return modules
+
+    def find_class(self, qualified: str) -> tuple[PythonFacts, ClassFacts] | None:
+        target = self._definitions.get(qualified)
+        if target is not None and isinstance(target[1], ClassFacts):
+            return target  # type: ignore[return-value]
+        return None
+
+    def class_bases(self, qualified: str) -> list[str] | None:
+        """All base names of a project class, transitively (None when not a project class)."""
+        target = self.find_class(qualified)
+        if target is None:
+            return None
+        return [base for _, cls in self._class_chain(*target) for base in cls.bases]
+
+
+def evaluated(value: Any) -> bool:
+    return value is not None and value is not UNKNOWN
+
+
+def location_in_dict(container: Any, key: Any, fallback: Location) -> Location:
+    """Where ``key`` was written in an evaluated settings dict, else ``fallback``."""
+    spans = getattr(container, "key_spans", {})
+    path = getattr(container, "path", "") or fallback.path
+    span: Span | None = spans.get(key)
+    return Location(path, span) if span is not None else fallback

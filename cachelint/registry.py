@@ -1,0 +1,105 @@
+"""Rule metadata, registration and discovery.
+
+A rule is a class in its own module under ``cachelint.rules``, decorated with ``@register``.
+Its documentation and its BAD/GOOD examples live on the class, so ``cachelint rule CODE``,
+the generated pages in ``rules/`` and the example tests all read one source.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, ClassVar
+
+from cachelint.finding import Evidence, Finding, Location, Severity
+
+if TYPE_CHECKING:
+    from cachelint.project import ProjectModel
+
+CODE_RE = re.compile(r"^CL\d{3}$")
+
+
+class Rule:
+    """Base class of every rule; subclasses fill the class attributes and ``check``."""
+
+    code: ClassVar[str]
+    slug: ClassVar[str]
+    severity: ClassVar[Severity]
+    default_enabled: ClassVar[bool] = True
+    summary: ClassVar[str]
+    what_it_does: ClassVar[str]
+    why_is_this_bad: ClassVar[str]
+    tags: ClassVar[tuple[str, ...]] = ()
+    # Leak rules carry a CVSS-like score so GitHub code scanning ranks them as security alerts.
+    security_severity: ClassVar[float | None] = None
+    # Mini projects: {relative path: source}. BAD lines carry an expectation marker
+    # (``# expect: CL101`` in Python, ``{# expect: CL201 #}`` in templates); GOOD yields nothing.
+    bad_example: ClassVar[dict[str, str]]
+    good_example: ClassVar[dict[str, str]]
+
+    def check(self, project: ProjectModel) -> Iterator[Finding]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def finding(
+        self,
+        location: Location,
+        message: str,
+        *,
+        hint: str | None = None,
+        related: tuple[Evidence, ...] | list[Evidence] = (),
+    ) -> Finding:
+        return Finding(
+            code=self.code,
+            severity=self.severity,
+            message=message,
+            location=location,
+            hint=hint,
+            related=tuple(related),
+        )
+
+
+_REGISTRY: dict[str, type[Rule]] = {}
+
+
+def register(cls: type[Rule]) -> type[Rule]:
+    if not CODE_RE.match(cls.code):
+        raise ValueError(f"bad rule code {cls.code!r} on {cls.__name__}")
+    if cls.code in _REGISTRY and _REGISTRY[cls.code] is not cls:
+        raise ValueError(f"rule code {cls.code} registered twice")
+    _REGISTRY[cls.code] = cls
+    return cls
+
+
+def all_rules() -> dict[str, Rule]:
+    """Every registered rule, by code, in code order (imports the rule package once)."""
+    import cachelint.rules as package
+
+    for module in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"{package.__name__}.{module.name}")
+    return {code: _REGISTRY[code]() for code in sorted(_REGISTRY)}
+
+
+def select_rules(
+    rules: dict[str, Rule], select: list[str] | None, ignore: list[str] | None
+) -> dict[str, Rule]:
+    """Ruff-style selection: codes or prefixes (``CL1``), ``ALL``; ``ignore`` wins over ``select``."""
+
+    def matches(code: str, selectors: list[str]) -> bool:
+        return any(s == "ALL" or code.startswith(s) for s in selectors)
+
+    if select:
+        chosen = {c: r for c, r in rules.items() if matches(c, select)}
+    else:
+        chosen = {c: r for c, r in rules.items() if r.default_enabled}
+    if ignore:
+        chosen = {c: r for c, r in chosen.items() if not matches(c, ignore)}
+    return chosen
+
+
+def validate_selectors(rules: dict[str, Rule], selectors: list[str]) -> list[str]:
+    """Return the selectors that match no rule (typos such as ``CL19``)."""
+    return [
+        s for s in selectors if s != "ALL" and not any(code.startswith(s) for code in rules)
+    ]

@@ -1,0 +1,154 @@
+"""Human-readable output in the style of ruff's "full" format, rendered with rich.
+
+Every piece of scanned or rule-provided text goes into ``rich.text.Text`` objects rather
+than console markup, so brackets in messages or source lines can never be read as markup.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import TextIO
+
+from rich.console import Console
+from rich.text import Text
+
+from cachelint.finding import Finding, Severity
+from cachelint.registry import Rule
+from cachelint.reporters import SourceLines, sorted_findings
+
+# Lines of source shown above the finding's line in the code frame.
+CONTEXT_BEFORE = 1
+# Tabs are expanded so that the caret line lines up with the code above it.
+TAB_SIZE = 4
+
+GUTTER_STYLE = "bold blue"
+SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow"}
+
+
+def write(
+    findings: Sequence[Finding],
+    rules: Mapping[str, Rule],
+    stream: TextIO,
+    *,
+    color: bool | None = None,
+    errors: Sequence[str] = (),
+) -> None:
+    console = Console(
+        file=stream,
+        force_terminal=color,
+        # None defers to the NO_COLOR / FORCE_COLOR environment variables.
+        no_color=None if color is None else not color,
+        highlight=False,
+        soft_wrap=True,
+        markup=False,
+        emoji=False,
+    )
+    ordered = sorted_findings(findings)
+    sources = SourceLines()
+    for finding in ordered:
+        for line in render_finding(finding, sources):
+            console.print(line)
+        console.print()
+    for line in render_summary(ordered, rules, errors):
+        console.print(line)
+
+
+def render_finding(finding: Finding, sources: SourceLines) -> list[Text]:
+    """The header, the code frame (if the file is readable) and the related/help notes."""
+    loc = finding.location
+    style = SEVERITY_STYLE[finding.severity]
+    header = Text.assemble(
+        (loc.path, "bold"),
+        f":{loc.line}:{loc.col}: ",
+        (finding.code, style),
+        " ",
+        finding.message,
+    )
+    lines = [header]
+    width = len(str(loc.line))
+    gutter = Text(" " * (width + 1) + "|", style=GUTTER_STYLE)
+    frame = _code_frame(finding, sources, width, style)
+    if frame:
+        lines += [gutter, *frame, gutter]
+    notes: list[tuple[str, str]] = [
+        ("related", f"{evidence.location}: {evidence.label}") for evidence in finding.related
+    ]
+    if finding.hint:
+        notes.append(("help", finding.hint))
+    for kind, note in notes:
+        lines.append(
+            Text.assemble((" " * (width + 1) + "= ", GUTTER_STYLE), (kind, "bold"), ": ", note)
+        )
+    return lines
+
+
+def _code_frame(finding: Finding, sources: SourceLines, width: int, style: str) -> list[Text]:
+    loc = finding.location
+    span = loc.span
+    target = sources.line(loc.path, span.line)
+    if target is None:
+        return []
+    frame = []
+    for number in range(max(1, span.line - CONTEXT_BEFORE), span.line + 1):
+        code = (sources.line(loc.path, number) or "").expandtabs(TAB_SIZE).rstrip()
+        frame.append(Text.assemble((f"{number:>{width}} |", GUTTER_STYLE), f" {code}".rstrip()))
+
+    # Underline col..end_col of the first line only, clipped to the line's text; columns
+    # are counted in code points and then mapped to display cells through tab expansion.
+    content = target.rstrip()
+    end = span.end_col - 1 if span.end_line == span.line else len(content)
+    start_cell = len(target[: span.col - 1].expandtabs(TAB_SIZE))
+    end_cell = len(content[:end].expandtabs(TAB_SIZE))
+    carets = "^" * max(1, end_cell - start_cell)
+    frame.append(
+        Text.assemble(
+            (" " * (width + 1) + "|", GUTTER_STYLE),
+            " " + " " * start_cell,
+            (f"{carets} {finding.code}", style),
+        )
+    )
+    return frame
+
+
+def render_summary(
+    findings: Sequence[Finding], rules: Mapping[str, Rule], errors: Sequence[str]
+) -> list[Text]:
+    lines: list[Text] = []
+    if findings:
+        counts = Counter(f.code for f in findings)
+        severities = {f.code: f.severity for f in findings}
+        count_width = len(str(max(counts.values())))
+        code_width = max(len(code) for code in counts)
+        # Like `ruff --statistics`: most frequent first, ties by code.
+        for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+            rule = rules.get(code)
+            lines.append(
+                Text.assemble(
+                    f"{count:>{count_width}}  ",
+                    (f"{code:<{code_width}}", SEVERITY_STYLE[severities[code]]),
+                    f"  {rule.slug if rule else ''}".rstrip(),
+                )
+            )
+        n_errors = sum(f.severity is Severity.ERROR for f in findings)
+        n_warnings = len(findings) - n_errors
+        lines.append(
+            Text(
+                f"Found {_plural(n_errors, 'error')} and {_plural(n_warnings, 'warning')}.",
+                style="bold",
+            )
+        )
+    elif errors:
+        # "All checks passed!" would be a lie when some files could not be checked.
+        lines.append(Text("No findings in the files that could be checked.", style="bold"))
+    else:
+        lines.append(Text("All checks passed!", style="bold green"))
+    if errors:
+        lines.append(Text())
+        lines.append(Text(f"Scan errors ({len(errors)}):", style="bold red"))
+        lines += [Text(f"  {error}") for error in errors]
+    return lines
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

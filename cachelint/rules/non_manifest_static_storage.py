@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from cachelint import django_api as api
+from cachelint.facts.values import UNKNOWN
+from cachelint.finding import Evidence, Finding, Location, Severity
+from cachelint.project import ProjectModel, SettingsModule, location_in_dict
+from cachelint.registry import Rule, register
+
+STATICFILES_APP = "django.contrib.staticfiles"
+
+
+@register
+class NonManifestStaticStorage(Rule):
+    code = "CL501"
+    slug = "non-manifest-static-storage"
+    severity = Severity.WARNING
+    summary = "Production static files storage does not hash file names, so assets cannot be cached long"
+    tags = ("performance",)
+    what_it_does = """
+Flags the `staticfiles` storage of a production settings module (`STORAGES["staticfiles"]
+["BACKEND"]` or the legacy `STATICFILES_STORAGE`) when it is not a hashing storage
+(`ManifestStaticFilesStorage`, WhiteNoise's `CompressedManifestStaticFilesStorage`,
+django-storages' `S3ManifestStaticStorage`, or a project subclass of one), and production
+settings that use `django.contrib.staticfiles` without defining a storage at all. A module is
+production when its name says so (`prod`, `production`, `live`, `deploy`) or it sets
+`DEBUG = False`. Storages cachelint does not know are not flagged.
+"""
+    why_is_this_bad = """
+Without content hashes in file names, `app.css` keeps its URL when its content changes. You
+must either serve assets with a short cache lifetime (slow pages, more requests) or risk
+browsers and CDNs serving the old file for a year after a deploy.
+"""
+    bad_example = {
+        "mysite/settings/production.py": """DEBUG = False
+INSTALLED_APPS = ["django.contrib.staticfiles"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},  # expect: CL501
+}
+""",
+    }
+    good_example = {
+        "mysite/settings/production.py": """DEBUG = False
+INSTALLED_APPS = ["django.contrib.staticfiles"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+""",
+        "mysite/settings/dev.py": """DEBUG = True
+INSTALLED_APPS = ["django.contrib.staticfiles"]
+""",
+    }
+
+    def check(self, project: ProjectModel) -> Iterator[Finding]:
+        seen: set[Location] = set()
+        for module in project.settings_modules:
+            if not module.production:
+                continue
+            finding = self._check_module(project, module)
+            if finding is not None and finding.location not in seen:
+                seen.add(finding.location)
+                yield finding
+
+    def _check_module(self, project: ProjectModel, module: SettingsModule) -> Finding | None:
+        storages = module.value("STORAGES")
+        legacy = module.value("STATICFILES_STORAGE")
+        if storages is UNKNOWN or legacy is UNKNOWN:
+            return None
+        if isinstance(storages, dict):
+            entry = storages.get("staticfiles")
+            if entry is None:
+                location = module.location_of("STORAGES")
+                assert location is not None
+                return self._missing(module, location, "`STORAGES` has no \"staticfiles\" entry")
+            if not isinstance(entry, dict) or not isinstance(entry.get("BACKEND"), str):
+                return None
+            backend = entry["BACKEND"]
+            location = location_in_dict(entry, "BACKEND", location_in_dict(storages, "staticfiles", module.location_of("STORAGES")))  # type: ignore[arg-type]
+        elif isinstance(legacy, str):
+            backend = legacy
+            location = module.location_of("STATICFILES_STORAGE")  # type: ignore[assignment]
+        elif storages is None and legacy is None:
+            apps = module.value("INSTALLED_APPS")
+            if not isinstance(apps, list | tuple) or STATICFILES_APP not in apps:
+                return None
+            return self._missing(module, Location(module.path), "no staticfiles storage is configured")
+        else:
+            return None
+        if _is_hashing(project, backend) is not False:
+            return None
+        return self.finding(
+            location,
+            f"production static files storage `{backend.rsplit('.', 1)[-1]}` does not hash file "
+            "names: assets cannot be cached for long without serving stale files after a deploy",
+            hint="use `django.contrib.staticfiles.storage.ManifestStaticFilesStorage` or "
+            "`whitenoise.storage.CompressedManifestStaticFilesStorage`",
+            related=_production_evidence(module),
+        )
+
+    def _missing(self, module: SettingsModule, location: Location, what: str) -> Finding:
+        return self.finding(
+            location,
+            f"production settings `{module.module}`: {what}, so Django's non-hashing "
+            "`StaticFilesStorage` is used and assets cannot be cached for long",
+            hint='set STORAGES["staticfiles"] to a manifest storage such as '
+            "`django.contrib.staticfiles.storage.ManifestStaticFilesStorage`",
+            related=_production_evidence(module),
+        )
+
+
+def _production_evidence(module: SettingsModule) -> list[Evidence]:
+    debug = module.location_of("DEBUG")
+    if debug is not None and module.value("DEBUG") is False:
+        return [Evidence(debug, "production settings: DEBUG is False here")]
+    return []
+
+
+def _is_hashing(project: ProjectModel, backend: str, depth: int = 0) -> bool | None:
+    """True/False when known, None when cachelint cannot tell (then it stays silent)."""
+    name = backend.rsplit(".", 1)[-1]
+    if any(hint in name for hint in api.HASHING_STORAGE_HINTS):
+        return True
+    if backend in api.NON_HASHING_STORAGES or backend.startswith(api.NON_HASHING_STORAGE_PREFIXES):
+        return False
+    bases = project.class_bases(backend)
+    if bases is None or depth > 5:
+        return None
+    results = [_is_hashing(project, base, depth + 1) for base in bases]
+    if any(r is True for r in results):
+        return True
+    if results and all(r is False for r in results):
+        return False
+    return None

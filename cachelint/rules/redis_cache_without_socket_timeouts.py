@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from cachelint import django_api as api
+from cachelint.facts.values import UNKNOWN
+from cachelint.finding import Evidence, Finding, Location, Severity
+from cachelint.project import ProjectModel, location_in_dict
+from cachelint.registry import Rule, register
+
+DJANGO_REDIS_KEYS = ("SOCKET_CONNECT_TIMEOUT", "SOCKET_TIMEOUT")
+BUILTIN_KEYS = ("socket_connect_timeout", "socket_timeout")
+
+
+@register
+class RedisCacheWithoutSocketTimeouts(Rule):
+    code = "CL301"
+    slug = "redis-cache-without-socket-timeouts"
+    severity = Severity.WARNING
+    summary = "Redis cache without socket timeouts: a stalled Redis hangs every worker"
+    tags = ("reliability",)
+    what_it_does = """
+Flags a `django_redis` cache whose `OPTIONS` lack `SOCKET_CONNECT_TIMEOUT` or `SOCKET_TIMEOUT`,
+and Django's built-in `django.core.cache.backends.redis.RedisCache` whose `OPTIONS` lack
+`socket_connect_timeout` or `socket_timeout`. Settings are evaluated statically, following
+`from .base import *`; a cache whose `OPTIONS` cannot be evaluated is not flagged.
+"""
+    why_is_this_bad = """
+redis-py waits forever by default. When Redis stalls (failover, a full disk, a network
+partition), every request that touches the cache blocks, the worker pool fills up, and the
+whole site goes down with the cache instead of degrading.
+"""
+    bad_example = {
+        "mysite/settings.py": """CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",  # expect: CL301
+        "LOCATION": "redis://127.0.0.1:6379/1",
+    }
+}
+""",
+    }
+    good_example = {
+        "mysite/settings.py": """CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": "redis://127.0.0.1:6379/1",
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 5, "SOCKET_TIMEOUT": 5},
+    },
+    "sessions": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:6379/2",
+        "OPTIONS": {"socket_connect_timeout": 5, "socket_timeout": 5},
+    },
+}
+""",
+    }
+
+    def check(self, project: ProjectModel) -> Iterator[Finding]:
+        seen: set[Location] = set()
+        for module in project.settings_modules:
+            if not module.is_leaf:
+                continue  # checked as part of the modules that star-import it
+            final = module.value("CACHES")
+            candidates = [final] if isinstance(final, dict) else [
+                d.value for d in module.definitions if d.name == "CACHES" and isinstance(d.value, dict)
+            ]
+            for caches in candidates:
+                for alias, conf in caches.items():
+                    finding = self._check_alias(alias, conf, caches)
+                    if finding is not None and finding.location not in seen:
+                        seen.add(finding.location)
+                        yield finding
+
+    def _check_alias(self, alias: Any, conf: Any, caches: Any) -> Finding | None:
+        if not isinstance(conf, dict):
+            return None
+        backend = conf.get("BACKEND")
+        if not isinstance(backend, str):
+            return None
+        if backend.startswith(api.DJANGO_REDIS_BACKEND_PREFIX):
+            required = DJANGO_REDIS_KEYS
+        elif backend == api.BUILTIN_REDIS_BACKEND:
+            required = BUILTIN_KEYS
+        else:
+            return None
+        options = conf.get("OPTIONS", {})
+        if options is UNKNOWN or not isinstance(options, dict):
+            return None
+        present = set(options)
+        pool = options.get("CONNECTION_POOL_KWARGS")
+        if isinstance(pool, dict):  # django-redis passes these to redis-py's pool
+            present |= {k.upper() for k in pool}
+        missing = [k for k in required if k not in present]
+        if not missing:
+            return None
+        fallback = location_in_dict(caches, alias, Location(getattr(caches, "path", "")))
+        location = location_in_dict(conf, "BACKEND", fallback)
+        related = []
+        if "OPTIONS" in conf:
+            related.append(Evidence(location_in_dict(conf, "OPTIONS", location), "OPTIONS set here"))
+        settings = ", ".join(f'"{k}": 5' for k in missing)
+        return self.finding(
+            location,
+            f"Redis cache `{alias}` has no {' or '.join(f'`{k}`' for k in missing)}: when Redis "
+            "stalls, every request that touches the cache hangs",
+            hint=f'add {{{settings}}} (seconds) to its "OPTIONS"',
+            related=related,
+        )

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from cachelint.finding import Evidence, Finding, Severity
+from cachelint.project import CACHE_PAGE, VARY_COOKIE, VARY_HEADERS, ProjectModel
+from cachelint.registry import Rule, register
+
+
+@register
+class VaryAppliedOutsideCachePage(Rule):
+    code = "CL103"
+    slug = "vary-applied-outside-cache-page"
+    severity = Severity.ERROR
+    summary = "`vary_on_*` above `cache_page` adds Vary after the response was cached"
+    tags = ("security", "privacy")
+    security_severity = 7.5
+    what_it_does = """
+Flags `vary_on_cookie` / `vary_on_headers(...)` applied *outside* `cache_page` on the same view:
+above it in a decorator list, or on `dispatch` while `cache_page` wraps `get`.
+"""
+    why_is_this_bad = """
+Decorators apply bottom-up, so the outer `vary_on_cookie` adds its header after `cache_page`
+has already stored the response and learned its cache key from the headers it saw. The cache
+keeps one entry for everyone, although the response says it varies.
+"""
+    bad_example = {
+        "accounts/views.py": """from django.shortcuts import render
+from django.views.decorators.cache import cache_page
+from django.views.decorators.vary import vary_on_cookie
+
+
+@vary_on_cookie  # expect: CL103
+@cache_page(60)
+def profile_card(request):
+    return render(request, "accounts/card.html")
+""",
+    }
+    good_example = {
+        "accounts/views.py": """from django.shortcuts import render
+from django.views.decorators.cache import cache_page
+from django.views.decorators.vary import vary_on_headers
+
+
+@cache_page(60)
+@vary_on_headers("Accept-Language")
+def profile_card(request):
+    return render(request, "accounts/card.html")
+""",
+    }
+
+    def check(self, project: ProjectModel) -> Iterator[Finding]:
+        for view in project.views:
+            caches = view.layers(CACHE_PAGE)
+            if not caches:
+                continue
+            innermost_cache = caches[-1]
+            for index, wrapper in enumerate(view.stack):
+                if wrapper.kind in (VARY_COOKIE, VARY_HEADERS) and index < innermost_cache:
+                    cache = view.stack[innermost_cache]
+                    name = wrapper.call.name.rsplit(".", 1)[-1] if wrapper.call else "vary"
+                    yield self.finding(
+                        wrapper.location,
+                        f"`{name}` is applied outside `cache_page`: the response is cached before "
+                        "the Vary header is added, so the cache ignores it",
+                        hint=f"move `{name}` below `cache_page` (decorators apply bottom-up)",
+                        related=[Evidence(cache.location, "`cache_page` stores the response here")],
+                    )
