@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,8 +48,7 @@ def parse_python(source: bytes, path: str, module: str, is_package: bool, settin
     try:
         tree = cst.parse_module(source)
     except cst.ParserSyntaxError as error:
-        reason = str(error.message).strip().splitlines()[0] if error.message else "syntax error"
-        raise ParseError(f"syntax error: {reason}", Span(error.raw_line, error.raw_column + 1)) from None
+        raise _syntax_error(error, source) from None
     except (UnicodeDecodeError, LookupError, SyntaxError) as error:
         raise ParseError(f"cannot decode: {error}") from None
     except RecursionError:
@@ -60,6 +60,21 @@ def parse_python(source: bytes, path: str, module: str, is_package: bool, settin
     if settings_like or collector.assigns_settings_marker or collector.imports.star_imports:
         settings = lower_module(tree, collector.imports, collector.positions.span)
     return PythonFacts(path, module, views, settings)
+
+
+_ERROR_AT = re.compile(r"error at (\d+):(\d+): (.*)")
+
+
+def _syntax_error(error: cst.ParserSyntaxError, source: bytes) -> ParseError:
+    """libcst's message names the real position ("error at 2:0: expected ..."); keep it short."""
+    line, col, detail = error.raw_line, error.raw_column + 1, ""
+    match = _ERROR_AT.search(str(error.message))
+    if match:
+        line, col, detail = int(match[1]), int(match[2]) + 1, match[3]
+    line = max(1, min(line, source.count(b"\n") + 1))
+    if detail.startswith("expected one of") and detail.count(",") > 5:
+        detail = ""  # a list of every token the grammar allows helps nobody
+    return ParseError(f"syntax error{': ' + detail if detail else ''} (Python file cannot be parsed)", Span(line, col))
 
 
 class _FunctionState:

@@ -49,7 +49,7 @@ from django.views.decorators.cache import cache_page
 def home(request):
     return render(request, "blog/home.html")
 """,
-        "blog/templates/blog/home.html": """{% load cache %}
+        "blog/templates/blog/home.html": """<header><a href="/account/">Your account</a></header>
 <main>Latest posts</main>
 """,
     }
