@@ -179,8 +179,7 @@ class ProjectModel:
         if name in api.CSRF_PROTECT:
             return [Wrapper(CSRF_PROTECT, location, call)]
         if name in api.DRF_PERMISSION_CLASSES_DECORATOR:
-            classes = call.args[0] if call.args else ()
-            return self._drf_auth(location, call, [c for c in (classes or ()) if isinstance(c, str)])
+            return self._drf_auth(location, call, call.names)
         if name in api.METHOD_DECORATOR:
             return [w for inner in call.inner for w in self.classify(inner, path, depth)]
         if depth < 3 and name in self._aliases:

@@ -33,3 +33,15 @@ def test_rule_doc_has_the_fixed_sections():
     for heading in ("## What it does", "## Why is this bad?", "## Example", "## Use instead"):
         assert heading in text
     assert "expect:" not in text  # test markers are stripped from the docs
+
+
+def test_readme_rule_table_lists_every_rule():
+    readme = (PAGES.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("<!-- rules-table:start -->")[1].split("<!-- rules-table:end -->")[0]
+    rows = [line.split("|")[1:5] for line in table.strip().splitlines()[2:]]
+    listed = [tuple(cell.strip() for cell in row) for row in rows]
+    expected = [
+        (code, r.slug, r.severity.value, "on" if r.default_enabled else "off")
+        for code, r in all_rules().items()
+    ]
+    assert listed == expected

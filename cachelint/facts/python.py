@@ -151,6 +151,7 @@ class _Collector(cst.CSTVisitor):
                 kwargs=tuple((k, self.literal(v)) for k, v in keywords),
                 inner=inner,
                 kwarg_texts=tuple((k, self.code(v)) for k, v in keywords),
+                names=self._listed_names(positional),
             )
         name = self.resolve(expression)
         if name is None:
@@ -298,12 +299,18 @@ class _Collector(cst.CSTVisitor):
             if call is not None:
                 self.aliases.append(Alias(name, call))
 
+    def _listed_names(self, values: list[cst.BaseExpression]) -> tuple[str, ...]:
+        """Dotted names inside list/tuple literals among ``values``, qualified."""
+        return tuple(
+            name
+            for value in values
+            if isinstance(value, cst.List | cst.Tuple)
+            for name in (self.resolve(e.value) for e in value.elements)
+            if name is not None
+        )
+
     def _class_attr(self, name: str, value: cst.BaseExpression) -> ClassAttr:
-        names: tuple[str, ...] = ()
-        if isinstance(value, cst.List | cst.Tuple):
-            names = tuple(
-                n for n in (self.resolve(e.value) for e in value.elements) if n is not None
-            )
+        names = self._listed_names([value])
         literal = self.literal(value) if not names else UNKNOWN
         return ClassAttr(name, literal, self.span(value), names)
 

@@ -29,6 +29,8 @@ class Call:
     kwargs: tuple[tuple[str, Any], ...] = ()
     inner: tuple[Call, ...] = ()
     kwarg_texts: tuple[tuple[str, str], ...] = ()
+    # Qualified names listed in list/tuple arguments: ``permission_classes([IsAuthenticated])``.
+    names: tuple[str, ...] = ()
 
     def kwarg(self, name: str, default: Any = None) -> Any:
         for key, value in self.kwargs:
