@@ -39,6 +39,7 @@ def cli() -> None:
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are reported.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="Read configuration from this TOML file.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), help="Worker processes (0: all cores).")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the result cache (.cachelint_cache/).")
 @click.option("--color/--no-color", default=None, help="Force or disable colors (default: only on a terminal).")
 def check(
     paths: tuple[Path, ...],
@@ -50,6 +51,7 @@ def check(
     exit_zero: bool,
     config_file: Path | None,
     jobs: int | None,
+    no_cache: bool,
     color: bool | None,
 ) -> None:
     """Check PATHS (default: the current directory) for cache-safety mistakes."""
@@ -69,6 +71,8 @@ def check(
     config.ignore = _split(ignore) or config.ignore
     if jobs is not None:
         config.jobs = jobs
+    if no_cache:
+        config.cache = False
 
     rules = all_rules()
     unknown = validate_selectors(rules, config.select + config.extend_select + config.ignore)

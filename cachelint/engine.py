@@ -10,6 +10,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cachelint.cache import ResultCache
 from cachelint.config import Config
 from cachelint.discovery import Classifier, SourceFile, display_path, find_project_root, walk
 from cachelint.finding import Finding, Location, Span
@@ -71,18 +72,35 @@ def _parse(task: _Task) -> object:
         return Problem(Location(source.display), "too deeply nested to analyse")
 
 
-def build_project(sources: list[SourceFile], config: Config) -> ProjectModel:
+def build_project(sources: list[SourceFile], config: Config, root: Path | None = None) -> ProjectModel:
     from cachelint.facts.python import PythonFacts
     from cachelint.facts.templates import TemplateFacts
 
-    project = ProjectModel(config=config)
-    tasks = [_Task(s, config.max_file_size) for s in sources]
+    cache = ResultCache(root, f"max_file_size={config.max_file_size}") if root is not None and config.cache else None
+    keys = [_cache_key(s) for s in sources]
+    results: list[object] = [None] * len(sources)
+    misses: list[int] = []
+    for index, (source, key) in enumerate(zip(sources, keys)):
+        hit, cached = cache.get(key, source.path) if cache is not None else (False, None)
+        if hit:
+            results[index] = cached
+        else:
+            misses.append(index)
+    tasks = [_Task(sources[i], config.max_file_size) for i in misses]
     jobs = config.jobs or os.cpu_count() or 1
     if jobs > 1 and len(tasks) >= PARALLEL_THRESHOLD:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            results = list(pool.map(_parse, tasks, chunksize=max(1, len(tasks) // (jobs * 8))))
+            parsed = list(pool.map(_parse, tasks, chunksize=max(1, len(tasks) // (jobs * 8))))
     else:
-        results = [_parse(t) for t in tasks]
+        parsed = [_parse(t) for t in tasks]
+    for index, result in zip(misses, parsed):
+        results[index] = result
+        if cache is not None and not isinstance(result, Problem):  # read errors may be transient
+            cache.put(keys[index], sources[index].path, result)
+    if cache is not None:
+        cache.save(set(keys))
+
+    project = ProjectModel(config=config)
     for source, result in zip(sources, results):
         if isinstance(result, Problem):
             project.problems.append(result)
@@ -94,6 +112,11 @@ def build_project(sources: list[SourceFile], config: Config) -> ProjectModel:
             # The first template found under a name wins, as with Django's loaders in order.
             project.template_names.setdefault(source.template_name, source.display)
     return project
+
+
+def _cache_key(source: SourceFile) -> str:
+    # Facts embed the display path and depend on how the file was classified.
+    return f"{source.display}|{source.kind}|{source.module}|{source.is_package}|{source.settings_like}"
 
 
 def run_rules(project: ProjectModel, rules: dict[str, Rule], result: Result) -> list[Finding]:
@@ -136,7 +159,7 @@ def _check_project(root: Path, targets: set[Path] | None, config: Config, rules:
         # Files passed explicitly are checked even when ignored or not below a usual location.
         known = {s.path for s in sources}
         sources.extend(s for s in (classifier.classify(p) for p in sorted(targets - known)) if s is not None)
-    project = build_project(sources, config)
+    project = build_project(sources, config, root)
     findings = run_rules(project, rules, result)
     if targets is not None:
         wanted = {display_path(t) for t in targets}

@@ -35,7 +35,7 @@ def expected_markers(files: dict[str, str]) -> list[tuple[str, int, str]]:
 
 def run(root: Path, select: list[str] | None = None, config: Config | None = None, paths: list[Path] | None = None) -> Result:
     """Run cachelint on ``root``; call with the working directory set to ``root``."""
-    config = config or Config()
+    config = config or Config(cache=False)
     config.jobs = config.jobs or 1
     rules = select_rules(all_rules(), select or ["ALL"], None)
     return check(paths or [root], config, rules)
