@@ -37,6 +37,7 @@ class Result:
 class _Task:
     source: SourceFile
     max_size: int
+    force: bool = False  # parse even if the byte pre-filter finds nothing of interest
 
 
 def _parse(task: _Task) -> object:
@@ -54,7 +55,7 @@ def _parse(task: _Task) -> object:
         return Problem(Location(source.display), f"cannot read file: {error.strerror or error}")
     try:
         if source.kind == "python":
-            if not source.settings_like and not any(token in data for token in PYTHON_TOKENS):
+            if not (task.force or source.settings_like or any(token in data for token in PYTHON_TOKENS)):
                 return None
             if b"\x00" in data:
                 return Problem(Location(source.display), "cannot parse: file contains NUL bytes (binary?)")
@@ -73,11 +74,27 @@ def _parse(task: _Task) -> object:
 
 
 def build_project(sources: list[SourceFile], config: Config, root: Path | None = None) -> ProjectModel:
-    from cachelint.facts.python import PythonFacts
-    from cachelint.facts.templates import TemplateFacts
+    """Parse ``sources`` (cached, in parallel when it pays) and join them into a ProjectModel.
 
+    Parsing is demand-driven in a second round: a module skipped by the byte pre-filter is
+    parsed after all when a cached URLconf entry points at a view in it.
+    """
     cache = ResultCache(root, f"max_file_size={config.max_file_size}") if root is not None and config.cache else None
-    keys = [_cache_key(s) for s in sources]
+    results = _parse_all(sources, config, cache, force=False)
+    project = _join(sources, results, config)
+    wanted = project.referenced_modules() - set(project.modules)
+    second = [s for s in sources if s.kind == "python" and s.module in wanted]
+    if second:
+        forced = dict(zip((s.path for s in second), _parse_all(second, config, cache, force=True)))
+        results = [forced.get(s.path, r) for s, r in zip(sources, results)]
+        project = _join(sources, results, config)
+    if cache is not None:
+        cache.save({_cache_key(s, force) for s in sources for force in (False, True)})
+    return project
+
+
+def _parse_all(sources: list[SourceFile], config: Config, cache: ResultCache | None, force: bool) -> list[object]:
+    keys = [_cache_key(s, force) for s in sources]
     results: list[object] = [None] * len(sources)
     misses: list[int] = []
     for index, (source, key) in enumerate(zip(sources, keys)):
@@ -86,7 +103,7 @@ def build_project(sources: list[SourceFile], config: Config, root: Path | None =
             results[index] = cached
         else:
             misses.append(index)
-    tasks = [_Task(sources[i], config.max_file_size) for i in misses]
+    tasks = [_Task(sources[i], config.max_file_size, force) for i in misses]
     jobs = config.jobs or os.cpu_count() or 1
     if jobs > 1 and len(tasks) >= PARALLEL_THRESHOLD:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
@@ -97,8 +114,12 @@ def build_project(sources: list[SourceFile], config: Config, root: Path | None =
         results[index] = result
         if cache is not None and not isinstance(result, Problem):  # read errors may be transient
             cache.put(keys[index], sources[index].path, result)
-    if cache is not None:
-        cache.save(set(keys))
+    return results
+
+
+def _join(sources: list[SourceFile], results: list[object], config: Config) -> ProjectModel:
+    from cachelint.facts.python import PythonFacts
+    from cachelint.facts.templates import TemplateFacts
 
     project = ProjectModel(config=config)
     for source, result in zip(sources, results):
@@ -114,20 +135,22 @@ def build_project(sources: list[SourceFile], config: Config, root: Path | None =
     return project
 
 
-def _cache_key(source: SourceFile) -> str:
+def _cache_key(source: SourceFile, force: bool) -> str:
     # Facts embed the display path and depend on how the file was classified.
-    return f"{source.display}|{source.kind}|{source.module}|{source.is_package}|{source.settings_like}"
+    return f"{source.display}|{source.kind}|{source.module}|{source.is_package}|{source.settings_like}|{force}"
 
 
 def run_rules(project: ProjectModel, rules: dict[str, Rule], result: Result) -> list[Finding]:
-    findings: list[Finding] = []
+    """Run each rule; one finding per (code, location), the first one kept."""
+    findings: dict[tuple[str, Location], Finding] = {}
     for code, rule in rules.items():
         try:
-            findings.extend(rule.check(project))
+            for finding in rule.check(project):
+                findings.setdefault((finding.code, finding.location), finding)
         except Exception as error:  # one broken rule must not hide the others' findings
             detail = traceback.format_exc() if os.environ.get("CACHELINT_DEBUG") else f"{type(error).__name__}: {error}"
             result.errors.append(f"internal error in rule {code} ({rule.slug}): {detail}")
-    return findings
+    return list(findings.values())
 
 
 def check(paths: Iterable[Path], config: Config, rules: dict[str, Rule]) -> Result:

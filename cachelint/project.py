@@ -23,7 +23,7 @@ from cachelint.facts.settings import (
 )
 from cachelint.facts.templates import TemplateFacts, TemplateUse
 from cachelint.facts.values import UNKNOWN, Namespace
-from cachelint.facts.views import Call, ClassFacts, FunctionFacts, HeaderWrite
+from cachelint.facts.views import Call, ClassFacts, FunctionFacts, HeaderWrite, Route
 from cachelint.finding import Evidence, Location, Span
 
 
@@ -152,6 +152,15 @@ class ProjectModel:
             for alias in facts.views.aliases
         }
 
+    def referenced_modules(self) -> set[str]:
+        """Modules holding views that a cached URLconf entry wraps (parsed on demand)."""
+        return {
+            route.view.rpartition(".")[0]
+            for facts in self.python.values()
+            for route in facts.views.routes
+            if route.view and (route.wrappers or route.initkwargs)
+        }
+
     def template(self, name: str) -> TemplateFacts | None:
         path = self.template_names.get(name)
         return self.templates_by_path.get(path) if path else None
@@ -218,13 +227,47 @@ class ProjectModel:
 
     @cached_property
     def views(self) -> list[View]:
+        """Every function and class that may be a view, plus one per URLconf entry that wraps
+        its view (``cache_page(60)(views.home)``) with the URLconf layers outermost."""
         views = []
         for facts in self.python.values():
             for function in facts.views.functions:
                 views.append(self._function_view(facts, function))
             for cls in facts.views.classes:
                 views.append(self._class_view(facts, cls))
+        for facts in self.python.values():
+            for route in facts.views.routes:
+                view = self._route_view(facts, route)
+                if view is not None:
+                    views.append(view)
         return views
+
+    def _route_view(self, facts: PythonFacts, route: Route) -> View | None:
+        template = dict(route.initkwargs).get("template_name")
+        if not route.wrappers and not isinstance(template, str):
+            return None  # the view's own facts already say everything
+        outer = [w for call in route.wrappers for w in self.classify(call, facts.path)]
+        target = self._definitions.get(route.view or "")
+        if target is not None:
+            base_facts, base = target
+            inner = (
+                self._function_view(base_facts, base)
+                if isinstance(base, FunctionFacts)
+                else self._class_view(base_facts, base)
+            )
+        else:  # a third-party or unresolvable view: only what the URLconf shows is known
+            inner = View(route.view or "<view>", Location(facts.path, route.view_span), [], [], [], [])
+        templates = list(inner.templates)
+        if isinstance(template, str):
+            templates.append((template, Location(facts.path, route.view_span)))
+        return View(
+            name=inner.name,
+            location=Location(facts.path, route.span),
+            stack=outer + inner.stack,
+            accesses=inner.accesses,
+            templates=templates,
+            header_writes=inner.header_writes,
+        )
 
     def _function_view(self, facts: PythonFacts, function: FunctionFacts) -> View:
         stack = [w for call in function.decorators for w in self.classify(call, facts.path)]
@@ -255,7 +298,8 @@ class ProjectModel:
         for handler, bucket in (("dispatch", outer), ("get", inner), ("head", inner)):
             method = cls.method(handler)
             if method is not None:
-                bucket.extend(w for call in method.decorators for w in self.classify(call, facts.path))
+                calls = (*method.decorators, *method.inline_wrappers)
+                bucket.extend(w for call in calls for w in self.classify(call, facts.path))
         stack = outer + self._class_auth(facts, cls) + inner
         methods = list(cls.methods)
         templates = [(t.name, Location(facts.path, t.span)) for m in methods for t in m.renders]

@@ -21,9 +21,13 @@ from cachelint.facts.views import (
     ClassFacts,
     FunctionFacts,
     HeaderWrite,
+    Route,
     TemplateRef,
     ViewFacts,
 )
+
+URL_FUNCTIONS = frozenset({"django.urls.path", "django.urls.re_path", "django.conf.urls.url", "django.urls.conf.path", "django.urls.conf.re_path"})
+URL_INCLUDE = frozenset({"django.urls.include", "django.conf.urls.include", "django.urls.conf.include"})
 from cachelint.finding import Span
 
 
@@ -85,6 +89,7 @@ class _FunctionState:
         self.renders: list[TemplateRef] = []
         self.header_writes: list[HeaderWrite] = []
         self.calls: dict[str, Span] = {}
+        self.inline_wrappers: list[Call] = []
 
 
 class _ClassState:
@@ -104,6 +109,7 @@ class _Collector(cst.CSTVisitor):
         self.functions: list[FunctionFacts] = []
         self.classes: list[ClassFacts] = []
         self.aliases: list[Alias] = []
+        self.routes: list[Route] = []
         self.assigns_settings_marker = False
         self._class: _ClassState | None = None
         self._function: _FunctionState | None = None
@@ -230,9 +236,15 @@ class _Collector(cst.CSTVisitor):
 
     def visit_Call(self, node: cst.Call) -> bool:
         state = self._function
+        name = self.resolve(node.func)
+        if name in URL_FUNCTIONS:
+            self._record_route(node)
         if state is None:
             return True
-        name = self.resolve(node.func)
+        if isinstance(node.func, cst.Call) and node.args and _is_handler_reference(node.args[0].value):
+            wrapper = self.to_call(node.func)  # cache_page(60)(super().dispatch)
+            if wrapper is not None:
+                state.inline_wrappers.append(wrapper)
         if name is None:
             return True
         if name not in state.calls:
@@ -255,6 +267,45 @@ class _Collector(cst.CSTVisitor):
                 HeaderWrite("cache-control", {"no_store": True, "private": True}, self.span(node), name)
             )
         return True
+
+    def _record_route(self, node: cst.Call) -> None:
+        positional = [a.value for a in node.args if a.keyword is None and not a.star]
+        keyword = next((a.value for a in node.args if a.keyword and a.keyword.value == "view"), None)
+        target = keyword if keyword is not None else (positional[1] if len(positional) > 1 else None)
+        if target is None:
+            return
+        route = self.literal(positional[0]) if positional else None
+        wrappers: list[Call] = []
+        expression: cst.BaseExpression | None = target
+        while isinstance(expression, cst.Call):
+            func = expression.func
+            args = [a.value for a in expression.args if a.keyword is None and not a.star]
+            if isinstance(func, cst.Attribute) and func.attr.value == "as_view":
+                initkwargs = tuple(
+                    (a.keyword.value, self.literal(a.value)) for a in expression.args if a.keyword
+                )
+                self.routes.append(
+                    Route(self.span(node), route if isinstance(route, str) else None, tuple(wrappers),
+                          self.resolve(func.value), self.span(expression), True, initkwargs)
+                )
+                return
+            if isinstance(func, cst.Call):  # cache_page(60)(view)
+                call = self.to_call(func)
+            else:  # login_required(view), never_cache(view), a project decorator(view)
+                name = self.resolve(func)
+                if name is None or name in URL_INCLUDE:
+                    return
+                call = Call(name=name, span=self.span(func), text=self.code(func))
+            if call is None or not args:
+                return
+            wrappers.append(call)
+            expression = args[0]
+        view = self.resolve(expression) if expression is not None else None
+        if view is not None:
+            self.routes.append(
+                Route(self.span(node), route if isinstance(route, str) else None, tuple(wrappers),
+                      view, self.span(expression))
+            )
 
     def _record_templates(self, node: cst.Call, index: int) -> None:
         assert self._function is not None
@@ -347,12 +398,13 @@ class _Collector(cst.CSTVisitor):
                 renders=tuple(state.renders),
                 header_writes=tuple(state.header_writes),
                 calls=tuple(state.calls.items()),
+                inline_wrappers=tuple(state.inline_wrappers),
             )
             if class_state is not None:
                 class_state.methods.append(facts)
             else:
                 self.functions.append(facts)
-        return ViewFacts(tuple(self.functions), tuple(self.classes), tuple(self.aliases))
+        return ViewFacts(tuple(self.functions), tuple(self.classes), tuple(self.aliases), tuple(self.routes))
 
     def _decorators(self, decorators: Any) -> tuple[Call, ...]:
         return tuple(c for c in (self.to_call(d.decorator) for d in decorators) if c is not None)
@@ -369,6 +421,16 @@ class _Collector(cst.CSTVisitor):
             methods=tuple(state.methods),
             attributes=tuple(state.attributes),
         )
+
+
+def _is_handler_reference(node: cst.BaseExpression) -> bool:
+    """``super().dispatch``, ``super(View, self).get``, ``self.get``: a handler being wrapped."""
+    if not isinstance(node, cst.Attribute):
+        return False
+    base = node.value
+    if isinstance(base, cst.Call) and isinstance(base.func, cst.Name) and base.func.value == "super":
+        return True
+    return isinstance(base, cst.Name) and base.value == "self"
 
 
 def parse_vary(text: str) -> tuple[str, ...]:

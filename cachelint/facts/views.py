@@ -84,6 +84,8 @@ class FunctionFacts:
     # Qualified names this function calls or decorates nested functions with (first use only):
     # how a project decorator is recognised as a wrapper of ``login_required``.
     calls: tuple[tuple[str, Span], ...] = ()
+    # Decorators applied by hand in the body: ``cache_page(60)(super().dispatch)(request)``.
+    inline_wrappers: tuple[Call, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -120,9 +122,28 @@ class Alias:
 
 
 @dataclass(frozen=True)
+class Route:
+    """A ``path()``/``re_path()``/``url()`` entry: the wrappers applied in the URLconf and the view.
+
+    ``wrappers`` are outermost first: ``cache_page(60)(login_required(views.x))`` gives
+    ``(cache_page, login_required)``. ``view`` is the qualified name of the function or class
+    (``as_view()``), None when it cannot be resolved statically.
+    """
+
+    span: Span
+    route: str | None
+    wrappers: tuple[Call, ...]
+    view: str | None
+    view_span: Span
+    is_class: bool = False
+    initkwargs: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
 class ViewFacts:
     """Everything the python parser learned about one module's callables."""
 
     functions: tuple[FunctionFacts, ...] = ()
     classes: tuple[ClassFacts, ...] = field(default=())
     aliases: tuple[Alias, ...] = ()
+    routes: tuple[Route, ...] = ()
