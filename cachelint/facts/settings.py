@@ -20,6 +20,7 @@ from cachelint.facts.values import (
     UNKNOWN,
     Binding,
     Locate,
+    LocList,
     Namespace,
     evaluate,
     lower,
@@ -289,12 +290,13 @@ def _mutate(ns: Namespace, name: str, method: str, args: list[Any]) -> None:
         return
     value = binding.value
     try:
-        if isinstance(value, list) and method == "append" and len(args) == 1:
-            value.append(args[0])
-        elif isinstance(value, list) and method == "extend" and isinstance(args[0], list | tuple):
-            value.extend(args[0])
-        elif isinstance(value, list) and method == "insert" and isinstance(args[0], int):
+        if isinstance(value, LocList) and method == "append" and len(args) == 1:
+            value.append_located(args[0], None)
+        elif isinstance(value, LocList) and method == "extend" and isinstance(args[0], list | tuple):
+            value.extend_located(args[0])
+        elif isinstance(value, LocList) and method == "insert" and isinstance(args[0], int):
             value.insert(args[0], args[1])
+            value.item_locations.insert(args[0], None)
         elif isinstance(value, dict) and method == "update" and isinstance(args[0], dict):
             value.update(args[0])
         elif method in ("get", "copy", "index", "count", "keys", "values", "items"):

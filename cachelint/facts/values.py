@@ -15,7 +15,7 @@ from typing import Any
 import libcst as cst
 
 from cachelint.facts.names import dotted_name
-from cachelint.finding import Span
+from cachelint.finding import Location, Span
 
 
 class _Unknown:
@@ -55,11 +55,26 @@ class LocDict(dict):
         self.key_spans = {}
 
 
-def _string_value(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-        value = node.evaluated_value
-        return value if isinstance(value, str) else None
-    return None
+class LocList(list):
+    """A list evaluated from source, remembering where each item was written (None: unknown)."""
+
+    item_locations: list[Location | None]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.item_locations = []
+
+    def append_located(self, value: Any, location: Location | None) -> None:
+        self.append(value)
+        self.item_locations.append(location)
+
+    def extend_located(self, values: Any) -> None:
+        locations = getattr(values, "item_locations", [None] * len(values))
+        for value, location in zip(values, locations):
+            self.append_located(value, location)
+
+    def location(self, index: int) -> Location | None:
+        return self.item_locations[index] if index < len(self.item_locations) else None
 
 
 def _is_env_call(callee: str | None) -> str | None:
@@ -114,13 +129,16 @@ def lower(node: cst.BaseExpression, resolve: Resolve, locate: Locate) -> IR:
         return ("d", tuple(entries))
     if isinstance(node, cst.List | cst.Tuple | cst.Set):
         items = []
+        spans = []
         for element in node.elements:
             if isinstance(element, cst.StarredElement):
                 items.append(("*", lower(element.value, resolve, locate)))
+                spans.append(None)
             else:
                 items.append(lower(element.value, resolve, locate))
+                spans.append(locate(element.value))
         kind = {cst.List: "list", cst.Tuple: "tuple", cst.Set: "set"}[type(node)]
-        return ("l", tuple(items), kind)
+        return ("l", tuple(items), kind, tuple(spans))
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
         return ("+", lower(node.left, resolve, locate), lower(node.right, resolve, locate))
     if isinstance(node, cst.Comparison) and len(node.comparisons) == 1:
@@ -214,22 +232,26 @@ def evaluate(ir: IR, ns: Namespace, path: str = "") -> Any:
                 result.key_spans[key] = span
         return result
     if kind == "l":
-        items: list[Any] = []
-        for item in ir[1]:
+        # Lists, tuples and sets all evaluate to a LocList: rules only iterate and index them.
+        items = LocList()
+        for item, span in zip(ir[1], ir[3]):
             if item[0] == "*":
                 inner = evaluate(item[1], ns, path)
                 if not isinstance(inner, list | tuple):
                     return UNKNOWN
-                items.extend(inner)
+                items.extend_located(inner)
             else:
-                items.append(evaluate(item, ns, path))
-        return tuple(items) if ir[2] == "tuple" else items
+                items.append_located(evaluate(item, ns, path), Location(path, span) if span else None)
+        return items
     if kind == "+":
         left, right = evaluate(ir[1], ns, path), evaluate(ir[2], ns, path)
         if isinstance(left, str) and isinstance(right, str):
             return left + right
         if isinstance(left, list | tuple) and isinstance(right, list | tuple):
-            return type(left)(list(left) + list(right))
+            joined = LocList()
+            joined.extend_located(left)
+            joined.extend_located(right)
+            return joined
         return UNKNOWN
     if kind == "f":
         pieces = [evaluate(part, ns, path) for part in ir[1]]
