@@ -61,7 +61,19 @@ Generated from the rule classes by `python -m cachelint.docs`; a test keeps thes
 """
 
 
-def write_pages(directory: str = "rules") -> None:
+TABLE_START, TABLE_END = "<!-- rules-table:start -->", "<!-- rules-table:end -->"
+
+
+def readme_table(rules: dict[str, Rule]) -> str:
+    rows = "\n".join(
+        f"| {code} | {r.slug} | {r.severity.value} | {'on' if r.default_enabled else 'off'} |"
+        for code, r in rules.items()
+    )
+    return f"| code | slug | severity | default |\n|---|---|---|---|\n{rows}"
+
+
+def write_pages(directory: str = "rules", readme: str = "README.md") -> None:
+    """Regenerate rules/*.md and the rule table in the README (between its markers)."""
     from pathlib import Path
 
     from cachelint.registry import all_rules
@@ -72,6 +84,11 @@ def write_pages(directory: str = "rules") -> None:
     for code, rule in rules.items():
         (out / f"{code}.md").write_text(rule_markdown(rule), encoding="utf-8")
     (out / "README.md").write_text(index_markdown(rules), encoding="utf-8")
+    readme_path = Path(readme)
+    text = readme_path.read_text(encoding="utf-8")
+    head, _, rest = text.partition(TABLE_START)
+    _, _, tail = rest.partition(TABLE_END)
+    readme_path.write_text(f"{head}{TABLE_START}\n{readme_table(rules)}\n{TABLE_END}{tail}", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from cachelint.registry import Rule
 PYTHON_TOKENS = (
     b"cache", b"login_required", b"permission", b"user_passes_test", b"staff_member",
     b"Mixin", b"STORAGE", b"INSTALLED_APPS", b"MIDDLEWARE", b"DEBUG", b"import *", b"Vary",
-    b"vary_on", b"REST_FRAMEWORK",
+    b"vary_on", b"REST_FRAMEWORK", b"session.accessed",
 )
 PARALLEL_THRESHOLD = 64  # files; below this a process pool costs more than it saves
 

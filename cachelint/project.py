@@ -42,6 +42,15 @@ CACHE_PAGE, AUTH, VARY_COOKIE, VARY_HEADERS, CACHE_CONTROL, NEVER_CACHE, CSRF_PR
 )
 
 
+PERSONAL_KINDS = frozenset({"user", "session", "perms", "messages", "csrf_token"})
+ACCESS_KINDS = {
+    "request.user": "user",
+    "request.session": "session",
+    "messages": "messages",
+    "csrf_token": "csrf_token",
+}
+
+
 @dataclass(frozen=True)
 class Wrapper:
     """One layer around a view's handler, as Django applies it (outermost first in a stack)."""
@@ -59,7 +68,7 @@ class View:
     name: str  # qualified: app.views.dashboard
     location: Location  # the def/class name
     stack: list[Wrapper]  # outermost first
-    accesses: list[Evidence]  # code that reads request.user etc.
+    accesses: list[tuple[str, Evidence]]  # (kind, where the code reads request.user etc.)
     templates: list[tuple[str, Location]]
     header_writes: list[tuple[HeaderWrite, Location]]
 
@@ -151,6 +160,12 @@ class ProjectModel:
             for facts in self.python.values()
             for alias in facts.views.aliases
         }
+
+    def functions(self) -> Iterator[tuple[PythonFacts, FunctionFacts]]:
+        """Every module-level function and method of a module-level class."""
+        for facts in self.python.values():
+            yield from ((facts, f) for f in facts.views.functions)
+            yield from ((facts, m) for cls in facts.views.classes for m in cls.methods)
 
     def referenced_modules(self) -> set[str]:
         """Modules holding views that a cached URLconf entry wraps (parsed on demand)."""
@@ -368,9 +383,9 @@ class ProjectModel:
         return []
 
     @staticmethod
-    def _accesses(path: str, functions: Iterable[FunctionFacts]) -> list[Evidence]:
+    def _accesses(path: str, functions: Iterable[FunctionFacts]) -> list[tuple[str, Evidence]]:
         return [
-            Evidence(Location(path, access.span), f"reads `{access.what}` here")
+            (ACCESS_KINDS[access.what], Evidence(Location(path, access.span), f"reads `{access.what}` here"))
             for function in functions
             for access in function.accesses
         ]
@@ -430,11 +445,17 @@ class ProjectModel:
             name = parent.parent if parent else None
         return True
 
-    def personal_evidence(self, view: View) -> list[Evidence]:
-        """Why the view's output differs per visitor: its code, or what its templates print."""
-        evidence = view.accesses[:1]  # one line of code is enough to show it
+    def personal_evidence(self, view: View, kinds: frozenset[str] = PERSONAL_KINDS) -> list[Evidence]:
+        """Why the view's output differs per visitor: its code, or what its templates print.
+
+        ``kinds`` narrows what counts: "user", "session", "perms", "messages", "csrf_token".
+        """
+        # One line of code is enough to show it.
+        evidence = [e for kind, e in view.accesses if kind in kinds][:1]
         for name, location in view.templates:
             for rendered in self.rendered_uses(name):
+                if rendered.use.kind not in kinds:
+                    continue
                 via = (Evidence(location, f"renders `{name}`"), *rendered.via)
                 label = f"template prints `{rendered.use.expression}` here"
                 if rendered.use.kind == "csrf_token":

@@ -90,6 +90,7 @@ class _FunctionState:
         self.header_writes: list[HeaderWrite] = []
         self.calls: dict[str, Span] = {}
         self.inline_wrappers: list[Call] = []
+        self.session_accessed_writes: list[Span] = []
 
 
 class _ClassState:
@@ -323,10 +324,19 @@ class _Collector(cst.CSTVisitor):
             if isinstance(name, str):
                 self._function.renders.append(TemplateRef(name, self.span(target)))
 
+    def visit_Del(self, node: cst.Del) -> bool:
+        if self._function is not None and self._header_name(node.target) == "vary":
+            self._function.header_writes.append(HeaderWrite("vary", None, self.span(node), "delete"))
+        return True
+
     def visit_Assign(self, node: cst.Assign) -> bool:
         if self._function is not None:
             for target in node.targets:
                 self._header_assignment(target.target, node.value, node)
+                if isinstance(target.target, cst.Attribute) and target.target.attr.value == "accessed":
+                    session = target.target.value
+                    if isinstance(session, cst.Attribute) and session.attr.value == "session":
+                        self._function.session_accessed_writes.append(self.span(node))
         elif self._class is not None and self._depth == 1:
             for target in node.targets:
                 if isinstance(target.target, cst.Name):
@@ -367,21 +377,27 @@ class _Collector(cst.CSTVisitor):
 
     def _header_assignment(self, target: cst.BaseExpression, value: cst.BaseExpression, node: cst.CSTNode) -> None:
         """``response["Vary"] = ...`` and ``response.headers["Cache-Control"] = ...``."""
-        if not isinstance(target, cst.Subscript) or len(target.slice) != 1:
-            return
-        index = target.slice[0].slice
-        if not isinstance(index, cst.Index):
-            return
-        header = self.literal(index.value)
-        if not isinstance(header, str) or header.lower() not in ("vary", "cache-control"):
+        header = self._header_name(target)
+        if header is None:
             return
         text = self.literal(value)
-        header = header.lower()
         parsed: Any = UNKNOWN
         if isinstance(text, str):
             parsed = parse_vary(text) if header == "vary" else parse_cache_control(text)
         assert self._function is not None
         self._function.header_writes.append(HeaderWrite(header, parsed, self.span(node), "setitem"))
+
+    def _header_name(self, target: cst.BaseExpression) -> str | None:
+        """"vary"/"cache-control" for ``x["Vary"]``-style subscripts, else None."""
+        if not isinstance(target, cst.Subscript) or len(target.slice) != 1:
+            return None
+        index = target.slice[0].slice
+        if not isinstance(index, cst.Index):
+            return None
+        header = self.literal(index.value)
+        if isinstance(header, str) and header.lower() in ("vary", "cache-control"):
+            return header.lower()
+        return None
 
     # --- result ----------------------------------------------------------------------------
 
@@ -399,6 +415,7 @@ class _Collector(cst.CSTVisitor):
                 header_writes=tuple(state.header_writes),
                 calls=tuple(state.calls.items()),
                 inline_wrappers=tuple(state.inline_wrappers),
+                session_accessed_writes=tuple(state.session_accessed_writes),
             )
             if class_state is not None:
                 class_state.methods.append(facts)

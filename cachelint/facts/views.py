@@ -68,9 +68,9 @@ class HeaderWrite:
     """
 
     header: str  # "vary" | "cache-control"
-    value: Any
+    value: Any  # None for a deletion
     span: Span
-    how: str  # "patch_vary_headers", "setitem", "patch_cache_control", ...
+    how: str  # "patch_vary_headers", "setitem", "delete", "patch_cache_control", ...
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,8 @@ class FunctionFacts:
     calls: tuple[tuple[str, Span], ...] = ()
     # Decorators applied by hand in the body: ``cache_page(60)(super().dispatch)(request)``.
     inline_wrappers: tuple[Call, ...] = ()
+    # ``request.session.accessed = False``: hides the session read from SessionMiddleware.
+    session_accessed_writes: tuple[Span, ...] = ()
 
 
 @dataclass(frozen=True)

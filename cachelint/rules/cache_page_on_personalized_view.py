@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cachelint.finding import Finding, Severity
-from cachelint.project import AUTH, CACHE_PAGE, ProjectModel
+from cachelint.project import AUTH, CACHE_PAGE, PERSONAL_KINDS, ProjectModel
 from cachelint.registry import Rule, register
 
 
@@ -19,8 +19,9 @@ class CachePageOnPersonalizedView(Rule):
 Flags `cache_page` on a view that does not require login but whose output is personalized:
 its code reads `request.user`, `request.session`, the messages or the CSRF token, or a template
 it renders (through `{% extends %}` and `{% include %}`) prints `user`, `request.user`,
-`request.session`, `perms`, `messages` or the CSRF token. Templates that cannot be found are
-not guessed. The same per-user exceptions as CL101 apply.
+`request.session`, `perms` or `messages`. Templates that cannot be found are not guessed. The
+same per-user exceptions as CL101 apply. A page whose only personal part is the CSRF token is
+reported by CL108 instead.
 """
     why_is_this_bad = """
 View-level `cache_page` stores the response inside the middleware stack, before
@@ -64,7 +65,8 @@ def home(request):
                 if view.per_user_variation(index) is not None:
                     continue
                 if evidence is None:
-                    evidence = project.personal_evidence(view)
+                    # A CSRF token alone is CL108's finding, with its own fix.
+                    evidence = project.personal_evidence(view, PERSONAL_KINDS - {"csrf_token"})
                 if not evidence:
                     break
                 yield self.finding(
