@@ -12,7 +12,13 @@ from pathlib import Path
 
 from cachelint.cache import ResultCache
 from cachelint.config import Config
-from cachelint.discovery import Classifier, SourceFile, display_path, find_project_root, walk
+from cachelint.discovery import (
+    Classifier,
+    SourceFile,
+    display_path,
+    find_project_root,
+    walk,
+)
 from cachelint.finding import Finding, Location, Span
 from cachelint.project import Problem, ProjectModel
 from cachelint.registry import Rule

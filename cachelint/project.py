@@ -42,7 +42,7 @@ CACHE_PAGE, AUTH, VARY_COOKIE, VARY_HEADERS, CACHE_CONTROL, NEVER_CACHE, CSRF_PR
 )
 
 
-PERSONAL_KINDS = frozenset({"user", "session", "perms", "messages", "csrf_token"})
+PERSONAL_KINDS = frozenset({"user", "session", "perms", "messages", "csrf_token", "context"})
 ACCESS_KINDS = {
     "request.user": "user",
     "request.session": "session",
@@ -68,7 +68,7 @@ class View:
     name: str  # qualified: app.views.dashboard
     location: Location  # the def/class name
     stack: list[Wrapper]  # outermost first
-    accesses: list[tuple[str, Evidence]]  # (kind, where the code reads request.user etc.)
+    accesses: list[tuple[str, tuple[Evidence, ...]]]  # (kind, where the code reads request.user)
     templates: list[tuple[str, Location]]
     header_writes: list[tuple[HeaderWrite, Location]]
 
@@ -106,9 +106,10 @@ def _private(directives: dict[str, Any]) -> bool:
 
 @dataclass(frozen=True)
 class RenderedUse:
-    """A personal use in a template a view renders, with the extends/include path to it."""
+    """A personal use in a rendered template, with its kind and the extends/include path to it."""
 
     use: TemplateUse
+    kind: str
     location: Location
     via: tuple[Evidence, ...]
 
@@ -168,13 +169,20 @@ class ProjectModel:
             yield from ((facts, m) for cls in facts.views.classes for m in cls.methods)
 
     def referenced_modules(self) -> set[str]:
-        """Modules holding views that a cached URLconf entry wraps (parsed on demand)."""
-        return {
+        """Modules that may hold evidence although the byte pre-filter skipped them (parsed on
+        demand): views a cached URLconf entry wraps, helpers a cached view passes the request
+        to, and the context processors listed in settings."""
+        modules = {
             route.view.rpartition(".")[0]
             for facts in self.python.values()
             for route in facts.views.routes
             if route.view and (route.wrappers or route.initkwargs)
         }
+        for _, function in self.functions():
+            if any("cache" in call.name for call in function.decorators):
+                modules.update(name.rpartition(".")[0] for name, _ in function.request_calls)
+        modules.update(p.rpartition(".")[0] for p in self.context_processors)
+        return modules
 
     def template(self, name: str) -> TemplateFacts | None:
         path = self.template_names.get(name)
@@ -207,8 +215,13 @@ class ProjectModel:
         if name in api.METHOD_DECORATOR:
             return [w for inner in call.inner for w in self.classify(inner, path, depth)]
         if depth < 3 and name in self._aliases:
+            # Report at the use (``@cache_hour``), not at the alias shared by many views.
             alias_facts, alias_call = self._aliases[name]
-            return self.classify(alias_call, alias_facts.path, depth + 1)
+            defined = Evidence(Location(alias_facts.path, alias_call.span), f"`{call.text}` is `{alias_call.text}`")
+            return [
+                Wrapper(w.kind, location, w.call, w.label, (*w.via, defined))
+                for w in self.classify(alias_call, alias_facts.path, depth + 1)
+            ]
         if depth < 3:
             wrapped = self._project_auth_decorator(name, depth)
             if wrapped is not None:
@@ -382,15 +395,63 @@ class ProjectModel:
                         return wrappers
         return []
 
-    @staticmethod
-    def _accesses(path: str, functions: Iterable[FunctionFacts]) -> list[tuple[str, Evidence]]:
-        return [
-            (ACCESS_KINDS[access.what], Evidence(Location(path, access.span), f"reads `{access.what}` here"))
-            for function in functions
-            for access in function.accesses
-        ]
+    def _accesses(self, path: str, functions: Iterable[FunctionFacts]) -> list[tuple[str, tuple[Evidence, ...]]]:
+        """What the view's code reads, directly or in a project function it passes the request to
+        (one hop: ``get_cart(request)`` reading ``request.session``)."""
+        found: list[tuple[str, tuple[Evidence, ...]]] = []
+        for function in functions:
+            for access in function.accesses:
+                evidence = Evidence(Location(path, access.span), f"reads `{access.what}` here")
+                found.append((ACCESS_KINDS[access.what], (evidence,)))
+            for called, span in function.request_calls:
+                target = self._definitions.get(called)
+                if target is None or not isinstance(target[1], FunctionFacts):
+                    continue
+                helper_facts, helper = target
+                for access in helper.accesses[:1]:
+                    call = Evidence(Location(path, span), f"passes the request to `{helper.name}` here")
+                    read = Evidence(Location(helper_facts.path, access.span), f"`{helper.name}` reads `{access.what}` here")
+                    found.append((ACCESS_KINDS[access.what], (call, read)))
+        return found
 
     # --- templates ---------------------------------------------------------------------------
+
+    def use_kind(self, use: TemplateUse) -> str:
+        """The personal kind of a template variable: from its name, or "context" when a
+        context processor that reads the user or session provides it."""
+        if use.kind:
+            return use.kind
+        return "context" if use.root in self.context_personal_names else ""
+
+    @cached_property
+    def context_personal_names(self) -> dict[str, Evidence]:
+        """Variables that the project's own context processors derive from the user or session."""
+        names: dict[str, Evidence] = {}
+        for dotted in self.context_processors:
+            target = self._definitions.get(dotted)
+            if target is None or not isinstance(target[1], FunctionFacts):
+                continue
+            facts, function = target
+            if function.accesses:
+                access = function.accesses[0]
+                evidence = Evidence(Location(facts.path, access.span), f"context processor `{function.name}` reads `{access.what}` here")
+                for key in function.returned_keys:
+                    names.setdefault(key, evidence)
+        return names
+
+    @cached_property
+    def context_processors(self) -> list[str]:
+        """Dotted paths listed in ``TEMPLATES[*]["OPTIONS"]["context_processors"]``."""
+        found: list[str] = []
+        for module in self.settings_modules:
+            templates = module.value("TEMPLATES")
+            for engine in templates if isinstance(templates, list | tuple) else ():
+                options = engine.get("OPTIONS") if isinstance(engine, dict) else None
+                processors = options.get("context_processors") if isinstance(options, dict) else None
+                for processor in processors if isinstance(processors, list | tuple) else ():
+                    if isinstance(processor, str) and processor not in found:
+                        found.append(processor)
+        return found
 
     def rendered_uses(self, name: str) -> list[RenderedUse]:
         """Personal uses that rendering template ``name`` outputs, through extends and includes."""
@@ -417,23 +478,24 @@ class ProjectModel:
         root_complete = chain[-1].extends is None
         out: list[RenderedUse] = []
         for index, template in enumerate(chain):
-            def rendered(block: str | None) -> bool:
-                if block is None:
-                    return index == len(chain) - 1 and root_complete
-                return self._block_rendered(chain, index, block)
-
+            is_root = index == len(chain) - 1 and root_complete
             for use in template.uses:
-                if rendered(use.block):
-                    out.append(RenderedUse(use, Location(template.path, use.span), links[index]))
+                kind = self.use_kind(use)
+                if kind and self._block_rendered(chain, index, use.block, is_root):
+                    out.append(RenderedUse(use, kind, Location(template.path, use.span), links[index]))
             for include in template.includes:
-                if rendered(include.block):
+                if self._block_rendered(chain, index, include.block, is_root):
                     step = Evidence(Location(template.path, include.span), f"includes `{include.name}`")
                     out.extend(self._rendered(include.name, (*links[index], step), active))
         return out
 
     @staticmethod
-    def _block_rendered(chain: list[TemplateFacts], index: int, block: str) -> bool:
-        """A block's content in chain[index] shows unless a more-derived template replaces it."""
+    def _block_rendered(chain: list[TemplateFacts], index: int, block: str | None, is_root: bool) -> bool:
+        """Whether content of chain[index] inside ``block`` is output. Outside any block, only the
+        root template's content is; a block's content shows unless a more-derived template
+        replaces that block (or an enclosing one) without ``{{ block.super }}``."""
+        if block is None:
+            return is_root
         blocks = {b.name: b for b in chain[index].blocks}
         name: str | None = block
         while name is not None:
@@ -451,15 +513,20 @@ class ProjectModel:
         ``kinds`` narrows what counts: "user", "session", "perms", "messages", "csrf_token".
         """
         # One line of code is enough to show it.
-        evidence = [e for kind, e in view.accesses if kind in kinds][:1]
+        evidence = next((list(chain) for kind, chain in view.accesses if kind in kinds), [])
         for name, location in view.templates:
             for rendered in self.rendered_uses(name):
-                if rendered.use.kind not in kinds:
+                if rendered.kind not in kinds:
                     continue
                 via = (Evidence(location, f"renders `{name}`"), *rendered.via)
                 label = f"template prints `{rendered.use.expression}` here"
-                if rendered.use.kind == "csrf_token":
+                if rendered.kind == "csrf_token":
                     label = "template uses the CSRF token here"
+                elif rendered.kind == "context":
+                    label = f"template prints `{rendered.use.expression}` here"
+                    via = (*via, Evidence(rendered.location, label), self.context_personal_names[rendered.use.root])
+                    evidence.extend(via)
+                    break
                 evidence.extend((*via, Evidence(rendered.location, label)))
                 break  # one template line is enough evidence per template
         return evidence

@@ -91,6 +91,8 @@ class _FunctionState:
         self.calls: dict[str, Span] = {}
         self.inline_wrappers: list[Call] = []
         self.session_accessed_writes: list[Span] = []
+        self.request_calls: dict[str, Span] = {}
+        self.returned_keys: list[str] = []
 
 
 class _ClassState:
@@ -250,6 +252,10 @@ class _Collector(cst.CSTVisitor):
             return True
         if name not in state.calls:
             state.calls[name] = self.span(node)
+        if name not in state.request_calls and any(
+            dotted_name(a.value) in state.request_names for a in node.args
+        ):
+            state.request_calls[name] = self.span(node)
         if name in api.TEMPLATE_RENDERERS:
             self._record_templates(node, api.TEMPLATE_RENDERERS[name])
         elif name in api.PERSONAL_CALLS:
@@ -324,6 +330,15 @@ class _Collector(cst.CSTVisitor):
             if isinstance(name, str):
                 self._function.renders.append(TemplateRef(name, self.span(target)))
 
+    def visit_Return(self, node: cst.Return) -> bool:
+        if self._function is not None and isinstance(node.value, cst.Dict):
+            for element in node.value.elements:
+                if isinstance(element, cst.DictElement):
+                    key = self.literal(element.key)
+                    if isinstance(key, str):
+                        self._function.returned_keys.append(key)
+        return True
+
     def visit_Del(self, node: cst.Del) -> bool:
         if self._function is not None and self._header_name(node.target) == "vary":
             self._function.header_writes.append(HeaderWrite("vary", None, self.span(node), "delete"))
@@ -359,6 +374,8 @@ class _Collector(cst.CSTVisitor):
             call = self.to_call(value)
             if call is not None:
                 self.aliases.append(Alias(name, call))
+                # ``cache_day = cache_page(86400)`` then ``@cache_day`` in this module.
+                self.imports.bind_local(name)
 
     def _listed_names(self, values: list[cst.BaseExpression]) -> tuple[str, ...]:
         """Dotted names inside list/tuple literals among ``values``, qualified."""
@@ -416,6 +433,8 @@ class _Collector(cst.CSTVisitor):
                 calls=tuple(state.calls.items()),
                 inline_wrappers=tuple(state.inline_wrappers),
                 session_accessed_writes=tuple(state.session_accessed_writes),
+                request_calls=tuple(state.request_calls.items()),
+                returned_keys=tuple(state.returned_keys),
             )
             if class_state is not None:
                 class_state.methods.append(facts)

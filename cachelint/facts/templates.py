@@ -2,14 +2,15 @@
 
 Only the lexer is used (it needs no settings and runs no template code). The pass tracks the
 block structure itself, so a ``{% cache %}`` with no ``{% endcache %}`` becomes a located
-problem instead of an exception, and unknown third-party tags are simply tokens.
+problem instead of an exception, and unknown third-party tags (``{% wagtailcache %}``,
+``{% nevercache %}``) are simply tokens.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.template.base import DebugLexer, TokenType
 
@@ -18,28 +19,45 @@ from cachelint.finding import Span
 # What a template can print that differs per visitor, by the root of the variable.
 PERSONAL_ROOTS = {"user": "user", "perms": "perms", "messages": "messages", "csrf_token": "csrf_token"}
 REQUEST_PERSONAL = {"user": "user", "session": "session"}
+# Attributes that identify a user (a cache varied on them keeps one entry per user).
+IDENTIFYING_ATTRIBUTES = frozenset({"pk", "id", "username", "email", "uuid", "get_username"})
+TRANSLATION_TAGS = frozenset({"trans", "translate", "blocktrans", "blocktranslate", "language"})
 
 # Tags whose arguments are not expressions printed into the output.
 NON_PRINTING_TAGS = frozenset(
     {"load", "block", "endblock", "extends", "cache", "endcache", "comment", "endcomment", "verbatim"}
 )
 # Tags that open a region closed by ``end<tag>``, tracked for structure and variable scoping.
-PAIRED = frozenset({"block", "cache", "for", "with", "blocktrans", "blocktranslate", "spaceless"})
+PAIRED = frozenset(
+    {"block", "cache", "for", "with", "blocktrans", "blocktranslate", "spaceless", "language"}
+)
+# The language ``{% get_current_language as X %}``-style tags bind.
+LANGUAGE_BINDING_TAGS = frozenset({"get_current_language", "get_current_language_bidi"})
 
 _STRING = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'")
 _FILTER = re.compile(r"\|\s*\w+")
 _NAME = re.compile(r"(?<![\w.])[A-Za-z_]\w*(?:\.\w+)*")
+_VERSION_SEGMENT = re.compile(r"^v\d+$")
 
 
 @dataclass(frozen=True)
 class TemplateUse:
-    """The template prints something personal: ``{{ user.username }}``, ``{% csrf_token %}``."""
+    """A variable the template outputs or tests: ``{{ user.username }}``, ``{% if perms.x %}``.
 
-    expression: str  # "user.username", "request.session.cart", "csrf_token"
-    kind: str  # "user" | "session" | "perms" | "messages" | "csrf_token"
+    ``kind`` is the personal kind known from the name alone ("user", "session", "perms",
+    "messages", "csrf_token"), or "" (the project may still know it is personal, e.g. a
+    variable provided by a context processor that reads the session).
+    """
+
+    expression: str
+    kind: str
     span: Span
     block: str | None  # innermost enclosing {% block %}
-    cache: int | None  # index of the enclosing {% cache %} in TemplateFacts.caches
+    cache: int | None  # index of the innermost enclosing {% cache %} in TemplateFacts.caches
+
+    @property
+    def root(self) -> str:
+        return self.expression.split(".", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -59,6 +77,8 @@ class CacheBlock:
     using: str | None
     block: str | None
     tags_inside: frozenset[str]
+    varies_by_user: bool  # a vary-on argument identifies the user (directly or via {% with %})
+    varies_by_language: bool
 
 
 @dataclass(frozen=True)
@@ -79,6 +99,9 @@ class TemplateFacts:
     caches: tuple[CacheBlock, ...] = ()
     problems: tuple[tuple[str, Span], ...] = ()
 
+    def personal_uses(self) -> tuple[TemplateUse, ...]:
+        return tuple(u for u in self.uses if u.kind)
+
 
 def literal_name(token: str) -> str | None:
     if len(token) >= 2 and token[0] == token[-1] and token[0] in "\"'":
@@ -86,11 +109,32 @@ def literal_name(token: str) -> str | None:
     return None
 
 
-def personal_kind(expression: str) -> str | None:
+def personal_kind(expression: str) -> str:
     parts = expression.split(".")
     if parts[0] == "request" and len(parts) > 1:
-        return REQUEST_PERSONAL.get(parts[1])
-    return PERSONAL_ROOTS.get(parts[0])
+        return REQUEST_PERSONAL.get(parts[1], "")
+    return PERSONAL_ROOTS.get(parts[0], "")
+
+
+def identifies_user(expression: str) -> bool:
+    """``user``, ``user.pk``, ``request.user.id``, ``request.session.session_key``..."""
+    parts = expression.split(".")
+    if parts[0] == "request":
+        parts = parts[1:]
+        if parts[:2] == ["session", "session_key"]:
+            return True
+    if not parts or parts[0] != "user":
+        return False
+    return len(parts) == 1 or (len(parts) == 2 and parts[1] in IDENTIFYING_ATTRIBUTES)
+
+
+def looks_like_variable(fragment: str) -> bool:
+    """A ``{% cache %}`` fragment name the author probably meant as a variable: it is dotted
+    (``user.id``, ``request.user.pk``) but not a versioned literal such as ``nav.v3``."""
+    if literal_name(fragment) is not None or "." not in fragment:
+        return False
+    parts = fragment.split(".")
+    return not _VERSION_SEGMENT.match(parts[-1]) and all(p.isidentifier() for p in parts)
 
 
 def names_in(expression: str) -> list[str]:
@@ -105,7 +149,7 @@ class _Open:
     span: Span
     name: str | None = None  # block name
     cache: int | None = None
-    binds: tuple[str, ...] = ()
+    binds: dict[str, str] = field(default_factory=dict)  # name -> the expression it stands for
     uses_super: bool = False
     tags_inside: set[str] | None = None
 
@@ -126,25 +170,35 @@ def parse_template(text: str, path: str) -> TemplateFacts:
     uses: list[TemplateUse] = []
     caches: list[dict] = []
     problems: list[tuple[str, Span]] = []
+    language_names: set[str] = {"LANGUAGE_CODE"}
 
     def current(tag: str) -> _Open | None:
         return next((o for o in reversed(stack) if o.tag == tag), None)
 
-    def shadowed() -> set[str]:
-        return {name for o in stack for name in o.binds}
+    def bound(name: str) -> str | None:
+        """What a {% for %}/{% with %} name stands for ("" for a loop variable)."""
+        for open_ in reversed(stack):
+            if name in open_.binds:
+                return open_.binds[name]
+        return None
 
     def note_uses(expression: str, span: Span) -> None:
-        hidden = shadowed()
         block, cache = current("block"), current("cache")
         for name in names_in(expression):
+            meaning = bound(name.split(".", 1)[0])
+            if meaning == "":
+                continue  # a loop variable shadows the context: {% for user in authors %}
             kind = personal_kind(name)
-            if kind and name.split(".")[0] not in hidden:
-                uses.append(TemplateUse(name, kind, span, block and block.name, cache and cache.cache))
+            if meaning is not None:  # {% with name=user.username %}: personal if its value is
+                kind = personal_kind(meaning)
+                if not kind:
+                    continue
+            uses.append(TemplateUse(name, kind, span, block and block.name, cache and cache.cache))
 
-    in_verbatim = False
+    skipping = ""  # inside {% verbatim %} or {% comment %}: the end tag to wait for
     for token in DebugLexer(text).tokenize():
         if token.token_type == TokenType.VAR:
-            if in_verbatim:
+            if skipping:
                 continue
             if token.contents.strip().startswith("block.super"):
                 block = current("block")
@@ -159,15 +213,17 @@ def parse_template(text: str, path: str) -> TemplateFacts:
             continue
         tag, args = bits[0], bits[1:]
         span = span_of(token.position)
-        if in_verbatim:
-            in_verbatim = tag != "endverbatim"
+        if skipping:
+            if tag == skipping:
+                skipping = ""
             continue
-        if tag == "verbatim":
-            in_verbatim = True
+        if tag in ("verbatim", "comment"):
+            skipping = f"end{tag}"
             continue
-        for open_ in stack:
-            if open_.tags_inside is not None and not tag.startswith("end"):
-                open_.tags_inside.add(tag)
+        if not tag.startswith("end"):
+            for open_ in stack:
+                if open_.tags_inside is not None:
+                    open_.tags_inside.add(tag)
         if tag.startswith("end") and tag[3:] in PAIRED:
             opened = tag[3:]
             if stack and stack[-1].tag == opened:
@@ -180,11 +236,12 @@ def parse_template(text: str, path: str) -> TemplateFacts:
                         BlockDef(closing.name or "", closing.span, block and block.name, closing.uses_super)
                     )
             else:
-                expected = f"{{% end{stack[-1].tag} %}}" if stack else "nothing"
+                expected = f"`{{% end{stack[-1].tag} %}}`" if stack else "nothing is open"
                 problems.append((f"`{{% {tag} %}}` does not close anything open here (expected {expected})", span))
             continue
-        if tag in ("trans", "translate") or tag in ("blocktrans", "blocktranslate"):
-            note_uses(" ".join(args), span)
+        if tag in LANGUAGE_BINDING_TAGS and len(args) >= 2 and args[-2] == "as":
+            language_names.add(args[-1])
+            continue
         if tag in PAIRED:
             open_ = _Open(tag, span)
             if tag == "block":
@@ -192,15 +249,19 @@ def parse_template(text: str, path: str) -> TemplateFacts:
             elif tag == "for":
                 if "in" in args:
                     position = args.index("in")
-                    open_.binds = tuple(v.strip(",") for v in " ".join(args[:position]).replace(",", " ").split())
+                    names = " ".join(args[:position]).replace(",", " ").split()
+                    open_.binds = {name: "" for name in names}
                     note_uses(" ".join(args[position + 1 :]), span)
             elif tag == "with":
                 open_.binds = _with_bindings(args)
-                note_uses(" ".join(args), span)
+                note_uses(" ".join(v for v in open_.binds.values()), span)
+                open_.binds = {k: _meaning(v, bound) for k, v in open_.binds.items()}
             elif tag == "cache":
                 open_.cache = len(caches)
                 open_.tags_inside = set()
-                caches.append(_cache_args(args, span, current("block")))
+                caches.append(_cache_args(args, span, current("block"), bound, language_names))
+            elif tag in ("blocktrans", "blocktranslate"):
+                note_uses(" ".join(args), span)
             stack.append(open_)
             continue
         if tag == "extends" and args:
@@ -233,26 +294,46 @@ def parse_template(text: str, path: str) -> TemplateFacts:
     )
 
 
-def _with_bindings(args: list[str]) -> tuple[str, ...]:
-    if "as" in args:  # legacy {% with value as name %}
-        return tuple(args[args.index("as") + 1 :][:1])
-    return tuple(arg.split("=", 1)[0] for arg in args if "=" in arg)
+def _meaning(expression: str, bound: object) -> str:
+    """Follow an expression's root through enclosing {% with %} names."""
+    root, _, rest = expression.partition(".")
+    outer = bound(root)  # type: ignore[operator]
+    if outer:
+        return f"{outer}.{rest}" if rest else outer
+    return expression
 
 
-def _cache_args(args: list[str], span: Span, block: _Open | None) -> dict:
+def _with_bindings(args: list[str]) -> dict[str, str]:
+    if "as" in args and args.index("as") == 1:  # legacy {% with value as name %}
+        return {args[2]: args[0]} if len(args) > 2 else {}
+    bindings = {}
+    for arg in args:
+        name, sep, value = arg.partition("=")
+        if sep:
+            bindings[name] = value
+    return bindings
+
+
+def _cache_args(args: list[str], span: Span, block: _Open | None, bound: object, language_names: set[str]) -> dict:
     using = None
     rest = []
     for arg in args:
         if arg.startswith("using="):
-            using = literal_name(arg[len("using=") :]) or arg[len("using=") :]
+            using = literal_name(arg[len("using=") :])  # None for a variable: unknown
         else:
             rest.append(arg)
+    vary_on = tuple(rest[2:])
+    meanings = [_meaning(arg, bound) for arg in vary_on]
     return {
         "span": span,
         "timeout": rest[0] if rest else "",
         "fragment": rest[1] if len(rest) > 1 else None,
-        "vary_on": tuple(rest[2:]),
+        "vary_on": vary_on,
         "using": using,
         "block": block and block.name,
         "tags_inside": frozenset(),
+        "varies_by_user": any(identifies_user(m) for m in meanings),
+        "varies_by_language": any(
+            arg.split(".")[-1] in language_names or "lang" in arg.lower() for arg in vary_on
+        ),
     }

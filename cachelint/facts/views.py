@@ -88,6 +88,10 @@ class FunctionFacts:
     inline_wrappers: tuple[Call, ...] = ()
     # ``request.session.accessed = False``: hides the session read from SessionMiddleware.
     session_accessed_writes: tuple[Span, ...] = ()
+    # Calls that pass the request on (``get_cart(request)``), for one-hop helper analysis.
+    request_calls: tuple[tuple[str, Span], ...] = ()
+    # Keys of dict literals the function returns (what a context processor provides).
+    returned_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

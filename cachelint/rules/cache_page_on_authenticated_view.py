@@ -85,5 +85,5 @@ def catalogue(request):
                     f"`cache_page` on a login-protected view: {consequence}",
                     hint="cache per user (`@vary_on_cookie` below `cache_page`), mark the response "
                     "`cache_control(private=True)`, or cache only public fragments",
-                    related=[Evidence(guard.location, guard.label), *guard.via],
+                    related=[Evidence(guard.location, guard.label), *guard.via, *cache.via],
                 )

@@ -75,5 +75,5 @@ def home(request):
                     "cached under its URL alone and served to everyone",
                     hint="move the personal parts out of the cached page (or cache fragments), or "
                     "vary the cache per user with `@vary_on_cookie` below `cache_page`",
-                    related=evidence,
+                    related=[*view.stack[index].via, *evidence],
                 )

@@ -72,5 +72,5 @@ def contact(request):
                     "`cache_page` on a view that renders a CSRF token: the first visitor's token "
                     "is cached and served to everyone, so other visitors' form posts fail",
                     hint="apply `@csrf_protect` below `cache_page`, or do not cache pages with forms",
-                    related=evidence,
+                    related=[*view.stack[index].via, *evidence],
                 )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from cachelint.facts.templates import looks_like_variable
 from cachelint.finding import Finding, Location, Severity
 from cachelint.project import ProjectModel
 from cachelint.registry import Rule, register
@@ -48,8 +49,8 @@ in the name lets you invalidate them by bumping it.
         for path, template in project.templates_by_path.items():
             for block in template.caches:
                 name = block.fragment
-                if name is None:
-                    continue
+                if name is None or looks_like_variable(name):
+                    continue  # a variable-like name is CL207's finding
                 if pattern.search(name.strip("\"'")):
                     continue
                 if any("version" in arg.lower() for arg in block.vary_on):
