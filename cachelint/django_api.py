@@ -49,6 +49,12 @@ DRF_AUTHENTICATED_PERMISSIONS = frozenset(
 )
 DRF_VIEW_PREFIX = "rest_framework."
 
+# URLconf entries and includes.
+URL_FUNCTIONS = frozenset(
+    {"django.urls.path", "django.urls.re_path", "django.conf.urls.url", "django.urls.conf.path", "django.urls.conf.re_path"}
+)
+URL_INCLUDE = frozenset({"django.urls.include", "django.conf.urls.include", "django.urls.conf.include"})
+
 # Calls whose argument names a template the view renders, and the index of that argument.
 TEMPLATE_RENDERERS = {
     "django.shortcuts.render": 1,

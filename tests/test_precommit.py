@@ -146,6 +146,9 @@ def test_all_files_fails_on_cached_login_view_then_passes_once_fixed(
     assert code == 0, output
     assert "Passed" in output, output
     assert "CL101" not in output, output
+    # The hook leaves nothing behind for `git status` to show (its result cache ignores itself).
+    untracked = [line for line in _git(project, env, "status", "--porcelain", "--untracked-files=all").splitlines() if line.startswith("??")]
+    assert untracked == [], untracked
 
 
 def test_files_option_checks_the_staged_file(project: Path, hook_repo: Path, env: dict[str, str]) -> None:
@@ -154,3 +157,9 @@ def test_files_option_checks_the_staged_file(project: Path, hook_repo: Path, env
     assert "Failed" in output, output
     assert "CL101" in output, output
     assert "app/views.py" in output, output
+
+    # Only the files passed are reported on: app/views.py still has its CL101, but is not passed.
+    code, output = try_repo(project, hook_repo, env, "--files", "app/__init__.py", "manage.py")
+    assert code == 0, output
+    assert "Passed" in output, output
+    assert "CL101" not in output, output

@@ -25,9 +25,6 @@ from cachelint.facts.views import (
     TemplateRef,
     ViewFacts,
 )
-
-URL_FUNCTIONS = frozenset({"django.urls.path", "django.urls.re_path", "django.conf.urls.url", "django.urls.conf.path", "django.urls.conf.re_path"})
-URL_INCLUDE = frozenset({"django.urls.include", "django.conf.urls.include", "django.urls.conf.include"})
 from cachelint.finding import Span
 
 
@@ -240,7 +237,7 @@ class _Collector(cst.CSTVisitor):
     def visit_Call(self, node: cst.Call) -> bool:
         state = self._function
         name = self.resolve(node.func)
-        if name in URL_FUNCTIONS:
+        if name in api.URL_FUNCTIONS:
             self._record_route(node)
         if state is None:
             return True
@@ -300,7 +297,7 @@ class _Collector(cst.CSTVisitor):
                 call = self.to_call(func)
             else:  # login_required(view), never_cache(view), a project decorator(view)
                 name = self.resolve(func)
-                if name is None or name in URL_INCLUDE:
+                if name is None or name in api.URL_INCLUDE:
                     return
                 call = Call(name=name, span=self.span(func), text=self.code(func))
             if call is None or not args:
