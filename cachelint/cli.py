@@ -29,18 +29,40 @@ def cli() -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
-    "--format", "output_format", type=click.Choice(["text", "json", "sarif"]), default="text",
-    show_default=True, help="Output format.",
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "sarif"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
 )
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE instead of stdout.")
-@click.option("--select", multiple=True, help="Rule codes or prefixes to enable (e.g. CL1,CL201 or ALL); replaces the default set.")
-@click.option("--extend-select", multiple=True, help="Rule codes or prefixes to enable on top of the default set.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to FILE instead of stdout.",
+)
+@click.option(
+    "--select",
+    multiple=True,
+    help="Rule codes or prefixes to enable (e.g. CL1,CL201 or ALL); replaces the default set.",
+)
+@click.option(
+    "--extend-select", multiple=True, help="Rule codes or prefixes to enable on top of the default set."
+)
 @click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are reported.")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="Read configuration from this TOML file.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read configuration from this TOML file.",
+)
 @click.option("--jobs", "-j", type=click.IntRange(min=0), help="Worker processes (0: all cores).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the result cache (.cachelint_cache/).")
-@click.option("--color/--no-color", default=None, help="Force or disable colors (default: only on a terminal).")
+@click.option(
+    "--color/--no-color", default=None, help="Force or disable colors (default: only on a terminal)."
+)
 def check(
     paths: tuple[Path, ...],
     output_format: str,
@@ -88,7 +110,9 @@ def check(
     if output is not None:
         try:
             with output.open("w", encoding="utf-8") as stream:
-                write_report(output_format, result.findings, chosen, stream, color=False, errors=result.errors)
+                write_report(
+                    output_format, result.findings, chosen, stream, color=False, errors=result.errors
+                )
         except OSError as error:
             _fail(f"{output}: cannot write report: {error.strerror or error}")
     else:

@@ -13,9 +13,27 @@ PROJECT_MARKERS = ("manage.py", "pyproject.toml", ".git")
 TEMPLATE_SUFFIXES = frozenset({".html", ".htm", ".txt", ".xml"})
 SKIPPED_DIRS = frozenset(
     {
-        ".git", ".hg", ".svn", ".venv", "venv", ".env", "env", "node_modules", "__pycache__",
-        "build", "dist", ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache",
-        ".cachelint_cache", "site-packages", ".eggs", "bower_components", "htmlcov",
+        ".git",
+        ".hg",
+        ".svn",
+        ".venv",
+        "venv",
+        ".env",
+        "env",
+        "node_modules",
+        "__pycache__",
+        "build",
+        "dist",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".cachelint_cache",
+        "site-packages",
+        ".eggs",
+        "bower_components",
+        "htmlcov",
     }
 )
 

@@ -51,7 +51,13 @@ DRF_VIEW_PREFIX = "rest_framework."
 
 # URLconf entries and includes.
 URL_FUNCTIONS = frozenset(
-    {"django.urls.path", "django.urls.re_path", "django.conf.urls.url", "django.urls.conf.path", "django.urls.conf.re_path"}
+    {
+        "django.urls.path",
+        "django.urls.re_path",
+        "django.conf.urls.url",
+        "django.urls.conf.path",
+        "django.urls.conf.re_path",
+    }
 )
 URL_INCLUDE = frozenset({"django.urls.include", "django.conf.urls.include", "django.urls.conf.include"})
 

@@ -25,9 +25,21 @@ from cachelint.registry import Rule
 
 # A Python file that contains none of these cannot affect any rule, so it is never parsed.
 PYTHON_TOKENS = (
-    b"cache", b"login_required", b"permission", b"user_passes_test", b"staff_member",
-    b"Mixin", b"STORAGE", b"INSTALLED_APPS", b"MIDDLEWARE", b"DEBUG", b"import *", b"Vary",
-    b"vary_on", b"REST_FRAMEWORK", b"session.accessed",
+    b"cache",
+    b"login_required",
+    b"permission",
+    b"user_passes_test",
+    b"staff_member",
+    b"Mixin",
+    b"STORAGE",
+    b"INSTALLED_APPS",
+    b"MIDDLEWARE",
+    b"DEBUG",
+    b"import *",
+    b"Vary",
+    b"vary_on",
+    b"REST_FRAMEWORK",
+    b"session.accessed",
 )
 PARALLEL_THRESHOLD = 64  # files; below this a process pool costs more than it saves
 
@@ -71,7 +83,10 @@ def _parse(task: _Task) -> object:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as error:
-            return Problem(Location(source.display), f"cannot decode template as UTF-8: {error.reason} at byte {error.start}")
+            return Problem(
+                Location(source.display),
+                f"cannot decode template as UTF-8: {error.reason} at byte {error.start}",
+            )
         return parse_template(text, source.display)
     except ParseError as error:
         return Problem(Location(source.display, error.span), error.reason)
@@ -85,7 +100,11 @@ def build_project(sources: list[SourceFile], config: Config, root: Path | None =
     Parsing is demand-driven in a second round: a module skipped by the byte pre-filter is
     parsed after all when a cached URLconf entry points at a view in it.
     """
-    cache = ResultCache(root, f"max_file_size={config.max_file_size}") if root is not None and config.cache else None
+    cache = (
+        ResultCache(root, f"max_file_size={config.max_file_size}")
+        if root is not None and config.cache
+        else None
+    )
     results = _parse_all(sources, config, cache, force=False)
     project = _join(sources, results, config)
     wanted = project.referenced_modules() - set(project.modules)
@@ -99,7 +118,9 @@ def build_project(sources: list[SourceFile], config: Config, root: Path | None =
     return project
 
 
-def _parse_all(sources: list[SourceFile], config: Config, cache: ResultCache | None, force: bool) -> list[object]:
+def _parse_all(
+    sources: list[SourceFile], config: Config, cache: ResultCache | None, force: bool
+) -> list[object]:
     keys = [_cache_key(s, force) for s in sources]
     results: list[object] = [None] * len(sources)
     misses: list[int] = []
@@ -135,7 +156,9 @@ def _join(sources: list[SourceFile], results: list[object], config: Config) -> P
             project.python[source.display] = result
         elif isinstance(result, TemplateFacts):
             project.templates_by_path[source.display] = result
-            project.problems.extend(Problem(Location(source.display, span), reason) for reason, span in result.problems)
+            project.problems.extend(
+                Problem(Location(source.display, span), reason) for reason, span in result.problems
+            )
             # The first template found under a name wins, as with Django's loaders in order.
             project.template_names.setdefault(source.template_name, source.display)
     return project
@@ -143,7 +166,9 @@ def _join(sources: list[SourceFile], results: list[object], config: Config) -> P
 
 def _cache_key(source: SourceFile, force: bool) -> str:
     # Facts embed the display path and depend on how the file was classified.
-    return f"{source.display}|{source.kind}|{source.module}|{source.is_package}|{source.settings_like}|{force}"
+    return (
+        f"{source.display}|{source.kind}|{source.module}|{source.is_package}|{source.settings_like}|{force}"
+    )
 
 
 def run_rules(project: ProjectModel, rules: dict[str, Rule], result: Result) -> list[Finding]:
@@ -154,7 +179,11 @@ def run_rules(project: ProjectModel, rules: dict[str, Rule], result: Result) -> 
             for finding in rule.check(project):
                 findings.setdefault((finding.code, finding.location), finding)
         except Exception as error:  # one broken rule must not hide the others' findings
-            detail = traceback.format_exc() if os.environ.get("CACHELINT_DEBUG") else f"{type(error).__name__}: {error}"
+            detail = (
+                traceback.format_exc()
+                if os.environ.get("CACHELINT_DEBUG")
+                else f"{type(error).__name__}: {error}"
+            )
             result.errors.append(f"internal error in rule {code} ({rule.slug}): {detail}")
     return list(findings.values())
 
@@ -181,7 +210,9 @@ def check(paths: Iterable[Path], config: Config, rules: dict[str, Rule]) -> Resu
     return result
 
 
-def _check_project(root: Path, targets: set[Path] | None, config: Config, rules: dict[str, Rule], result: Result) -> None:
+def _check_project(
+    root: Path, targets: set[Path] | None, config: Config, rules: dict[str, Rule], result: Result
+) -> None:
     classifier = Classifier(root / d for d in config.template_dirs)
     sources = [s for s in (classifier.classify(p) for p in walk(root, config.exclude)) if s is not None]
     if targets is not None:
@@ -200,8 +231,12 @@ def _check_project(root: Path, targets: set[Path] | None, config: Config, rules:
 
 # --- inline suppressions --------------------------------------------------------------------------
 
-_PY_SUPPRESS = re.compile(r"#\s*(?:noqa:\s*(?P<noqa>[A-Z0-9, ]+)|cachelint:\s*ignore\[(?P<ignore>[A-Z0-9, ]+)\])")
-_TPL_SUPPRESS = re.compile(r"\{#\s*(?:noqa:\s*(?P<noqa>[A-Z0-9, ]+)|cachelint:\s*ignore\[(?P<ignore>[A-Z0-9, ]+)\])\s*#\}")
+_PY_SUPPRESS = re.compile(
+    r"#\s*(?:noqa:\s*(?P<noqa>[A-Z0-9, ]+)|cachelint:\s*ignore\[(?P<ignore>[A-Z0-9, ]+)\])"
+)
+_TPL_SUPPRESS = re.compile(
+    r"\{#\s*(?:noqa:\s*(?P<noqa>[A-Z0-9, ]+)|cachelint:\s*ignore\[(?P<ignore>[A-Z0-9, ]+)\])\s*#\}"
+)
 
 
 def _suppressed_codes(line: str, template: bool) -> set[str]:

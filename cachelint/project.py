@@ -38,7 +38,13 @@ class Problem:
 # --- views ------------------------------------------------------------------------------------
 
 CACHE_PAGE, AUTH, VARY_COOKIE, VARY_HEADERS, CACHE_CONTROL, NEVER_CACHE, CSRF_PROTECT = (
-    "cache_page", "auth", "vary_cookie", "vary_headers", "cache_control", "never_cache", "csrf_protect",
+    "cache_page",
+    "auth",
+    "vary_cookie",
+    "vary_headers",
+    "cache_control",
+    "never_cache",
+    "csrf_protect",
 )
 
 
@@ -217,7 +223,9 @@ class ProjectModel:
         if depth < 3 and name in self._aliases:
             # Report at the use (``@cache_hour``), not at the alias shared by many views.
             alias_facts, alias_call = self._aliases[name]
-            defined = Evidence(Location(alias_facts.path, alias_call.span), f"`{call.text}` is `{alias_call.text}`")
+            defined = Evidence(
+                Location(alias_facts.path, alias_call.span), f"`{call.text}` is `{alias_call.text}`"
+            )
             return [
                 Wrapper(w.kind, location, w.call, w.label, (*w.via, defined))
                 for w in self.classify(alias_call, alias_facts.path, depth + 1)
@@ -395,7 +403,9 @@ class ProjectModel:
                         return wrappers
         return []
 
-    def _accesses(self, path: str, functions: Iterable[FunctionFacts]) -> list[tuple[str, tuple[Evidence, ...]]]:
+    def _accesses(
+        self, path: str, functions: Iterable[FunctionFacts]
+    ) -> list[tuple[str, tuple[Evidence, ...]]]:
         """What the view's code reads, directly or in a project function it passes the request to
         (one hop: ``get_cart(request)`` reading ``request.session``)."""
         found: list[tuple[str, tuple[Evidence, ...]]] = []
@@ -410,7 +420,10 @@ class ProjectModel:
                 helper_facts, helper = target
                 for access in helper.accesses[:1]:
                     call = Evidence(Location(path, span), f"passes the request to `{helper.name}` here")
-                    read = Evidence(Location(helper_facts.path, access.span), f"`{helper.name}` reads `{access.what}` here")
+                    read = Evidence(
+                        Location(helper_facts.path, access.span),
+                        f"`{helper.name}` reads `{access.what}` here",
+                    )
                     found.append((ACCESS_KINDS[access.what], (call, read)))
         return found
 
@@ -434,7 +447,10 @@ class ProjectModel:
             facts, function = target
             if function.accesses:
                 access = function.accesses[0]
-                evidence = Evidence(Location(facts.path, access.span), f"context processor `{function.name}` reads `{access.what}` here")
+                evidence = Evidence(
+                    Location(facts.path, access.span),
+                    f"context processor `{function.name}` reads `{access.what}` here",
+                )
                 for key in function.returned_keys:
                     names.setdefault(key, evidence)
         return names
@@ -457,7 +473,9 @@ class ProjectModel:
         """Personal uses that rendering template ``name`` outputs, through extends and includes."""
         return self._rendered(name, ())
 
-    def _rendered(self, name: str, via: tuple[Evidence, ...], active: frozenset[str] = frozenset()) -> list[RenderedUse]:
+    def _rendered(
+        self, name: str, via: tuple[Evidence, ...], active: frozenset[str] = frozenset()
+    ) -> list[RenderedUse]:
         if name in active or len(active) > 20:
             return []
         active = active | {name}
@@ -524,7 +542,11 @@ class ProjectModel:
                     label = "template uses the CSRF token here"
                 elif rendered.kind == "context":
                     label = f"template prints `{rendered.use.expression}` here"
-                    via = (*via, Evidence(rendered.location, label), self.context_personal_names[rendered.use.root])
+                    via = (
+                        *via,
+                        Evidence(rendered.location, label),
+                        self.context_personal_names[rendered.use.root],
+                    )
                     evidence.extend(via)
                     break
                 evidence.extend((*via, Evidence(rendered.location, label)))

@@ -100,6 +100,4 @@ def select_rules(
 
 def validate_selectors(rules: dict[str, Rule], selectors: list[str]) -> list[str]:
     """Return the selectors that match no rule (typos such as ``CL19``)."""
-    return [
-        s for s in selectors if s != "ALL" and not any(code.startswith(s) for code in rules)
-    ]
+    return [s for s in selectors if s != "ALL" and not any(code.startswith(s) for code in rules)]

@@ -75,7 +75,9 @@ def _syntax_error(error: cst.ParserSyntaxError, source: bytes) -> ParseError:
     line = max(1, min(line, source.count(b"\n") + 1))
     if detail.startswith("expected one of") and detail.count(",") > 5:
         detail = ""  # a list of every token the grammar allows helps nobody
-    return ParseError(f"syntax error{': ' + detail if detail else ''} (Python file cannot be parsed)", Span(line, col))
+    return ParseError(
+        f"syntax error{': ' + detail if detail else ''} (Python file cannot be parsed)", Span(line, col)
+    )
 
 
 class _FunctionState:
@@ -143,9 +145,7 @@ class _Collector(cst.CSTVisitor):
             if name in api.METHOD_DECORATOR and positional:
                 first = positional[0]
                 elements = (
-                    [e.value for e in first.elements]
-                    if isinstance(first, cst.List | cst.Tuple)
-                    else [first]
+                    [e.value for e in first.elements] if isinstance(first, cst.List | cst.Tuple) else [first]
                 )
                 inner = tuple(c for c in map(self.to_call, elements) if c is not None)
             return Call(
@@ -289,8 +289,15 @@ class _Collector(cst.CSTVisitor):
                     (a.keyword.value, self.literal(a.value)) for a in expression.args if a.keyword
                 )
                 self.routes.append(
-                    Route(self.span(node), route if isinstance(route, str) else None, tuple(wrappers),
-                          self.resolve(func.value), self.span(expression), True, initkwargs)
+                    Route(
+                        self.span(node),
+                        route if isinstance(route, str) else None,
+                        tuple(wrappers),
+                        self.resolve(func.value),
+                        self.span(expression),
+                        True,
+                        initkwargs,
+                    )
                 )
                 return
             if isinstance(func, cst.Call):  # cache_page(60)(view)
@@ -307,8 +314,13 @@ class _Collector(cst.CSTVisitor):
         view = self.resolve(expression) if expression is not None else None
         if view is not None:
             self.routes.append(
-                Route(self.span(node), route if isinstance(route, str) else None, tuple(wrappers),
-                      view, self.span(expression))
+                Route(
+                    self.span(node),
+                    route if isinstance(route, str) else None,
+                    tuple(wrappers),
+                    view,
+                    self.span(expression),
+                )
             )
 
     def _record_templates(self, node: cst.Call, index: int) -> None:
@@ -389,7 +401,9 @@ class _Collector(cst.CSTVisitor):
         literal = self.literal(value) if not names else UNKNOWN
         return ClassAttr(name, literal, self.span(value), names)
 
-    def _header_assignment(self, target: cst.BaseExpression, value: cst.BaseExpression, node: cst.CSTNode) -> None:
+    def _header_assignment(
+        self, target: cst.BaseExpression, value: cst.BaseExpression, node: cst.CSTNode
+    ) -> None:
         """``response["Vary"] = ...`` and ``response.headers["Cache-Control"] = ...``."""
         header = self._header_name(target)
         if header is None:
@@ -402,7 +416,7 @@ class _Collector(cst.CSTVisitor):
         self._function.header_writes.append(HeaderWrite(header, parsed, self.span(node), "setitem"))
 
     def _header_name(self, target: cst.BaseExpression) -> str | None:
-        """"vary"/"cache-control" for ``x["Vary"]``-style subscripts, else None."""
+        """ "vary"/"cache-control" for ``x["Vary"]``-style subscripts, else None."""
         if not isinstance(target, cst.Subscript) or len(target.slice) != 1:
             return None
         index = target.slice[0].slice
@@ -443,9 +457,7 @@ class _Collector(cst.CSTVisitor):
         return tuple(c for c in (self.to_call(d.decorator) for d in decorators) if c is not None)
 
     def _class_facts(self, node: cst.ClassDef, state: _ClassState) -> ClassFacts:
-        bases = tuple(
-            name for name in (self.resolve(arg.value) for arg in node.bases) if name is not None
-        )
+        bases = tuple(name for name in (self.resolve(arg.value) for arg in node.bases) if name is not None)
         return ClassFacts(
             name=node.name.value,
             span=self.span(node.name),

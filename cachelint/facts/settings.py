@@ -48,9 +48,7 @@ class SettingsFacts:
     star_imports: tuple[str, ...]
 
 
-def lower_module(
-    module: cst.Module, imports: ImportTable, locate: Locate
-) -> SettingsFacts:
+def lower_module(module: cst.Module, imports: ImportTable, locate: Locate) -> SettingsFacts:
     resolve = imports.resolve
     assigned: set[str] = set()
     stars: list[str] = []
@@ -164,9 +162,7 @@ def _names_bound_in(node: cst.CSTNode) -> list[str]:
     return names
 
 
-def _subscript_path(
-    node: cst.Subscript, resolve: Any, locate: Locate
-) -> tuple[str, tuple[IR, ...]] | None:
+def _subscript_path(node: cst.Subscript, resolve: Any, locate: Locate) -> tuple[str, tuple[IR, ...]] | None:
     """``CACHES["default"]["OPTIONS"]`` -> ("CACHES", (key irs...))."""
     keys: list[IR] = []
     current: cst.BaseExpression = node

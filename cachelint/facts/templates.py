@@ -28,9 +28,7 @@ NON_PRINTING_TAGS = frozenset(
     {"load", "block", "endblock", "extends", "cache", "endcache", "comment", "endcomment", "verbatim"}
 )
 # Tags that open a region closed by ``end<tag>``, tracked for structure and variable scoping.
-PAIRED = frozenset(
-    {"block", "cache", "for", "with", "blocktrans", "blocktranslate", "spaceless", "language"}
-)
+PAIRED = frozenset({"block", "cache", "for", "with", "blocktrans", "blocktranslate", "spaceless", "language"})
 # The language ``{% get_current_language as X %}``-style tags bind.
 LANGUAGE_BINDING_TAGS = frozenset({"get_current_language", "get_current_language_bidi"})
 
@@ -237,7 +235,9 @@ def parse_template(text: str, path: str) -> TemplateFacts:
                     )
             else:
                 expected = f"`{{% end{stack[-1].tag} %}}`" if stack else "nothing is open"
-                problems.append((f"`{{% {tag} %}}` does not close anything open here (expected {expected})", span))
+                problems.append(
+                    (f"`{{% {tag} %}}` does not close anything open here (expected {expected})", span)
+                )
             continue
         if tag in LANGUAGE_BINDING_TAGS and len(args) >= 2 and args[-2] == "as":
             language_names.add(args[-1])
@@ -276,7 +276,9 @@ def parse_template(text: str, path: str) -> TemplateFacts:
             note_uses(" ".join(args[1:]), span)
         elif tag == "csrf_token":
             block, cache = current("block"), current("cache")
-            uses.append(TemplateUse("csrf_token", "csrf_token", span, block and block.name, cache and cache.cache))
+            uses.append(
+                TemplateUse("csrf_token", "csrf_token", span, block and block.name, cache and cache.cache)
+            )
         elif tag not in NON_PRINTING_TAGS:
             note_uses(" ".join(args), span)
     for open_ in stack:
@@ -314,7 +316,9 @@ def _with_bindings(args: list[str]) -> dict[str, str]:
     return bindings
 
 
-def _cache_args(args: list[str], span: Span, block: _Open | None, bound: object, language_names: set[str]) -> dict:
+def _cache_args(
+    args: list[str], span: Span, block: _Open | None, bound: object, language_names: set[str]
+) -> dict:
     using = None
     rest = []
     for arg in args:

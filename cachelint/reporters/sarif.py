@@ -65,9 +65,7 @@ def build(
         # Result URIs are relative to the directory cachelint ran in.
         "originalUriBaseIds": {SRCROOT: {"uri": Path.cwd().as_uri().rstrip("/") + "/"}},
         "columnKind": "unicodeCodePoints",
-        "results": [
-            _result(f, rule_index[f.code], fp) for f, fp in zip(ordered, fingerprints)
-        ],
+        "results": [_result(f, rule_index[f.code], fp) for f, fp in zip(ordered, fingerprints)],
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 

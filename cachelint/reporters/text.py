@@ -77,9 +77,7 @@ def render_finding(finding: Finding, sources: SourceLines) -> list[Text]:
     if finding.hint:
         notes.append(("help", finding.hint))
     for kind, note in notes:
-        lines.append(
-            Text.assemble((" " * (width + 1) + "= ", GUTTER_STYLE), (kind, "bold"), ": ", note)
-        )
+        lines.append(Text.assemble((" " * (width + 1) + "= ", GUTTER_STYLE), (kind, "bold"), ": ", note))
     return lines
 
 

@@ -107,7 +107,9 @@ cache without the headers the entry varies on. Half a pair either never stores o
                 f"`UpdateCacheMiddleware` comes after `{name.rsplit('.', 1)[-1]}`: it stores "
                 "responses before that middleware adds its Vary header or cookie",
                 hint="put `UpdateCacheMiddleware` first in MIDDLEWARE",
-                related=[Evidence(where(i), "adds Vary or a cookie, but runs after the cache stores the page")],
+                related=[
+                    Evidence(where(i), "adds Vary or a cookie, but runs after the cache stores the page")
+                ],
             )
         below_fetch = [(i, m) for i, m in varying if i > fetch]
         if below_fetch:

@@ -78,7 +78,9 @@ def catalogue(request):
                 if auth_index < index:
                     consequence = "the first user's response is stored and served to every later user"
                 else:
-                    consequence = "the stored response is served before the login check, even to anonymous visitors"
+                    consequence = (
+                        "the stored response is served before the login check, even to anonymous visitors"
+                    )
                 guard = auth[0]
                 yield self.finding(
                     cache.location,

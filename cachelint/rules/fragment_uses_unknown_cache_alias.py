@@ -13,7 +13,7 @@ class FragmentUsesUnknownCacheAlias(Rule):
     code = "CL205"
     slug = "fragment-uses-unknown-cache-alias"
     severity = Severity.ERROR
-    summary = "`{% cache ... using=\"alias\" %}` names a cache that no settings module defines"
+    summary = '`{% cache ... using="alias" %}` names a cache that no settings module defines'
     tags = ("correctness",)
     what_it_does = """
 Flags `{% cache ... using="alias" %}` when no settings module defines that alias in `CACHES`.

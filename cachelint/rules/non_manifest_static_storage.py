@@ -74,11 +74,13 @@ INSTALLED_APPS = ["django.contrib.staticfiles"]
             if entry is None:
                 location = module.location_of("STORAGES")
                 assert location is not None
-                return self._missing(module, location, "`STORAGES` has no \"staticfiles\" entry")
+                return self._missing(module, location, '`STORAGES` has no "staticfiles" entry')
             if not isinstance(entry, dict) or not isinstance(entry.get("BACKEND"), str):
                 return None
             backend = entry["BACKEND"]
-            location = location_in_dict(entry, "BACKEND", location_in_dict(storages, "staticfiles", module.location_of("STORAGES")))  # type: ignore[arg-type]
+            location = location_in_dict(
+                entry, "BACKEND", location_in_dict(storages, "staticfiles", module.location_of("STORAGES"))
+            )  # type: ignore[arg-type]
         elif isinstance(legacy, str):
             backend = legacy
             location = module.location_of("STATICFILES_STORAGE")  # type: ignore[assignment]

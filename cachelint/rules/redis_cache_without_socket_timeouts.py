@@ -62,9 +62,11 @@ whole site goes down with the cache instead of degrading.
             if not module.is_leaf:
                 continue  # checked as part of the modules that star-import it
             final = module.value("CACHES")
-            candidates = [final] if isinstance(final, dict) else [
-                d.value for d in module.definitions if d.name == "CACHES" and isinstance(d.value, dict)
-            ]
+            candidates = (
+                [final]
+                if isinstance(final, dict)
+                else [d.value for d in module.definitions if d.name == "CACHES" and isinstance(d.value, dict)]
+            )
             for caches in candidates:
                 for alias, conf in caches.items():
                     finding = self._check_alias(alias, conf, caches)

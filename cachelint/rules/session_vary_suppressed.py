@@ -77,5 +77,7 @@ def home(request):
                         "overwriting `Vary` after reading the session or user drops `Vary: Cookie`: "
                         "caches will share this per-visitor response",
                         hint="use `patch_vary_headers(response, [...])`, which keeps existing values",
-                        related=[Evidence(Location(facts.path, earlier[0].span), f"reads `{earlier[0].what}` here")],
+                        related=[
+                            Evidence(Location(facts.path, earlier[0].span), f"reads `{earlier[0].what}` here")
+                        ],
                     )

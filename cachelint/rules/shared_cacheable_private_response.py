@@ -68,7 +68,10 @@ def pricing(request):
                 continue
             auth = view.wrappers(AUTH)
             if auth:
-                reason, evidence = "a login-protected view", [Evidence(auth[0].location, auth[0].label), *auth[0].via]
+                reason, evidence = (
+                    "a login-protected view",
+                    [Evidence(auth[0].location, auth[0].label), *auth[0].via],
+                )
             else:
                 evidence = project.personal_evidence(view)
                 if not evidence:
@@ -85,9 +88,7 @@ def pricing(request):
 
 
 def _all_directives(view: View) -> list[tuple[dict[str, Any], Location]]:
-    found = [
-        (dict(w.call.kwargs), w.location) for w in view.wrappers(CACHE_CONTROL) if w.call is not None
-    ]
+    found = [(dict(w.call.kwargs), w.location) for w in view.wrappers(CACHE_CONTROL) if w.call is not None]
     found += [
         (write.value, location)
         for write, location in view.header_writes

@@ -80,5 +80,9 @@ def _first_user_data(project: ProjectModel, template, index: int) -> list[Eviden
         for rendered in project.rendered_uses(include.name):
             if rendered.kind in USER_DATA:
                 step = Evidence(Location(template.path, include.span), f"includes `{include.name}`")
-                return [step, *rendered.via, Evidence(rendered.location, f"prints `{rendered.use.expression}` here")]
+                return [
+                    step,
+                    *rendered.via,
+                    Evidence(rendered.location, f"prints `{rendered.use.expression}` here"),
+                ]
     return None

@@ -63,7 +63,9 @@ def dashboard(request):
                     continue
                 outer_caches = [i for i in caches if i < index]
                 if outer_caches:
-                    yield self._finding(wrapper.location, view.stack[outer_caches[-1]].location, "cached here")
+                    yield self._finding(
+                        wrapper.location, view.stack[outer_caches[-1]].location, "cached here"
+                    )
                 elif public is not None and not caches:
                     yield self._finding(wrapper.location, public, "marked public here")
             for write, location in view.header_writes:
@@ -89,6 +91,10 @@ def _public_cache_control(view: View) -> Location | None:
         if wrapper.call is not None and wrapper.call.kwarg("public") is True:
             return wrapper.location
     for write, location in view.header_writes:
-        if write.header == "cache-control" and isinstance(write.value, dict) and write.value.get("public") is True:
+        if (
+            write.header == "cache-control"
+            and isinstance(write.value, dict)
+            and write.value.get("public") is True
+        ):
             return location
     return None
