@@ -99,6 +99,20 @@ NON_HASHING_STORAGES = frozenset(
 )
 NON_HASHING_STORAGE_PREFIXES = ("storages.backends.",)
 
+# The low-level cache API.
+DEFAULT_CACHE = frozenset({"django.core.cache.cache"})
+CACHES_HANDLER = frozenset({"django.core.cache.caches"})
+# method -> positional index of (key, value, timeout); None where the method has none.
+CACHE_METHOD_ARGUMENTS = {
+    "set": (0, 1, 2),
+    "add": (0, 1, 2),
+    "get_or_set": (0, 1, 2),
+    "set_many": (None, 0, 1),
+    "touch": (0, None, 1),
+    "get": (0, None, None),
+    "delete": (0, None, None),
+}
+
 # Cache backends.
 DJANGO_REDIS_BACKEND_PREFIX = "django_redis."
 BUILTIN_REDIS_BACKEND = "django.core.cache.backends.redis.RedisCache"

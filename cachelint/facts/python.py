@@ -14,8 +14,10 @@ from cachelint.facts.positions import Positions
 from cachelint.facts.settings import SETTINGS_MARKERS, SettingsFacts, lower_module
 from cachelint.facts.values import UNKNOWN, evaluate, lower
 from cachelint.facts.views import (
+    ABSENT,
     Access,
     Alias,
+    CacheCall,
     Call,
     ClassAttr,
     ClassFacts,
@@ -92,6 +94,7 @@ class _FunctionState:
         self.session_accessed_writes: list[Span] = []
         self.request_calls: dict[str, Span] = {}
         self.returned_keys: list[str] = []
+        self.cache_calls: list[CacheCall] = []
 
 
 class _ClassState:
@@ -241,6 +244,10 @@ class _Collector(cst.CSTVisitor):
             self._record_route(node)
         if state is None:
             return True
+        if isinstance(node.func, cst.Attribute):
+            alias = self._cache_alias(node.func.value)
+            if alias is not False:
+                state.cache_calls.append(self._cache_call(node, node.func.attr.value, alias))
         if isinstance(node.func, cst.Call) and node.args and _is_handler_reference(node.args[0].value):
             wrapper = self.to_call(node.func)  # cache_page(60)(super().dispatch)
             if wrapper is not None:
@@ -271,6 +278,39 @@ class _Collector(cst.CSTVisitor):
                 HeaderWrite("cache-control", {"no_store": True, "private": True}, self.span(node), name)
             )
         return True
+
+    def _cache_alias(self, receiver: cst.BaseExpression) -> str | None | bool:
+        """"default" for ``cache``, "x" for ``caches["x"]``, None if not literal, False if no cache."""
+        if self.resolve(receiver) in api.DEFAULT_CACHE:
+            return "default"
+        if isinstance(receiver, cst.Subscript) and self.resolve(receiver.value) in api.CACHES_HANDLER:
+            index = receiver.slice[0].slice if len(receiver.slice) == 1 else None
+            alias = self.literal(index.value) if isinstance(index, cst.Index) else UNKNOWN
+            return alias if isinstance(alias, str) else None
+        return False
+
+    def _cache_call(self, node: cst.Call, method: str, alias: str | None) -> CacheCall:
+        positional = [a.value for a in node.args if a.keyword is None and not a.star]
+        keywords = {a.keyword.value: a.value for a in node.args if a.keyword}
+
+        def argument(index: int | None, keyword: str) -> cst.BaseExpression | None:
+            if keyword in keywords:
+                return keywords[keyword]
+            return positional[index] if index is not None and index < len(positional) else None
+
+        slots = api.CACHE_METHOD_ARGUMENTS.get(method, (0, None, None))
+        key = argument(slots[0], "key")
+        value = argument(slots[1], "value" if method != "get_or_set" else "default")
+        timeout = argument(slots[2], "timeout")
+        return CacheCall(
+            method=method,
+            alias=alias,
+            span=self.span(node),
+            key_text=self.code(key) if key is not None else None,
+            key=self.literal(key) if key is not None else None,
+            value_text=self.code(value) if value is not None else None,
+            timeout=self.literal(timeout) if timeout is not None else ABSENT,
+        )
 
     def _record_route(self, node: cst.Call) -> None:
         positional = [a.value for a in node.args if a.keyword is None and not a.star]
@@ -446,6 +486,8 @@ class _Collector(cst.CSTVisitor):
                 session_accessed_writes=tuple(state.session_accessed_writes),
                 request_calls=tuple(state.request_calls.items()),
                 returned_keys=tuple(state.returned_keys),
+                cache_calls=tuple(state.cache_calls),
+                params=tuple(p.name.value for p in node.params.params),
             )
             if class_state is not None:
                 class_state.methods.append(facts)

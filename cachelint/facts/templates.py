@@ -36,6 +36,7 @@ _STRING = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'")
 _FILTER = re.compile(r"\|\s*\w+")
 _NAME = re.compile(r"(?<![\w.])[A-Za-z_]\w*(?:\.\w+)*")
 _VERSION_SEGMENT = re.compile(r"^v\d+$")
+_LITERAL_URL = re.compile(r"""\b(?:href|src)\s*=\s*["'](/[^"'{}\s]*)""", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,9 @@ class TemplateFacts:
     uses: tuple[TemplateUse, ...] = ()
     caches: tuple[CacheBlock, ...] = ()
     problems: tuple[tuple[str, Span], ...] = ()
+    # Absolute-path href/src values written literally in the markup (``/static/app.css``).
+    literal_urls: tuple[tuple[str, Span], ...] = ()
+    loads_static: bool = False  # {% load static %} is present
 
     def personal_uses(self) -> tuple[TemplateUse, ...]:
         return tuple(u for u in self.uses if u.kind)
@@ -169,6 +173,8 @@ def parse_template(text: str, path: str) -> TemplateFacts:
     caches: list[dict] = []
     problems: list[tuple[str, Span]] = []
     language_names: set[str] = {"LANGUAGE_CODE"}
+    literal_urls: list[tuple[str, Span]] = []
+    loads_static = False
 
     def current(tag: str) -> _Open | None:
         return next((o for o in reversed(stack) if o.tag == tag), None)
@@ -195,6 +201,13 @@ def parse_template(text: str, path: str) -> TemplateFacts:
 
     skipping = ""  # inside {% verbatim %} or {% comment %}: the end tag to wait for
     for token in DebugLexer(text).tokenize():
+        if token.token_type == TokenType.TEXT:
+            if not skipping and ("href" in token.contents or "src" in token.contents):
+                start = token.position[0]
+                for match in _LITERAL_URL.finditer(token.contents):
+                    begin = start + match.start(1)
+                    literal_urls.append((match.group(1), span_of((begin, start + match.end(1)))))
+            continue
         if token.token_type == TokenType.VAR:
             if skipping:
                 continue
@@ -264,6 +277,8 @@ def parse_template(text: str, path: str) -> TemplateFacts:
                 note_uses(" ".join(args), span)
             stack.append(open_)
             continue
+        if tag == "load" and "static" in args:
+            loads_static = True
         if tag == "extends" and args:
             name = literal_name(args[0])
             if name is not None:
@@ -293,6 +308,8 @@ def parse_template(text: str, path: str) -> TemplateFacts:
         uses=tuple(uses),
         caches=tuple(CacheBlock(**c) for c in caches),
         problems=tuple(problems),
+        literal_urls=tuple(literal_urls),
+        loads_static=loads_static,
     )
 
 

@@ -55,6 +55,10 @@ class LocDict(dict):
         self.key_spans = {}
 
 
+class FromEnv(str):
+    """A string that is the default of an environment lookup: the real value may differ."""
+
+
 class LocList(list):
     """A list evaluated from source, remembering where each item was written (None: unknown)."""
 
@@ -246,7 +250,8 @@ def evaluate(ir: IR, ns: Namespace, path: str = "") -> Any:
     if kind == "+":
         left, right = evaluate(ir[1], ns, path), evaluate(ir[2], ns, path)
         if isinstance(left, str) and isinstance(right, str):
-            return left + right
+            joined_text = left + right
+            return FromEnv(joined_text) if isinstance(left, FromEnv) or isinstance(right, FromEnv) else joined_text
         if isinstance(left, list | tuple) and isinstance(right, list | tuple):
             joined = LocList()
             joined.extend_located(left)
@@ -256,7 +261,8 @@ def evaluate(ir: IR, ns: Namespace, path: str = "") -> Any:
     if kind == "f":
         pieces = [evaluate(part, ns, path) for part in ir[1]]
         if all(isinstance(p, str | int | float) for p in pieces):
-            return "".join(str(p) for p in pieces)
+            text = "".join(str(p) for p in pieces)
+            return FromEnv(text) if any(isinstance(p, FromEnv) for p in pieces) else text
         return UNKNOWN
     if kind == "env":
         value = evaluate(ir[1], ns, path)
@@ -299,7 +305,7 @@ def _cast(value: Any, cast: str) -> Any:
     if value is UNKNOWN:
         return UNKNOWN
     if cast in ("", "str"):
-        return value
+        return FromEnv(value) if isinstance(value, str) else value
     if cast == "bool":
         if isinstance(value, bool):
             return value

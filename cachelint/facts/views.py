@@ -73,6 +73,27 @@ class HeaderWrite:
     how: str  # "patch_vary_headers", "setitem", "delete", "patch_cache_control", ...
 
 
+ABSENT = "<absent>"  # an optional argument that was not passed
+
+
+@dataclass(frozen=True)
+class CacheCall:
+    """A low-level cache API call: ``cache.set(key, value, timeout)``, ``caches["x"].clear()``.
+
+    ``alias`` is "default" for ``django.core.cache.cache``, the literal for ``caches["x"]``,
+    None when not literal. Texts are the source of the arguments (None when absent);
+    ``timeout`` is its literal value, ``UNKNOWN``, or ``ABSENT``.
+    """
+
+    method: str
+    alias: str | None
+    span: Span
+    key_text: str | None = None
+    key: Any = None  # literal key, UNKNOWN when computed
+    value_text: str | None = None
+    timeout: Any = ABSENT
+
+
 @dataclass(frozen=True)
 class FunctionFacts:
     name: str
@@ -92,6 +113,9 @@ class FunctionFacts:
     request_calls: tuple[tuple[str, Span], ...] = ()
     # Keys of dict literals the function returns (what a context processor provides).
     returned_keys: tuple[str, ...] = ()
+    cache_calls: tuple[CacheCall, ...] = ()
+    # Parameter names, in order (``request``, ``user``...).
+    params: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
