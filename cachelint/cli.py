@@ -59,6 +59,7 @@ def cli() -> None:
     help="Read configuration from this TOML file.",
 )
 @click.option("--jobs", "-j", type=click.IntRange(min=0), help="Worker processes (0: all cores).")
+@click.option("--django-version", metavar="X.Y", help="Django version of the project (default: read from its requirements).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the result cache (.cachelint_cache/).")
 @click.option(
     "--color/--no-color", default=None, help="Force or disable colors (default: only on a terminal)."
@@ -73,6 +74,7 @@ def check(
     exit_zero: bool,
     config_file: Path | None,
     jobs: int | None,
+    django_version: str | None,
     no_cache: bool,
     color: bool | None,
 ) -> None:
@@ -95,6 +97,12 @@ def check(
         config.jobs = jobs
     if no_cache:
         config.cache = False
+    if django_version is not None:
+        from cachelint.django_version import parse_version
+
+        if parse_version(django_version) is None:
+            _fail(f"--django-version: expected a version such as 5.1, got {django_version!r}")
+        config.django_version = django_version
 
     rules = all_rules()
     unknown = validate_selectors(rules, config.select + config.extend_select + config.ignore)

@@ -31,6 +31,7 @@ class Config:
     max_file_size: int = 2_000_000  # bytes; larger files are skipped with a CL001 finding
     jobs: int = 0  # 0: all cores
     cache: bool = True
+    django_version: str = ""  # "5.1"; empty: read from the project's packaging files
 
     def fragment_version_re(self) -> re.Pattern[str]:
         return re.compile(self.fragment_version_pattern)
@@ -73,6 +74,11 @@ def _from_table(table: dict[str, Any], source: Path) -> Config:
         elif key == "cache":
             if not isinstance(value, bool):
                 raise ConfigError(f"{source}: `{raw_key}` must be true or false")
+        elif key == "django_version":
+            from cachelint.django_version import parse_version
+
+            if not isinstance(value, str) or parse_version(value) is None:
+                raise ConfigError(f"{source}: `{raw_key}` must be a version string such as \"5.1\"")
         elif key == "fragment_version_pattern":
             if not isinstance(value, str):
                 raise ConfigError(f"{source}: `{raw_key}` must be a string")

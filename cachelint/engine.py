@@ -12,6 +12,8 @@ from pathlib import Path
 
 from cachelint.cache import ResultCache
 from cachelint.config import Config
+from cachelint.django_version import detect as detect_django
+from cachelint.django_version import parse_version
 from cachelint.discovery import (
     Classifier,
     SourceFile,
@@ -220,6 +222,7 @@ def _check_project(
         known = {s.path for s in sources}
         sources.extend(s for s in (classifier.classify(p) for p in sorted(targets - known)) if s is not None)
     project = build_project(sources, config, root)
+    project.django_version = parse_version(config.django_version) if config.django_version else detect_django(root)
     findings = run_rules(project, rules, result)
     if targets is not None:
         wanted = {display_path(t) for t in targets}

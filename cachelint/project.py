@@ -141,6 +141,8 @@ class SettingsModule:
 @dataclass
 class ProjectModel:
     config: Config = field(default_factory=Config)
+    # Declared by the project (or configured); None: unknown, rules assume the latest release.
+    django_version: tuple[int, int] | None = None
     python: dict[str, PythonFacts] = field(default_factory=dict)  # by display path
     templates_by_path: dict[str, TemplateFacts] = field(default_factory=dict)
     template_names: dict[str, str] = field(default_factory=dict)  # template name -> display path
