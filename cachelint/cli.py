@@ -92,7 +92,7 @@ def check(
         _fail(str(error))
     config.select = _split(select) or config.select
     config.extend_select = _split(extend_select) or config.extend_select
-    config.ignore = _split(ignore) or config.ignore
+    config.ignore = config.ignore + _split(ignore)  # both apply: the CLI cannot re-enable a rule
     if jobs is not None:
         config.jobs = jobs
     if no_cache:
@@ -125,7 +125,7 @@ def check(
             _fail(f"{output}: cannot write report: {error.strerror or error}")
     else:
         write_report(output_format, result.findings, chosen, sys.stdout, color=color, errors=result.errors)
-    for message in result.errors if output_format != "text" or output is not None else ():
+    for message in result.errors:
         click.echo(f"cachelint: error: {message}", err=True)
 
     if result.errors:

@@ -71,7 +71,7 @@ TEMPLATE_RENDERERS = {
     "django.template.loader.get_template": 0,
     "django.template.loader.select_template": 0,
 }
-TEMPLATE_NAME_KEYWORDS = ("template_name", "template_name_list")
+TEMPLATE_NAME_KEYWORDS = ("template_name", "template_name_list", "template")
 
 # Calls that make the response depend on the visitor.
 PERSONAL_CALLS = {

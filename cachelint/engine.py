@@ -12,15 +12,14 @@ from pathlib import Path
 
 from cachelint.cache import ResultCache
 from cachelint.config import Config
-from cachelint.django_version import detect as detect_django
-from cachelint.django_version import parse_version
 from cachelint.discovery import (
     Classifier,
     SourceFile,
-    display_path,
     find_project_root,
     walk,
 )
+from cachelint.django_version import detect as detect_django
+from cachelint.django_version import parse_version
 from cachelint.finding import Finding, Location, Span
 from cachelint.project import Problem, ProjectModel
 from cachelint.registry import Rule
@@ -43,6 +42,8 @@ PYTHON_TOKENS = (
     b"REST_FRAMEWORK",
     b"session.accessed",
 )
+MAX_BRACKET_DEPTH = 200  # CPython's parser limit for nested brackets
+_BRACKET = re.compile(rb"[()\[\]{}]")
 PARALLEL_THRESHOLD = 64  # files; below this a process pool costs more than it saves
 
 
@@ -79,6 +80,13 @@ def _parse(task: _Task) -> object:
                 return None
             if b"\x00" in data:
                 return Problem(Location(source.display), "cannot parse: file contains NUL bytes (binary?)")
+            depth = _bracket_depth(data)
+            if depth > MAX_BRACKET_DEPTH:
+                # libcst's native parser overflows the C stack on such input and kills the process.
+                return Problem(
+                    Location(source.display),
+                    f"cannot parse: brackets nested {depth} deep (Python itself allows {MAX_BRACKET_DEPTH})",
+                )
             return parse_python(data, source.display, source.module, source.is_package, source.settings_like)
         if b"{%" not in data and b"{{" not in data:
             return None
@@ -94,6 +102,20 @@ def _parse(task: _Task) -> object:
         return Problem(Location(source.display, error.span), error.reason)
     except RecursionError:
         return Problem(Location(source.display), "too deeply nested to analyse")
+
+
+def _bracket_depth(data: bytes) -> int:
+    """Deepest bracket nesting, strings included (an over-estimate only matters past 200)."""
+    if data.count(b"(") + data.count(b"[") + data.count(b"{") <= MAX_BRACKET_DEPTH:
+        return 0  # cannot be deeper than the number of openings; the common, cheap case
+    depth = deepest = 0
+    for match in _BRACKET.finditer(data):
+        if match.group() in b"([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth = max(0, depth - 1)
+    return deepest
 
 
 def build_project(sources: list[SourceFile], config: Config, root: Path | None = None) -> ProjectModel:
@@ -191,22 +213,18 @@ def run_rules(project: ProjectModel, rules: dict[str, Rule], result: Result) -> 
 
 
 def check(paths: Iterable[Path], config: Config, rules: dict[str, Rule]) -> Result:
-    """Scan ``paths`` (directories are whole projects; files are reported in their project's context)."""
+    """Scan ``paths`` in the context of their project (the nearest directory with manage.py,
+    pyproject.toml or .git): the whole project is read, findings are reported for the paths."""
     result = Result()
-    groups: dict[Path, set[Path] | None] = {}
+    groups: dict[Path, set[Path]] = {}
     for raw in paths:
         path = Path(os.path.abspath(raw))
         if not path.exists():
             result.errors.append(f"{raw}: no such file or directory")
             continue
-        if path.is_dir():
-            groups[path] = None
-        else:
-            root = find_project_root(path)
-            if groups.get(root, set()) is not None:
-                groups.setdefault(root, set()).add(path)  # type: ignore[union-attr]
+        groups.setdefault(find_project_root(path), set()).add(path)
     for root, targets in groups.items():
-        _check_project(root, targets, config, rules, result)
+        _check_project(root, None if root in targets else targets, config, rules, result)
     result.findings = [f for f in result.findings if f.code in rules]
     result.findings.sort(key=lambda f: f.sort_key)
     return result
@@ -220,16 +238,22 @@ def _check_project(
     if targets is not None:
         # Files passed explicitly are checked even when ignored or not below a usual location.
         known = {s.path for s in sources}
-        sources.extend(s for s in (classifier.classify(p) for p in sorted(targets - known)) if s is not None)
+        files = {t for t in targets if not t.is_dir()}
+        sources.extend(s for s in (classifier.classify(p) for p in sorted(files - known)) if s is not None)
     project = build_project(sources, config, root)
     project.django_version = parse_version(config.django_version) if config.django_version else detect_django(root)
     findings = run_rules(project, rules, result)
     if targets is not None:
-        wanted = {display_path(t) for t in targets}
-        findings = [f for f in findings if f.location.path in wanted]
+        # realpath, unlike Path.resolve, never raises on a symlink loop
+        resolved = {Path(os.path.realpath(t)) for t in targets}
+        findings = [f for f in findings if _is_target(Path(os.path.realpath(f.location.path)), resolved)]
     kept = suppress(findings)
     result.suppressed += len(findings) - len(kept)
     result.findings.extend(kept)
+
+
+def _is_target(path: Path, targets: set[Path]) -> bool:
+    return any(path == t or (t.is_dir() and path.is_relative_to(t)) for t in targets)
 
 
 # --- inline suppressions --------------------------------------------------------------------------

@@ -91,7 +91,9 @@ class View:
         ``key_prefix`` built from the user."""
         cache = self.stack[cache_index]
         prefix = cache.call.kwarg_text("key_prefix") if cache.call else None
-        if prefix and any(word in prefix for word in ("user", "session")):
+        literal = cache.call.kwarg("key_prefix") if cache.call else None
+        # A computed prefix that mentions the user; a literal such as "user_dashboard" is one key.
+        if prefix and not isinstance(literal, str) and any(word in prefix for word in ("user", "session")):
             return Evidence(cache.location, "`key_prefix` is built from the user")
         for wrapper in self.stack[cache_index + 1 :]:
             if wrapper.kind in (VARY_COOKIE, NEVER_CACHE):
@@ -190,6 +192,12 @@ class ProjectModel:
             if any("cache" in call.name for call in function.decorators):
                 modules.update(name.rpartition(".")[0] for name, _ in function.request_calls)
         modules.update(p.rpartition(".")[0] for p in self.context_processors)
+        for module in self.settings_modules:  # project storage classes named in settings
+            storages = module.value("STORAGES")
+            backends = [module.value("STATICFILES_STORAGE")]
+            if isinstance(storages, dict):
+                backends += [e.get("BACKEND") for e in storages.values() if isinstance(e, dict)]
+            modules.update(b.rpartition(".")[0] for b in backends if isinstance(b, str))
         return modules
 
     def template(self, name: str) -> TemplateFacts | None:
@@ -317,7 +325,7 @@ class ProjectModel:
             name=f"{facts.module}.{function.name}",
             location=Location(facts.path, function.span),
             stack=stack,
-            accesses=self._accesses(facts.path, [function]),
+            accesses=self._accesses([(facts.path, function)]),
             templates=[(t.name, Location(facts.path, t.span)) for t in function.renders],
             header_writes=[(h, Location(facts.path, h.span)) for h in function.header_writes],
         )
@@ -339,8 +347,9 @@ class ProjectModel:
                 calls = (*method.decorators, *method.inline_wrappers)
                 bucket.extend(w for call in calls for w in self.classify(call, facts.path))
         stack = outer + self._class_auth(facts, cls) + inner
-        methods = list(cls.methods)
-        templates = [(t.name, Location(facts.path, t.span)) for m in methods for t in m.renders]
+        # Methods inherited from project base classes count too (a mixin reading the session).
+        methods = [(f.path, m) for f, owner in self._class_chain(facts, cls) for m in owner.methods]
+        templates = [(t.name, Location(path, t.span)) for path, m in methods for t in m.renders]
         template_attr = self._class_attribute(facts, cls, "template_name")
         if template_attr is not None and isinstance(template_attr[1].value, str):
             templates.append((template_attr[1].value, Location(template_attr[0], template_attr[1].span)))
@@ -348,9 +357,9 @@ class ProjectModel:
             name=f"{facts.module}.{cls.name}",
             location=Location(facts.path, cls.span),
             stack=stack,
-            accesses=self._accesses(facts.path, methods),
+            accesses=self._accesses(methods),
             templates=templates,
-            header_writes=[(h, Location(facts.path, h.span)) for m in methods for h in m.header_writes],
+            header_writes=[(h, Location(path, h.span)) for path, m in methods for h in m.header_writes],
         )
 
     def _class_chain(self, facts: PythonFacts, cls: ClassFacts) -> Iterator[tuple[PythonFacts, ClassFacts]]:
@@ -405,13 +414,11 @@ class ProjectModel:
                         return wrappers
         return []
 
-    def _accesses(
-        self, path: str, functions: Iterable[FunctionFacts]
-    ) -> list[tuple[str, tuple[Evidence, ...]]]:
+    def _accesses(self, functions: Iterable[tuple[str, FunctionFacts]]) -> list[tuple[str, tuple[Evidence, ...]]]:
         """What the view's code reads, directly or in a project function it passes the request to
         (one hop: ``get_cart(request)`` reading ``request.session``)."""
         found: list[tuple[str, tuple[Evidence, ...]]] = []
-        for function in functions:
+        for path, function in functions:
             for access in function.accesses:
                 evidence = Evidence(Location(path, access.span), f"reads `{access.what}` here")
                 found.append((ACCESS_KINDS[access.what], (evidence,)))

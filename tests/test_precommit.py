@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 600  # seconds per command; the first pre-commit run pip-installs the hook's venv
 
-VIEWS = '''\
+VIEWS = """\
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.cache import cache_page
@@ -34,7 +34,7 @@ from django.views.decorators.cache import cache_page
 @cache_page(60)
 def dashboard(request):
     return render(request, "dash.html")
-'''
+"""
 
 if shutil.which("git") is None:
     pytest.skip("git is not installed", allow_module_level=True)
@@ -147,7 +147,8 @@ def test_all_files_fails_on_cached_login_view_then_passes_once_fixed(
     assert "Passed" in output, output
     assert "CL101" not in output, output
     # The hook leaves nothing behind for `git status` to show (its result cache ignores itself).
-    untracked = [line for line in _git(project, env, "status", "--porcelain", "--untracked-files=all").splitlines() if line.startswith("??")]
+    status = _git(project, env, "status", "--porcelain", "--untracked-files=all")
+    untracked = [line for line in status.splitlines() if line.startswith("??")]
     assert untracked == [], untracked
 
 

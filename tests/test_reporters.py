@@ -179,18 +179,15 @@ def test_text_all_checks_passed() -> None:
     assert report("text", findings=[], color=False) == "All checks passed!\n"
 
 
-def test_text_errors_section() -> None:
+def test_text_errors_are_counted_and_left_to_stderr() -> None:
     out = report("text", findings=[VIEW_FINDING], color=False, errors=["bad.py: syntax error"])
     assert out.endswith(
         "1  CL101  cache-page-on-authenticated-view\n"
         "Found 1 error and 0 warnings.\n"
-        "\n"
-        "Scan errors (1):\n"
-        "  bad.py: syntax error\n"
+        "1 scan error (see stderr).\n"
     )
     clean = report("text", findings=[], color=False, errors=["bad.py: syntax error"])
-    assert "All checks passed!" not in clean
-    assert clean.endswith("Scan errors (1):\n  bad.py: syntax error\n")
+    assert clean == "No findings in the files that could be checked.\n1 scan error (see stderr).\n"
 
 
 @pytest.mark.parametrize(

@@ -215,7 +215,7 @@ def run_settings(
         for name in names:
             ns[name] = Binding(UNKNOWN, path, span)
 
-    def run(statements: tuple[Stmt, ...]) -> None:
+    def run(statements: tuple[Stmt, ...], uncertain: bool = False) -> None:
         for stmt in statements:
             kind = stmt[0]
             if kind == "=":
@@ -226,6 +226,10 @@ def run_settings(
                 current = ns.get(stmt[1])
                 value = evaluate(("+", ("n", stmt[1]), stmt[2]), ns, path) if current else UNKNOWN
                 assign(stmt[1], value, stmt[3])
+            elif kind in ("[]=", "call") and uncertain:
+                # A change that may or may not happen: the value is no longer known.
+                if stmt[1] in ns:
+                    ns[stmt[1]] = Binding(UNKNOWN, ns[stmt[1]].path, ns[stmt[1]].span)
             elif kind == "[]=":
                 _set_item(ns, stmt[1], stmt[2], evaluate(stmt[3], ns, path), path)
             elif kind == "call":
@@ -243,20 +247,20 @@ def run_settings(
                 unknown(stmt[1])
             elif kind == "if":
                 test = evaluate(stmt[1], ns, path)
-                if test is UNKNOWN:
+                if test is UNKNOWN or uncertain:
                     _run_uncertain(stmt[2] + stmt[3])
                 elif test:
                     run(stmt[2])
                 else:
                     run(stmt[3])
             elif kind == "try":
-                run(stmt[1])
+                run(stmt[1], uncertain)
                 _run_uncertain(stmt[2])
 
     def _run_uncertain(statements: tuple[Stmt, ...]) -> None:
         # Record what each branch assigns (definition-site rules see it), then forget the values.
         before = dict(ns)
-        run(statements)
+        run(statements, uncertain=True)
         for name, binding in list(ns.items()):
             if before.get(name) is not binding:
                 ns[name] = Binding(UNKNOWN, binding.path, binding.span)

@@ -239,6 +239,10 @@ def parse_template(text: str, path: str) -> TemplateFacts:
             opened = tag[3:]
             if stack and stack[-1].tag == opened:
                 closing = stack.pop()
+                if opened == "block" and args and closing.name and args[0] != closing.name:
+                    problems.append(
+                        (f"`{{% endblock {args[0]} %}}` closes `{{% block {closing.name} %}}`", span)
+                    )
                 if opened == "cache" and closing.cache is not None:
                     caches[closing.cache]["tags_inside"] = frozenset(closing.tags_inside or ())
                 elif opened == "block":
@@ -274,7 +278,9 @@ def parse_template(text: str, path: str) -> TemplateFacts:
                 open_.tags_inside = set()
                 caches.append(_cache_args(args, span, current("block"), bound, language_names))
             elif tag in ("blocktrans", "blocktranslate"):
-                note_uses(" ".join(args), span)
+                open_.binds = _with_bindings(args)
+                note_uses(" ".join(_assigned_values(args)), span)
+                open_.binds = {k: _meaning(v, bound) for k, v in open_.binds.items()}
             stack.append(open_)
             continue
         if tag == "load" and "static" in args:
@@ -288,7 +294,11 @@ def parse_template(text: str, path: str) -> TemplateFacts:
             if name is not None:
                 block, cache = current("block"), current("cache")
                 includes.append(TemplateInclude(name, span, block and block.name, cache and cache.cache))
-            note_uses(" ".join(args[1:]), span)
+            note_uses(" ".join(_assigned_values(args[1:])), span)
+        elif tag == "empty":
+            loop = current("for")
+            if loop is not None:
+                loop.binds = {}  # Django leaves the loop variable unbound in {% empty %}
         elif tag == "csrf_token":
             block, cache = current("block"), current("cache")
             uses.append(
@@ -320,6 +330,12 @@ def _meaning(expression: str, bound: object) -> str:
     if outer:
         return f"{outer}.{rest}" if rest else outer
     return expression
+
+
+def _assigned_values(args: list[str]) -> list[str]:
+    """Arguments with ``name=value`` pairs reduced to their values: in ``{% include "x" with
+    user=post.author %}`` only ``post.author`` is read from the context."""
+    return [arg.partition("=")[2] if "=" in arg and not arg.startswith(("'", '"')) else arg for arg in args]
 
 
 def _with_bindings(args: list[str]) -> dict[str, str]:

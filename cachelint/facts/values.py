@@ -174,10 +174,14 @@ def lower(node: cst.BaseExpression, resolve: Resolve, locate: Locate) -> IR:
 
 
 def _lower_call(node: cst.Call, resolve: Resolve, locate: Locate) -> IR:
-    callee = resolve(dotted_name(node.func))
+    raw = dotted_name(node.func)
+    callee = resolve(raw)
     positional = [a.value for a in node.args if a.keyword is None and not a.star]
     keywords = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
+    # ``env = environ.Env()`` binds ``env`` locally, so match the spelling as well.
     cast = _is_env_call(callee)
+    if cast is None:
+        cast = _is_env_call(raw)
     if cast is not None:
         default = keywords.get("default")
         if default is None and len(positional) > 1:

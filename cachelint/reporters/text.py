@@ -142,9 +142,8 @@ def render_summary(
     else:
         lines.append(Text("All checks passed!", style="bold green"))
     if errors:
-        lines.append(Text())
-        lines.append(Text(f"Scan errors ({len(errors)}):", style="bold red"))
-        lines += [Text(f"  {error}") for error in errors]
+        # The errors themselves go to stderr (one line each), like every other tool's.
+        lines.append(Text(f"{_plural(len(errors), 'scan error')} (see stderr).", style="bold red"))
     return lines
 
 

@@ -18,6 +18,10 @@ class ParseError(Rule):
 Reports a Python file that libcst cannot parse, a template whose block structure is broken
 (a `{% cache %}` without `{% endcache %}`, an `{% endblock %}` that closes nothing), a file that
 cannot be decoded, read, or is larger than `max-file-size`. The rest of the scan goes on.
+
+Only files that can matter are parsed: a Python file that contains none of the tokens the rules
+look for (`cache`, `login_required`, `Mixin`, `CACHES`, ...) is skipped after a byte search,
+so its syntax errors are left to your Python linter.
 """
     why_is_this_bad = """
 cachelint cannot see cache decorators or template fragments in a file it cannot parse, so a

@@ -1,0 +1,520 @@
+"""The command line, end to end: exit codes, selection, formats, configuration, explicit files,
+inline suppressions.
+
+A few tests run the real interpreter (``python -m cachelint``, the ``cachelint`` console script);
+the rest use click's CliRunner in-process. Every test runs with the working directory set to the
+mini project, so reported paths are relative to it, as in real use.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cachelint import __version__
+from cachelint.cli import cli
+from tests.helpers import write_tree
+
+LEAK_VIEWS = """\
+from django.contrib.auth.decorators import login_required
+from django.views.decorators.cache import cache_page
+
+
+@login_required
+@cache_page(60)
+def dashboard(request):
+    return None
+"""
+# CL101 is reported on the cache_page decorator: line 6, columns 2..16.
+LEAK_LINE, LEAK_COL, LEAK_END_COL = 6, 2, 16
+
+CLEAN_VIEWS = """\
+from django.views.decorators.cache import cache_page
+
+
+@cache_page(60)
+def catalogue(request):
+    return None
+"""
+
+LEAK_TREE = {"app/__init__.py": "", "app/views.py": LEAK_VIEWS}
+CLEAN_TREE = {"app/__init__.py": "", "app/views.py": CLEAN_VIEWS}
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "CLICOLOR_FORCE")}
+    env["NO_COLOR"] = "1"
+    return env
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Write a tree into tmp_path and make it the working directory."""
+
+    def make(files: dict[str, str | bytes]) -> Path:
+        write_tree(tmp_path, files)
+        return tmp_path
+
+    monkeypatch.chdir(tmp_path)
+    return make
+
+
+def invoke(*args: str):
+    runner = CliRunner(env={"NO_COLOR": "1", "FORCE_COLOR": None, "CLICOLOR_FORCE": None})
+    return runner.invoke(cli, list(args), catch_exceptions=False)
+
+
+HEADER = re.compile(r"^\S+:\d+:\d+: CL\d{3} ")
+
+
+def finding_lines(stdout: str) -> list[str]:
+    """The ``path:line:col: CODE message`` header lines of a text report."""
+    return [line for line in stdout.splitlines() if HEADER.match(line)]
+
+
+def codes_at(stdout: str) -> list[tuple[str, int, str]]:
+    out = []
+    for line in finding_lines(stdout):
+        location, _, rest = line.partition(": ")
+        path, line_no, _col = location.rsplit(":", 2)
+        out.append((path, int(line_no), rest.split(" ", 1)[0]))
+    return sorted(out)
+
+
+def json_findings(stdout: str) -> list[tuple[str, int, str]]:
+    data = json.loads(stdout)
+    return sorted((f["location"]["path"], f["location"]["line"], f["code"]) for f in data["findings"])
+
+
+# --- true end-to-end runs ---------------------------------------------------------------------
+
+
+def test_python_m_version_prints_package_version():
+    proc = subprocess.run(
+        [sys.executable, "-m", "cachelint", "--version"], capture_output=True, text=True, timeout=60, env=_env()
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"cachelint, version {__version__}\n"
+    assert proc.stderr == ""
+
+
+def test_python_m_check_reports_leak_and_exits_1(tmp_path):
+    write_tree(tmp_path, LEAK_TREE)
+    proc = subprocess.run(
+        [sys.executable, "-m", "cachelint", "check", "--no-color", "."],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, env=_env(),
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert finding_lines(proc.stdout) == [
+        f"app/views.py:{LEAK_LINE}:{LEAK_COL}: CL101 `cache_page` on a login-protected view: "
+        "the first user's response is stored and served to every later user"
+    ]
+    assert "Found 1 error and 0 warnings." in proc.stdout
+    assert proc.stderr == ""
+
+
+def test_python_m_check_clean_tree_exits_0(tmp_path):
+    write_tree(tmp_path, CLEAN_TREE)
+    proc = subprocess.run(
+        [sys.executable, "-m", "cachelint", "check", "."],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, env=_env(),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "All checks passed!"
+
+
+def test_console_script_from_venv(tmp_path):
+    script = Path(sys.executable).parent / ("cachelint.exe" if os.name == "nt" else "cachelint")
+    if not script.exists():
+        pytest.skip(f"console script not installed next to {sys.executable}")
+    assert subprocess.run(
+        [str(script), "--version"], capture_output=True, text=True, timeout=60, env=_env()
+    ).stdout == f"cachelint, version {__version__}\n"
+    write_tree(tmp_path, LEAK_TREE)
+    proc = subprocess.run(
+        [str(script), "check", "--format", "json", "."],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, env=_env(),
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert json_findings(proc.stdout) == [("app/views.py", LEAK_LINE, "CL101")]
+    # A bad selector through the real entry point: exit 2, one line, no traceback.
+    proc = subprocess.run(
+        [str(script), "check", "--select", "CL999", "."],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, env=_env(),
+    )
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and "CL999" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+# --- exit codes and selection -----------------------------------------------------------------
+
+
+def test_clean_tree_exits_0(project):
+    project(CLEAN_TREE)
+    result = invoke("check")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == "All checks passed!"
+
+
+def test_leak_exits_1_with_exact_finding(project):
+    project(LEAK_TREE)
+    result = invoke("check", ".")
+    assert result.exit_code == 1
+    assert codes_at(result.stdout) == [("app/views.py", LEAK_LINE, "CL101")]
+    assert "  = related: app/views.py:5:2: `login_required` requires login here" in result.stdout
+    assert result.stdout.rstrip().endswith("Found 1 error and 0 warnings.")
+    assert result.stderr == ""
+
+
+def test_exit_zero(project):
+    project(LEAK_TREE)
+    result = invoke("check", "--exit-zero", ".")
+    assert result.exit_code == 0
+    assert codes_at(result.stdout) == [("app/views.py", LEAK_LINE, "CL101")]
+
+
+def test_select_prefix_filters_out_other_rules(project):
+    project(LEAK_TREE)
+    result = invoke("check", "--select", "CL2", ".")
+    assert result.exit_code == 0
+    assert "CL101" not in result.stdout
+    assert result.stdout.strip() == "All checks passed!"
+
+
+def test_select_exact_code_and_comma_list(project):
+    project(LEAK_TREE)
+    assert invoke("check", "--select", "CL201,CL101", ".").exit_code == 1
+    assert invoke("check", "--select", "cl101", ".").exit_code == 1  # codes are upper-cased
+
+
+def test_ignore(project):
+    project(LEAK_TREE)
+    result = invoke("check", "--ignore", "CL101", ".")
+    assert result.exit_code == 0
+    assert "CL101" not in result.stdout
+
+
+def test_ignore_prefix_wins_over_select(project):
+    project(LEAK_TREE)
+    assert invoke("check", "--select", "ALL", "--ignore", "CL1", ".").exit_code == 0
+
+
+@pytest.mark.parametrize("option", ["--select", "--ignore", "--extend-select"])
+def test_unknown_selector_is_a_one_line_error(project, option):
+    project(LEAK_TREE)
+    result = invoke("check", option, "CL999", ".")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == "cachelint: error: unknown rule code or prefix: CL999 (see `cachelint rules`)\n"
+
+
+# --- formats and output -----------------------------------------------------------------------
+
+
+def test_json_format(project):
+    project(LEAK_TREE)
+    result = invoke("check", "--format", "json", ".")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["version"] == __version__
+    assert data["errors"] == []
+    assert data["summary"] == {"total": 1, "by_code": {"CL101": 1}}
+    [finding] = data["findings"]
+    assert finding["code"] == "CL101"
+    assert finding["slug"] == "cache-page-on-authenticated-view"
+    assert finding["severity"] == "error"
+    assert finding["location"] == {
+        "path": "app/views.py", "line": LEAK_LINE, "column": LEAK_COL,
+        "end_line": LEAK_LINE, "end_column": LEAK_END_COL,
+    }
+    assert finding["related"][0]["location"]["line"] == 5
+
+
+def test_sarif_format(project):
+    project(LEAK_TREE)
+    result = invoke("check", "--format", "sarif", ".")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["version"] == "2.1.0"
+    [run] = data["runs"]
+    assert run["tool"]["driver"]["name"] == "cachelint"
+    [sarif_result] = run["results"]
+    assert sarif_result["ruleId"] == "CL101"
+    region = sarif_result["locations"][0]["physicalLocation"]["region"]
+    assert (region["startLine"], region["startColumn"]) == (LEAK_LINE, LEAK_COL)
+    assert sarif_result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "app/views.py"
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
+def test_output_file_writes_report_and_nothing_on_stdout(project, fmt):
+    root = project(LEAK_TREE)
+    result = invoke("check", "--format", fmt, "--output", "report.out", ".")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == ""
+    written = (root / "report.out").read_text(encoding="utf-8")
+    if fmt == "text":
+        assert codes_at(written) == [("app/views.py", LEAK_LINE, "CL101")]
+        assert "\x1b[" not in written  # never colored in a file
+    else:
+        assert json.loads(written)  # valid JSON
+        assert "CL101" in written
+
+
+def test_output_file_that_cannot_be_written_is_a_one_line_error(project):
+    project(LEAK_TREE)
+    result = invoke("check", "--output", "no/such/dir/report.txt", ".")
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("cachelint: error: no/such/dir/report.txt: cannot write report:")
+
+
+# --- rules and rule -------------------------------------------------------------------------
+
+
+def test_rules_lists_code_slug_severity_default():
+    result = invoke("rules")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["code", "slug", "severity", "default", "summary"]
+    cl101 = next(line for line in lines if line.startswith("CL101 "))
+    assert cl101.split()[:4] == ["CL101", "cache-page-on-authenticated-view", "error", "on"]
+    cl001 = next(line for line in lines if line.startswith("CL001 "))
+    assert cl001.split()[:4] == ["CL001", "parse-error", "error", "on"]
+    for line in lines[1:]:
+        assert line.split()[3] in ("on", "off")
+
+
+@pytest.mark.parametrize("name", ["CL101", "cl101", "cache-page-on-authenticated-view"])
+def test_rule_prints_documentation(name):
+    result = invoke("rule", name)
+    assert result.exit_code == 0
+    out = result.stdout
+    assert out.startswith("# CL101 cache-page-on-authenticated-view\n")
+    headings = [line for line in out.splitlines() if line.startswith("## ")]
+    assert headings == ["## What it does", "## Why is this bad?", "## Example", "## Use instead"]
+    assert "Severity: **error**, on by default." in out
+    assert "@cache_page(60 * 15)" in out
+    assert "expect:" not in out  # test markers are stripped from the examples
+
+
+@pytest.mark.parametrize("name", ["CL999", "no-such-rule"])
+def test_unknown_rule_exits_2(name):
+    result = invoke("rule", name)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == f"cachelint: error: unknown rule `{name}` (see `cachelint rules`)\n"
+
+
+# --- configuration ------------------------------------------------------------------------------
+
+
+def test_pyproject_ignore_is_honoured(project):
+    project({**LEAK_TREE, "pyproject.toml": '[tool.cachelint]\nignore = ["CL101"]\n'})
+    result = invoke("check", ".")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == "All checks passed!"
+
+
+def test_pyproject_found_from_a_file_argument(project):
+    project({**LEAK_TREE, "pyproject.toml": '[tool.cachelint]\nignore = ["CL101"]\n'})
+    assert invoke("check", "app/views.py").exit_code == 0
+
+
+def test_cli_ignore_adds_to_pyproject_ignore(project):
+    project({**LEAK_TREE, "pyproject.toml": '[tool.cachelint]\nignore = ["CL101"]\n'})
+    assert invoke("check", "--ignore", "CL201", ".").exit_code == 0
+
+
+def test_pyproject_unknown_key_is_a_one_line_error(project):
+    root = project({**LEAK_TREE, "pyproject.toml": '[tool.cachelint]\nignroe = ["CL101"]\n'})
+    result = invoke("check", ".")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"cachelint: error: {root / 'pyproject.toml'}: unknown key `ignroe`")
+
+
+def test_pyproject_wrong_type_is_a_one_line_error(project):
+    project({**LEAK_TREE, "pyproject.toml": '[tool.cachelint]\nignore = "CL101"\n'})
+    result = invoke("check", ".")
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert "`ignore` must be a list of strings" in result.stderr
+
+
+def test_malformed_toml_is_a_one_line_error(project):
+    project({**LEAK_TREE, "pyproject.toml": "[tool.cachelint\nignore = \n"})
+    result = invoke("check", ".")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert "cannot read TOML" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_malformed_toml_real_process_has_no_traceback(tmp_path):
+    write_tree(tmp_path, {**LEAK_TREE, "pyproject.toml": "[tool.cachelint]\nignore = [\n"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "cachelint", "check", "."],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, env=_env(),
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.count("\n") == 1 and "cannot read TOML" in proc.stderr
+
+
+def test_explicit_config_file(project):
+    project({**LEAK_TREE, "lint.toml": '[tool.cachelint]\nignore = ["CL101"]\n'})
+    assert invoke("check", "--config", "lint.toml", ".").exit_code == 0
+    result = invoke("check", "--config", "missing.toml", ".")
+    assert result.exit_code == 2
+    assert result.stderr == "cachelint: error: missing.toml: config file not found\n"
+
+
+# --- explicit files (pre-commit style) ------------------------------------------------------------
+
+PERSONAL_VIEWS = """\
+from django.shortcuts import render
+from django.views.decorators.cache import cache_page
+
+
+@cache_page(300)
+def home(request):
+    return render(request, "app/home.html")
+"""
+
+PERSONAL_TREE = {
+    "manage.py": "",
+    "app/__init__.py": "",
+    "app/views.py": PERSONAL_VIEWS,
+    "app/templates/app/home.html": "<p>Hello {{ user.username }}</p>\n",
+    "app/other.py": LEAK_VIEWS,  # a leak in a file that is not passed
+}
+
+
+def test_whole_project_reports_both_files(project):
+    project(PERSONAL_TREE)
+    result = invoke("check", "--format", "json")
+    assert json_findings(result.stdout) == [("app/other.py", 6, "CL101"), ("app/views.py", 5, "CL102")]
+
+
+def test_explicit_file_uses_project_context_but_reports_only_that_file(project):
+    project(PERSONAL_TREE)
+    result = invoke("check", "--format", "json", "app/views.py")
+    assert result.exit_code == 1
+    assert json_findings(result.stdout) == [("app/views.py", 5, "CL102")]
+    [finding] = json.loads(result.stdout)["findings"]
+    related = [(r["location"]["path"], r["location"]["line"]) for r in finding["related"]]
+    assert ("app/templates/app/home.html", 1) in related
+
+
+def test_explicit_template_only_reports_nothing_located_in_views(project):
+    project(PERSONAL_TREE)
+    result = invoke("check", "app/templates/app/home.html")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == "All checks passed!"
+
+
+def test_explicit_files_several(project):
+    project(PERSONAL_TREE)
+    result = invoke("check", "--format", "json", "app/views.py", "app/other.py", "app/views.py")
+    assert json_findings(result.stdout) == [("app/other.py", 6, "CL101"), ("app/views.py", 5, "CL102")]
+
+
+def test_explicit_file_from_a_subdirectory(project, monkeypatch):
+    root = project(PERSONAL_TREE)
+    monkeypatch.chdir(root / "app")
+    result = invoke("check", "--format", "json", "views.py")
+    assert result.exit_code == 1
+    assert json_findings(result.stdout) == [("views.py", 5, "CL102")]
+
+
+# --- inline suppressions --------------------------------------------------------------------------
+
+
+def test_noqa_with_code_on_decorator_line_suppresses(project):
+    project({"app/__init__.py": "", "app/views.py": LEAK_VIEWS.replace("@cache_page(60)", "@cache_page(60)  # noqa: CL101")})
+    result = invoke("check", ".")
+    assert result.exit_code == 0, result.stdout
+
+
+def test_noqa_among_other_codes_and_ignore_comment(project):
+    project({
+        "app/__init__.py": "",
+        "app/a.py": LEAK_VIEWS.replace("@cache_page(60)", "@cache_page(60)  # noqa: E501, CL101"),
+        "app/b.py": LEAK_VIEWS.replace("@cache_page(60)", "@cache_page(60)  # cachelint: ignore[CL101]"),
+    })
+    assert invoke("check", ".").exit_code == 0
+
+
+def test_bare_noqa_does_not_suppress(project):
+    project({"app/__init__.py": "", "app/views.py": LEAK_VIEWS.replace("@cache_page(60)", "@cache_page(60)  # noqa")})
+    result = invoke("check", ".")
+    assert result.exit_code == 1
+    assert codes_at(result.stdout) == [("app/views.py", LEAK_LINE, "CL101")]
+
+
+def test_noqa_for_another_code_or_line_does_not_suppress(project):
+    project({
+        "app/__init__.py": "",
+        "app/a.py": LEAK_VIEWS.replace("@cache_page(60)", "@cache_page(60)  # noqa: CL102"),
+        "app/b.py": LEAK_VIEWS.replace("def dashboard(request):", "def dashboard(request):  # noqa: CL101"),
+    })
+    result = invoke("check", ".")
+    assert codes_at(result.stdout) == [("app/a.py", LEAK_LINE, "CL101"), ("app/b.py", LEAK_LINE, "CL101")]
+
+
+FRAGMENT = "{% load cache %}\n{% cache 600 sidebar %}<ul></ul>{% endcache %}\n"
+
+
+def test_unversioned_fragment_reported(project):
+    project({"templates/base.html": FRAGMENT})
+    result = invoke("check", ".")
+    assert result.exit_code == 1
+    assert codes_at(result.stdout) == [("templates/base.html", 2, "CL201")]
+
+
+def test_template_noqa_comment_suppresses(project):
+    project({"templates/base.html": FRAGMENT.replace("{% endcache %}", "{% endcache %} {# noqa: CL201 #}")})
+    result = invoke("check", ".")
+    assert result.exit_code == 0, result.stdout
+
+
+def test_python_style_noqa_in_template_does_not_suppress(project):
+    project({"templates/base.html": FRAGMENT.replace("{% endcache %}", "{% endcache %} # noqa: CL201")})
+    assert invoke("check", ".").exit_code == 1
+
+
+# --- cache_page aliases -----------------------------------------------------------------------
+
+
+def test_same_module_alias_is_resolved(project):
+    project({
+        "app/__init__.py": "",
+        "app/views.py": LEAK_VIEWS.replace(
+            "\n\n@login_required\n@cache_page(60)", "\ncache_hour = cache_page(3600)\n\n@login_required\n@cache_hour"
+        ),
+    })
+    result = invoke("check", "--format", "json", ".")
+    assert json_findings(result.stdout) == [("app/views.py", 7, "CL101")]
+
+
+def test_imported_alias_reported_at_use_site(project):
+    project({
+        "app/__init__.py": "",
+        "app/caching.py": "from django.views.decorators.cache import cache_page\ncache_day = cache_page(86400)\n",
+        "app/views.py": LEAK_VIEWS.replace("from django.views.decorators.cache import cache_page", "from app.caching import cache_day")
+        .replace("@cache_page(60)", "@cache_day"),
+    })
+    result = invoke("check", "--format", "json", ".")
+    assert json_findings(result.stdout) == [("app/views.py", LEAK_LINE, "CL101")]
