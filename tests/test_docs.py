@@ -40,3 +40,20 @@ def test_readme_rule_table_lists_every_rule():
     table = readme.split(TABLE_START)[1].split(TABLE_END)[0]
     assert table.strip() == readme_table(all_rules())
     assert "| CL101 | cache-page-on-authenticated-view | error | on |" in table
+
+
+def test_readme_sample_output_is_what_the_demo_prints(monkeypatch):
+    """The README's sample is real: its first finding and its summary come from examples/demo."""
+    from click.testing import CliRunner
+
+    from cachelint.cli import cli
+
+    root = PAGES.parent
+    monkeypatch.chdir(root)
+    result = CliRunner().invoke(cli, ["check", "--no-cache", "--no-color", "examples/demo"])
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    sample = readme.split("$ cachelint check examples/demo\n", 1)[1].split("```", 1)[0]
+    head, _, summary = sample.partition("...\n")
+    assert result.exit_code == 1
+    assert result.output.startswith(head)
+    assert result.output.endswith(summary)

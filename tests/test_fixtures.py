@@ -4,17 +4,10 @@
 expected finding is marked on its own line (``# expect: CL101`` in Python, ``{# expect: CL201 #}``
 in templates), written from the SPEC (``RULES.md``), not from what the engine happens to do.
 ``clean_project`` caches correctly everywhere and must yield nothing at all.
-
-Where the engine disagrees with the spec, the fixture keeps the spec's expectation and the
-disagreement is listed once in ``KNOWN_DISCREPANCIES``: the golden test accepts the engine's
-current output for exactly those entries, and ``test_known_discrepancy`` asserts the spec's
-behaviour for each one under ``xfail(strict=True)``. When the engine is fixed, that xfail turns
-into an XPASS (a failure): delete the entry, and the golden test then checks the spec behaviour.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -69,29 +62,6 @@ def clean() -> Result:
 # --- spec vs engine ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Discrepancy:
-    """One place where the engine's output disagrees with RULES.md.
-
-    ``missing``: the spec requires a finding (the fixture carries its marker) that the engine does
-    not report. ``extra``: the engine reports a finding on a pattern the spec says is safe (no
-    marker in the fixture). ``needle`` is text found on exactly that line.
-    """
-
-    kind: str  # "missing" | "extra"
-    path: str
-    needle: str
-    code: str
-    reason: str
-    offset: int = 0  # the finding's line relative to the needle's line
-
-    def triple(self) -> tuple[str, int, str]:
-        return (self.path, line_of(LEAKY, self.path, self.needle) + self.offset, self.code)
-
-
-KNOWN_DISCREPANCIES: list[Discrepancy] = []
-
-
 # --- golden tests ------------------------------------------------------------------------------
 
 
@@ -102,30 +72,9 @@ def test_leaky_project_has_markers_for_every_implemented_rule():
 
 
 def test_leaky_project_yields_exactly_the_marked_findings(leaky):
-    """Exact equality of (path, line, code), except for the listed engine discrepancies."""
-    expected = set(expected_markers(fixture_files(LEAKY)))
-    missing = {d.triple() for d in KNOWN_DISCREPANCIES if d.kind == "missing"}
-    extra = {d.triple() for d in KNOWN_DISCREPANCIES if d.kind == "extra"}
-    assert missing <= expected, "a `missing` discrepancy must point at a marker in the fixture"
-    assert not extra & expected, "an `extra` discrepancy must not carry a marker"
+    """Exact equality of (path, line, code) with the markers."""
     assert leaky.errors == []
-    assert triples(leaky) == sorted((expected - missing) | extra)
-
-
-@pytest.mark.parametrize(
-    "discrepancy",
-    [
-        pytest.param(d, id=f"{d.kind}-{d.code}-{d.path}:{d.needle[:24]}", marks=pytest.mark.xfail(strict=True, reason=d.reason))
-        for d in KNOWN_DISCREPANCIES
-    ],
-)
-def test_known_discrepancy(leaky, discrepancy):
-    """What the spec requires on the pattern; fails (xfail) until the engine is fixed."""
-    found = discrepancy.triple() in set(triples(leaky))
-    if discrepancy.kind == "missing":
-        assert found, f"spec expects {discrepancy.code} here: {discrepancy.reason}"
-    else:
-        assert not found, f"spec says this is not a finding: {discrepancy.reason}"
+    assert triples(leaky) == expected_markers(fixture_files(LEAKY))
 
 
 def test_clean_project_yields_nothing(clean):
