@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import traceback
@@ -20,9 +21,11 @@ from cachelint.discovery import (
 )
 from cachelint.django_version import detect as detect_django
 from cachelint.django_version import parse_version
-from cachelint.finding import Finding, Location, Span
+from cachelint.finding import Finding, Location
 from cachelint.project import Problem, ProjectModel
 from cachelint.registry import Rule
+from cachelint.suppressions import Suppression, apply, unused
+from cachelint.suppressions import scan as scan_suppressions
 
 # A Python file that contains none of these cannot affect any rule, so it is never parsed.
 PYTHON_TOKENS = (
@@ -87,7 +90,11 @@ def _parse(task: _Task) -> object:
                     Location(source.display),
                     f"cannot parse: brackets nested {depth} deep (Python itself allows {MAX_BRACKET_DEPTH})",
                 )
-            return parse_python(data, source.display, source.module, source.is_package, source.settings_like)
+            facts = parse_python(data, source.display, source.module, source.is_package, source.settings_like)
+            if b"noqa" in data or b"cachelint:" in data:
+                text = data.decode("utf-8", errors="replace")
+                facts = dataclasses.replace(facts, suppressions=scan_suppressions(text, template=False))
+            return facts
         if b"{%" not in data and b"{{" not in data:
             return None
         try:
@@ -241,57 +248,41 @@ def _check_project(
         files = {t for t in targets if not t.is_dir()}
         sources.extend(s for s in (classifier.classify(p) for p in sorted(files - known)) if s is not None)
     project = build_project(sources, config, root)
-    project.django_version = parse_version(config.django_version) if config.django_version else detect_django(root)
+    project.django_version = (
+        parse_version(config.django_version) if config.django_version else detect_django(root)
+    )
     findings = run_rules(project, rules, result)
+    resolved: set[Path] = set()
     if targets is not None:
         # realpath, unlike Path.resolve, never raises on a symlink loop
         resolved = {Path(os.path.realpath(t)) for t in targets}
         findings = [f for f in findings if _is_target(Path(os.path.realpath(f.location.path)), resolved)]
-    kept = suppress(findings)
+    suppressions = _suppressions(project, findings)
+    kept, used = apply(findings, suppressions)
     result.suppressed += len(findings) - len(kept)
     result.findings.extend(kept)
+    if "CL002" in rules:
+        unused_rule = rules["CL002"]
+        for location, code in unused(suppressions, used, rules):
+            if targets is None or _is_target(Path(os.path.realpath(location.path)), resolved):
+                result.findings.append(
+                    unused_rule.finding(location, f"unused suppression: no {code} finding on this line")
+                )
 
 
 def _is_target(path: Path, targets: set[Path]) -> bool:
     return any(path == t or (t.is_dir() and path.is_relative_to(t)) for t in targets)
 
 
-# --- inline suppressions --------------------------------------------------------------------------
-
-_PY_SUPPRESS = re.compile(
-    r"#\s*(?:noqa:\s*(?P<noqa>[A-Z0-9, ]+)|cachelint:\s*ignore\[(?P<ignore>[A-Z0-9, ]+)\])"
-)
-_TPL_SUPPRESS = re.compile(
-    r"\{#\s*(?:noqa:\s*(?P<noqa>[A-Z0-9, ]+)|cachelint:\s*ignore\[(?P<ignore>[A-Z0-9, ]+)\])\s*#\}"
-)
-
-
-def _suppressed_codes(line: str, template: bool) -> set[str]:
-    codes: set[str] = set()
-    for match in (_TPL_SUPPRESS if template else _PY_SUPPRESS).finditer(line):
-        listed = match.group("noqa") or match.group("ignore") or ""
-        codes.update(c for c in re.split(r"[,\s]+", listed) if c)
-    return codes
-
-
-def suppress(findings: list[Finding]) -> list[Finding]:
-    """Drop findings whose line carries ``# noqa: CL101`` / ``# cachelint: ignore[CL101]``
-    (``{# noqa: CL202 #}`` in templates). A bare ``# noqa`` does not silence cachelint."""
-    lines_cache: dict[str, list[str]] = {}
-    kept = []
-    for finding in findings:
-        path = finding.location.path
-        if path not in lines_cache:
-            try:
-                lines_cache[path] = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
-            except OSError:
-                lines_cache[path] = []
-        lines = lines_cache[path]
-        span: Span = finding.location.span
-        # A decorator or tag may span lines; a suppression on any of its lines counts.
-        window = lines[span.line - 1 : max(span.line, span.end_line)]
-        template = not path.endswith(".py")
-        if any(finding.code in _suppressed_codes(line, template) for line in window):
+def _suppressions(project: ProjectModel, findings: list[Finding]) -> dict[str, tuple[Suppression, ...]]:
+    """Suppressions by path: from the facts, or read now for the few files that have none
+    (a file that could not be parsed may still carry ``# noqa: CL001``)."""
+    table = {path: facts.suppressions for path, facts in project.python.items()}
+    table.update((path, facts.suppressions) for path, facts in project.templates_by_path.items())
+    for path in {f.location.path for f in findings} - set(table):
+        try:
+            text = Path(path).read_text(encoding="utf-8", errors="replace")
+        except OSError:
             continue
-        kept.append(finding)
-    return kept
+        table[path] = scan_suppressions(text, template=not path.endswith(".py"))
+    return table

@@ -28,6 +28,7 @@ from cachelint.facts.views import (
     ViewFacts,
 )
 from cachelint.finding import Span
+from cachelint.suppressions import Suppression
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class PythonFacts:
     module: str
     views: ViewFacts
     settings: SettingsFacts | None
+    suppressions: tuple[Suppression, ...] = ()
 
 
 class ParseError(Exception):

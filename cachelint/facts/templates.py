@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from django.template.base import DebugLexer, TokenType
 
 from cachelint.finding import Span
+from cachelint.suppressions import Suppression
+from cachelint.suppressions import scan as scan_suppressions
 
 # What a template can print that differs per visitor, by the root of the variable.
 PERSONAL_ROOTS = {"user": "user", "perms": "perms", "messages": "messages", "csrf_token": "csrf_token"}
@@ -100,6 +102,7 @@ class TemplateFacts:
     # Absolute-path href/src values written literally in the markup (``/static/app.css``).
     literal_urls: tuple[tuple[str, Span], ...] = ()
     loads_static: bool = False  # {% load static %} is present
+    suppressions: tuple[Suppression, ...] = ()
 
     def personal_uses(self) -> tuple[TemplateUse, ...]:
         return tuple(u for u in self.uses if u.kind)
@@ -320,6 +323,7 @@ def parse_template(text: str, path: str) -> TemplateFacts:
         problems=tuple(problems),
         literal_urls=tuple(literal_urls),
         loads_static=loads_static,
+        suppressions=scan_suppressions(text, template=True),
     )
 
 
