@@ -12,6 +12,20 @@ CACHE_CONTROL = frozenset({"django.views.decorators.cache.cache_control"})
 VARY_ON_COOKIE = frozenset({"django.views.decorators.vary.vary_on_cookie"})
 VARY_ON_HEADERS = frozenset({"django.views.decorators.vary.vary_on_headers"})
 CSRF_PROTECT = frozenset({"django.views.decorators.csrf.csrf_protect"})
+CONDITIONAL = frozenset(
+    {
+        "django.views.decorators.http.etag",
+        "django.views.decorators.http.last_modified",
+        "django.views.decorators.http.condition",
+    }
+)
+# Decorators that restrict a view's HTTP methods -> the methods they allow (None: from args).
+METHOD_RESTRICTIONS = {
+    "django.views.decorators.http.require_POST": ("POST",),
+    "django.views.decorators.http.require_GET": ("GET",),
+    "django.views.decorators.http.require_safe": ("GET", "HEAD"),
+    "django.views.decorators.http.require_http_methods": None,
+}
 METHOD_DECORATOR = frozenset({"django.utils.decorators.method_decorator"})
 
 AUTH_DECORATORS = frozenset(
@@ -116,3 +130,65 @@ CACHE_METHOD_ARGUMENTS = {
 # Cache backends.
 DJANGO_REDIS_BACKEND_PREFIX = "django_redis."
 BUILTIN_REDIS_BACKEND = "django.core.cache.backends.redis.RedisCache"
+
+# Cache-Control directives as Django's cache_control()/patch_cache_control() spell them.
+CACHE_CONTROL_FLAGS = frozenset(
+    {
+        "public",
+        "no_store",
+        "no_transform",
+        "must_revalidate",
+        "proxy_revalidate",
+        "must_understand",
+        "immutable",
+    }
+)
+CACHE_CONTROL_SECONDS = frozenset({"max_age", "s_maxage", "stale_while_revalidate", "stale_if_error"})
+# private and no_cache take either True or a list of field names.
+CACHE_CONTROL_DIRECTIVES = CACHE_CONTROL_FLAGS | CACHE_CONTROL_SECONDS | {"private", "no_cache"}
+
+# --- Cache backend and static settings (CL302-CL307, CL502, CL503) ---------------------------
+
+DEFAULT_CACHE_ALIAS = "default"
+# Backends whose storage lives in one process (or one host's disk), or that store nothing.
+PROCESS_LOCAL_CACHE_BACKENDS = {
+    "django.core.cache.backends.locmem.LocMemCache": "keeps a separate cache in every worker process",
+    "django.core.cache.backends.filebased.FileBasedCache": "keeps a separate cache on every host's disk",
+    "django.core.cache.backends.dummy.DummyCache": "stores nothing at all",
+}
+MEMCACHED_BACKEND_PREFIX = "django.core.cache.backends.memcached."
+REDIS_BACKEND_PREFIXES = (DJANGO_REDIS_BACKEND_PREFIX, BUILTIN_REDIS_BACKEND, "redis_cache.")
+# Cache backends Django removed -> (the release that removed them, what to use instead).
+REMOVED_CACHE_BACKENDS = {
+    "django.core.cache.backends.memcached.MemcachedCache": (
+        (4, 1),
+        "`django.core.cache.backends.memcached.PyMemcacheCache`",
+    ),
+    "django.core.cache.backends.memcached.CacheClass": (
+        (1, 6),
+        "`django.core.cache.backends.memcached.PyMemcacheCache`",
+    ),
+}
+# Settings Django removed -> (the release that removed them, what to use instead).
+REMOVED_CACHE_SETTINGS = {
+    "CACHE_BACKEND": ((1, 5), "the `CACHES` setting"),
+    "CACHE_MIDDLEWARE_ANONYMOUS_ONLY": (
+        (1, 8),
+        "`cache_page` only on public views, or `vary_on_cookie`/`cache_control(private=True)` on personal ones",
+    ),
+}
+SESSION_CACHE_ENGINE = "django.contrib.sessions.backends.cache"
+SESSION_CACHE_ENGINES = frozenset({SESSION_CACHE_ENGINE, "django.contrib.sessions.backends.cached_db"})
+SITE_CACHE_MIDDLEWARE = frozenset(
+    {"django.middleware.cache.UpdateCacheMiddleware", "django.middleware.cache.CacheMiddleware"}
+)
+RATELIMIT_APPS = frozenset({"django_ratelimit", "ratelimit"})
+# Celery settings that may name a Redis server (Django-namespaced and old-style names).
+CELERY_REDIS_SETTINGS = ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "BROKER_URL")
+DEFAULT_REDIS_PORT = 6379
+DEFAULT_MEMCACHED_PORT = 11211
+# The STORAGES setting replaced these in Django 4.2 (deprecated) and 5.1 (removed).
+LEGACY_STORAGE_SETTINGS = {"STATICFILES_STORAGE": "staticfiles", "DEFAULT_FILE_STORAGE": "default"}
+STORAGES_ADDED = (4, 2)
+LEGACY_STORAGE_REMOVED = (5, 1)
+ONE_DAY = 86400

@@ -44,6 +44,8 @@ PYTHON_TOKENS = (
     b"vary_on",
     b"REST_FRAMEWORK",
     b"session.accessed",
+    b"decorators.http",
+    b"Cache-Control",
 )
 MAX_BRACKET_DEPTH = 200  # CPython's parser limit for nested brackets
 _BRACKET = re.compile(rb"[()\[\]{}]")

@@ -46,6 +46,7 @@ CACHE_PAGE, AUTH, VARY_COOKIE, VARY_HEADERS, CACHE_CONTROL, NEVER_CACHE, CSRF_PR
     "never_cache",
     "csrf_protect",
 )
+CONDITIONAL, METHODS = "conditional", "methods"
 
 
 PERSONAL_KINDS = frozenset({"user", "session", "perms", "messages", "csrf_token", "context"})
@@ -77,6 +78,34 @@ class View:
     accesses: list[tuple[str, tuple[Evidence, ...]]]  # (kind, where the code reads request.user)
     templates: list[tuple[str, Location]]
     header_writes: list[tuple[HeaderWrite, Location]]
+    # Lower-case methods a class-based view declares in ``http_method_names`` (None: all).
+    http_methods: tuple[str, ...] | None = None
+
+    def cache_control(self) -> list[tuple[dict[str, Any], Location]]:
+        """Every Cache-Control directive set the view applies: decorators, then its code."""
+        found = [
+            (dict(w.call.kwargs), w.location) for w in self.wrappers(CACHE_CONTROL) if w.call is not None
+        ]
+        found += [
+            (write.value, location)
+            for write, location in self.header_writes
+            if write.header == "cache-control" and isinstance(write.value, dict)
+        ]
+        return found
+
+    def allowed_methods(self) -> tuple[tuple[str, ...], Location] | None:
+        """The HTTP methods the view accepts, when restricted, and where that is said."""
+        for wrapper in self.wrappers(METHODS):
+            call = wrapper.call
+            assert call is not None
+            methods = api.METHOD_RESTRICTIONS.get(call.name)
+            if methods is None and call.args and isinstance(call.args[0], list | tuple):
+                methods = tuple(m.upper() for m in call.args[0] if isinstance(m, str))
+            if methods is not None:
+                return methods, wrapper.location
+        if self.http_methods is not None:
+            return tuple(m.upper() for m in self.http_methods), self.location
+        return None
 
     def layers(self, kind: str) -> list[int]:
         return [i for i, w in enumerate(self.stack) if w.kind == kind]
@@ -226,6 +255,10 @@ class ProjectModel:
             return [Wrapper(kind, location, call)]
         if name in api.CSRF_PROTECT:
             return [Wrapper(CSRF_PROTECT, location, call)]
+        if name in api.CONDITIONAL:
+            return [Wrapper(CONDITIONAL, location, call)]
+        if name in api.METHOD_RESTRICTIONS:
+            return [Wrapper(METHODS, location, call)]
         if name in api.DRF_PERMISSION_CLASSES_DECORATOR:
             return self._drf_auth(location, call, call.names)
         if name in api.METHOD_DECORATOR:
@@ -353,9 +386,14 @@ class ProjectModel:
         template_attr = self._class_attribute(facts, cls, "template_name")
         if template_attr is not None and isinstance(template_attr[1].value, str):
             templates.append((template_attr[1].value, Location(template_attr[0], template_attr[1].span)))
+        http_methods = self._class_attribute(facts, cls, "http_method_names")
+        declared = http_methods[1].value if http_methods else None
         return View(
             name=f"{facts.module}.{cls.name}",
             location=Location(facts.path, cls.span),
+            http_methods=tuple(m for m in declared if isinstance(m, str))
+            if isinstance(declared, list)
+            else None,
             stack=stack,
             accesses=self._accesses(methods),
             templates=templates,
@@ -414,7 +452,9 @@ class ProjectModel:
                         return wrappers
         return []
 
-    def _accesses(self, functions: Iterable[tuple[str, FunctionFacts]]) -> list[tuple[str, tuple[Evidence, ...]]]:
+    def _accesses(
+        self, functions: Iterable[tuple[str, FunctionFacts]]
+    ) -> list[tuple[str, tuple[Evidence, ...]]]:
         """What the view's code reads, directly or in a project function it passes the request to
         (one hop: ``get_cart(request)`` reading ``request.session``)."""
         found: list[tuple[str, tuple[Evidence, ...]]] = []
@@ -604,6 +644,12 @@ class ProjectModel:
                 )
             )
         return modules
+
+    def find_function(self, qualified: str) -> tuple[PythonFacts, FunctionFacts] | None:
+        target = self._definitions.get(qualified)
+        if target is not None and isinstance(target[1], FunctionFacts):
+            return target  # type: ignore[return-value]
+        return None
 
     def find_class(self, qualified: str) -> tuple[PythonFacts, ClassFacts] | None:
         target = self._definitions.get(qualified)

@@ -163,6 +163,11 @@ class _Collector(cst.CSTVisitor):
                 inner=inner,
                 kwarg_texts=tuple((k, self.code(v)) for k, v in keywords),
                 names=self._listed_names(positional),
+                refs=tuple(
+                    name
+                    for name in (self.resolve(v) for v in (*positional, *(v for _, v in keywords)))
+                    if name is not None
+                ),
             )
         name = self.resolve(expression)
         if name is None:
@@ -282,7 +287,7 @@ class _Collector(cst.CSTVisitor):
         return True
 
     def _cache_alias(self, receiver: cst.BaseExpression) -> str | None | bool:
-        """"default" for ``cache``, "x" for ``caches["x"]``, None if not literal, False if no cache."""
+        """ "default" for ``cache``, "x" for ``caches["x"]``, None if not literal, False if no cache."""
         if self.resolve(receiver) in api.DEFAULT_CACHE:
             return "default"
         if isinstance(receiver, cst.Subscript) and self.resolve(receiver.value) in api.CACHES_HANDLER:

@@ -31,6 +31,8 @@ class Call:
     kwarg_texts: tuple[tuple[str, str], ...] = ()
     # Qualified names listed in list/tuple arguments: ``permission_classes([IsAuthenticated])``.
     names: tuple[str, ...] = ()
+    # Qualified names passed as plain arguments: ``etag(latest_entry_etag)``.
+    refs: tuple[str, ...] = ()
 
     def kwarg(self, name: str, default: Any = None) -> Any:
         for key, value in self.kwargs:

@@ -3,8 +3,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from cachelint.finding import Evidence, Finding, Location, Severity
-from cachelint.project import AUTH, CACHE_CONTROL, ProjectModel, View
+from cachelint.finding import Evidence, Finding, Severity
+from cachelint.project import AUTH, ProjectModel
 from cachelint.registry import Rule, register
 
 
@@ -60,7 +60,7 @@ def pricing(request):
 
     def check(self, project: ProjectModel) -> Iterator[Finding]:
         for view in project.views:
-            directives = _all_directives(view)
+            directives = view.cache_control()
             if not directives or any(_private(d) for d, _ in directives):
                 continue
             shared = [(d, loc) for d, loc in directives if _shared(d)]
@@ -85,16 +85,6 @@ def pricing(request):
                     hint="send `Cache-Control: private` (`cache_control(private=True, ...)`) or no-store",
                     related=evidence,
                 )
-
-
-def _all_directives(view: View) -> list[tuple[dict[str, Any], Location]]:
-    found = [(dict(w.call.kwargs), w.location) for w in view.wrappers(CACHE_CONTROL) if w.call is not None]
-    found += [
-        (write.value, location)
-        for write, location in view.header_writes
-        if write.header == "cache-control" and isinstance(write.value, dict)
-    ]
-    return found
 
 
 def _private(directives: dict[str, Any]) -> bool:
