@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from cachelint import __version__
+from cachelint.reporters import OutputFormat
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -31,7 +32,7 @@ def cli() -> None:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json", "sarif"]),
+    type=click.Choice([f.value for f in OutputFormat]),
     default="text",
     show_default=True,
     help="Output format.",
