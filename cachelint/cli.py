@@ -60,8 +60,23 @@ def cli() -> None:
     help="Read configuration from this TOML file.",
 )
 @click.option("--jobs", "-j", type=click.IntRange(min=0), help="Worker processes (0: all cores).")
-@click.option("--django-version", metavar="X.Y", help="Django version of the project (default: read from its requirements).")
+@click.option(
+    "--django-version",
+    metavar="X.Y",
+    help="Django version of the project (default: read from its requirements).",
+)
 @click.option("--no-cache", is_flag=True, help="Do not read or write the result cache (.cachelint_cache/).")
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Report only findings that are not in this baseline file.",
+)
+@click.option(
+    "--write-baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write every current finding to this baseline file and exit 0.",
+)
+@click.option("--show-settings", is_flag=True, help="Print the resolved configuration and exit.")
 @click.option(
     "--color/--no-color", default=None, help="Force or disable colors (default: only on a terminal)."
 )
@@ -77,10 +92,14 @@ def check(
     jobs: int | None,
     django_version: str | None,
     no_cache: bool,
+    baseline: Path | None,
+    write_baseline: Path | None,
+    show_settings: bool,
     color: bool | None,
 ) -> None:
     """Check PATHS (default: the current directory) for cache-safety mistakes."""
-    from cachelint.config import ConfigError, load_config
+    from cachelint import baseline as baselines
+    from cachelint.config import ConfigError, all_codes, load_config
     from cachelint.discovery import find_project_root
     from cachelint.engine import check as run_check
     from cachelint.registry import all_rules, select_rules, validate_selectors
@@ -105,8 +124,11 @@ def check(
             _fail(f"--django-version: expected a version such as 5.1, got {django_version!r}")
         config.django_version = django_version
 
+    if show_settings:
+        click.echo(config.as_toml())
+        sys.exit(EXIT_CLEAN)
     rules = all_rules()
-    unknown = validate_selectors(rules, config.select + config.extend_select + config.ignore)
+    unknown = validate_selectors(rules, all_codes(config))
     if unknown:
         _fail(f"unknown rule code or prefix: {', '.join(unknown)} (see `cachelint rules`)")
     chosen = select_rules(rules, config.select or None, config.ignore)
@@ -114,7 +136,23 @@ def check(
         chosen.update(select_rules(rules, config.extend_select, config.ignore))
         chosen = dict(sorted(chosen.items()))
 
+    known = None
+    if baseline is not None:
+        try:
+            known = baselines.read(baseline)
+        except baselines.BaselineError as error:
+            _fail(str(error))
+
     result = run_check(targets, config, chosen)
+    if write_baseline is not None:
+        try:
+            baselines.write(write_baseline, result.findings)
+        except OSError as error:
+            _fail(f"{write_baseline}: cannot write baseline: {error.strerror or error}")
+        click.echo(f"cachelint: wrote {len(result.findings)} findings to {write_baseline}", err=True)
+        sys.exit(EXIT_ERROR if result.errors else EXIT_CLEAN)
+    if known is not None:
+        result.findings = baselines.new_findings(result.findings, known)
 
     if output is not None:
         try:

@@ -1,4 +1,8 @@
-"""Configuration from ``[tool.cachelint]`` in pyproject.toml, overridden by the command line."""
+"""Configuration from ``[tool.cachelint]`` in pyproject.toml, overridden by the command line.
+
+Keys are spelled with dashes in TOML (``extend-select``) and underscores here. Every key is
+validated up front: an unknown key, a wrong type or a bad pattern is one clear error line.
+"""
 
 from __future__ import annotations
 
@@ -25,20 +29,57 @@ class Config:
     select: list[str] = field(default_factory=list)
     extend_select: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
-    exclude: list[str] = field(default_factory=list)
+    # glob (relative to the project root) -> codes ignored in the files it matches
+    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    # gitignore-style patterns; ``exclude`` replaces the built-in list of skipped directories
+    # (virtualenvs, node_modules, build dirs...), ``extend-exclude`` adds to it.
+    exclude: list[str] | None = None
+    extend_exclude: list[str] = field(default_factory=list)
     template_dirs: list[str] = field(default_factory=list)
+    # globs of files that are settings modules (besides settings.py and settings/ packages)
+    settings_modules: list[str] = field(default_factory=list)
+    # globs of settings modules that are production ones (replaces the name/DEBUG detection)
+    production_settings: list[str] = field(default_factory=list)
     fragment_version_pattern: str = DEFAULT_FRAGMENT_VERSION_PATTERN
+    static_url: str = ""  # empty: STATIC_URL from settings, else "/static/"
+    django_version: str = ""  # "5.1"; empty: read from the project's packaging files
+    socket_timeout: int = 5  # seconds, written by the CL301 fix
     max_file_size: int = 2_000_000  # bytes; larger files are skipped with a CL001 finding
     jobs: int = 0  # 0: all cores
     cache: bool = True
-    django_version: str = ""  # "5.1"; empty: read from the project's packaging files
 
     def fragment_version_re(self) -> re.Pattern[str]:
         return re.compile(self.fragment_version_pattern)
 
+    def as_toml(self) -> str:
+        """The resolved configuration, as it would be written in ``[tool.cachelint]``."""
+        lines = ["[tool.cachelint]"]
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None:
+                continue
+            lines.append(f"{f.name.replace('_', '-')} = {_toml(value)}")
+        return "\n".join(lines)
 
-_TYPES = {f.name: f.type for f in fields(Config)}
-_LIST_KEYS = {"select", "extend_select", "ignore", "exclude", "template_dirs"}
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return (
+            "'" + value + "'"
+            if "'" not in value
+            else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        )
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return (
+            "{ " + ", ".join(f"{_toml(k)} = {_toml(v)}" for k, v in value.items()) + " }" if value else "{}"
+        )
+    raise TypeError(value)
 
 
 def load_config(root: Path, explicit: Path | None = None) -> Config:
@@ -52,39 +93,88 @@ def load_config(root: Path, explicit: Path | None = None) -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise ConfigError(f"{path}: cannot read TOML: {error}") from None
-    section = data.get("tool", {}).get("cachelint", {})
+    # A dedicated file (``--config cachelint.toml``) may hold the keys at top level.
+    section = data.get("tool", {}).get(
+        "cachelint", data if explicit is not None and "tool" not in data else {}
+    )
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: [tool.cachelint] must be a table")
     return _from_table(section, path)
+
+
+def _is_str_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _check_regex(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return "must be a string"
+    try:
+        re.compile(value)
+    except re.error as error:
+        return f"is not a valid regular expression: {error}"
+    return None
+
+
+def _check_version(value: Any) -> str | None:
+    from cachelint.django_version import parse_version
+
+    if not isinstance(value, str) or parse_version(value) is None:
+        return 'must be a version string such as "5.1"'
+    return None
+
+
+def _check_non_negative(value: Any) -> str | None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        return "must be a non-negative integer"
+    return None
+
+
+_LIST = (
+    "select",
+    "extend_select",
+    "ignore",
+    "exclude",
+    "extend_exclude",
+    "template_dirs",
+    "settings_modules",
+    "production_settings",
+)
+_VALIDATORS = {
+    **{key: lambda v: None if _is_str_list(v) else "must be a list of strings" for key in _LIST},
+    "per_file_ignores": lambda v: (
+        None
+        if isinstance(v, dict) and all(_is_str_list(c) for c in v.values())
+        else "must be a table of glob = [codes]"
+    ),
+    "fragment_version_pattern": _check_regex,
+    "static_url": lambda v: None if isinstance(v, str) else "must be a string",
+    "django_version": _check_version,
+    "socket_timeout": _check_non_negative,
+    "max_file_size": _check_non_negative,
+    "jobs": _check_non_negative,
+    "cache": lambda v: None if isinstance(v, bool) else "must be true or false",
+}
+assert set(_VALIDATORS) == {f.name for f in fields(Config)}
 
 
 def _from_table(table: dict[str, Any], source: Path) -> Config:
     config = Config()
     for raw_key, value in table.items():
         key = raw_key.replace("-", "_")
-        if key not in _TYPES:
-            known = ", ".join(sorted(k.replace("_", "-") for k in _TYPES))
+        if key not in _VALIDATORS:
+            known = ", ".join(sorted(k.replace("_", "-") for k in _VALIDATORS))
             raise ConfigError(f"{source}: unknown key `{raw_key}` in [tool.cachelint] (known: {known})")
-        if key in _LIST_KEYS:
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise ConfigError(f"{source}: `{raw_key}` must be a list of strings")
-        elif key in ("max_file_size", "jobs"):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ConfigError(f"{source}: `{raw_key}` must be a non-negative integer")
-        elif key == "cache":
-            if not isinstance(value, bool):
-                raise ConfigError(f"{source}: `{raw_key}` must be true or false")
-        elif key == "django_version":
-            from cachelint.django_version import parse_version
-
-            if not isinstance(value, str) or parse_version(value) is None:
-                raise ConfigError(f"{source}: `{raw_key}` must be a version string such as \"5.1\"")
-        elif key == "fragment_version_pattern":
-            if not isinstance(value, str):
-                raise ConfigError(f"{source}: `{raw_key}` must be a string")
-            try:
-                re.compile(value)
-            except re.error as error:
-                raise ConfigError(f"{source}: `{raw_key}` is not a valid regex: {error}") from None
+        problem = _VALIDATORS[key](value)
+        if problem:
+            raise ConfigError(f"{source}: `{raw_key}` {problem}")
+        if key in ("select", "extend_select", "ignore"):
+            value = [v.strip().upper() for v in value]
         setattr(config, key, value)
     return config
+
+
+def all_codes(config: Config) -> list[str]:
+    """Every rule selector the configuration names, for validation against the registry."""
+    per_file = [code for codes in config.per_file_ignores.values() for code in codes]
+    return config.select + config.extend_select + config.ignore + per_file

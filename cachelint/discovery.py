@@ -70,7 +70,7 @@ def _gitignore(root: Path) -> pathspec.PathSpec | None:
         lines = (root / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return None
-    return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+    return _spec(lines)
 
 
 class _Modules:
@@ -95,13 +95,28 @@ class _Modules:
         return (f"{package}.{path.stem}" if package else path.stem), False
 
 
-def walk(root: Path, excludes: Iterable[str] = ()) -> Iterator[Path]:
+def glob_spec(patterns: Iterable[str]) -> pathspec.PathSpec | None:
+    patterns = list(patterns)
+    return _spec(patterns) if patterns else None
+
+
+def _spec(lines: list[str]) -> pathspec.PathSpec:
+    # pathspec 1.x names git's semantics "gitignore"; older releases only know "gitwildmatch".
+    try:
+        return pathspec.PathSpec.from_lines("gitignore", lines)
+    except (KeyError, LookupError):  # pragma: no cover - pathspec < 0.12
+        return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+
+
+def walk(root: Path, excludes: Iterable[str] = (), skip_default_dirs: bool = True) -> Iterator[Path]:
     """Files below ``root`` that may matter, honouring .gitignore and ``excludes`` (gitignore syntax).
 
-    Symlinked directories are not followed: they loop, or lead outside the project.
+    Symlinked directories are not followed (they loop, or lead outside the project), nor are
+    symlinked files that point outside it.
     """
     ignore = _gitignore(root)
-    extra = pathspec.PathSpec.from_lines("gitwildmatch", list(excludes)) if excludes else None
+    extra = glob_spec(excludes)
+    real_root = os.path.realpath(root)
     stack = [root]
     while stack:
         directory = stack.pop()
@@ -119,12 +134,16 @@ def walk(root: Path, excludes: Iterable[str] = ()) -> Iterator[Path]:
             except OSError:
                 continue
             if is_dir:
-                if entry.name in SKIPPED_DIRS or entry.name.endswith(".egg-info"):
+                if skip_default_dirs and (entry.name in SKIPPED_DIRS or entry.name.endswith(".egg-info")):
                     continue
                 if _ignored(relative + "/", ignore, extra):
                     continue
                 subdirs.append(Path(entry.path))
             elif not _ignored(relative, ignore, extra):
+                if entry.is_symlink():
+                    target = os.path.realpath(entry.path)
+                    if os.path.isdir(target) or os.path.commonpath([real_root, target]) != real_root:
+                        continue
                 yield Path(entry.path)
         stack.extend(reversed(subdirs))
 
@@ -134,14 +153,26 @@ def _ignored(relative: str, *specs: pathspec.PathSpec | None) -> bool:
 
 
 class Classifier:
-    def __init__(self, template_dirs: Iterable[Path] = ()) -> None:
+    def __init__(
+        self, root: Path, template_dirs: Iterable[str] = (), settings_globs: Iterable[str] = ()
+    ) -> None:
+        self._root = root
         self._modules = _Modules()
-        self._template_dirs = [d.resolve() for d in template_dirs]
+        self._template_dirs = [(root / d).resolve() for d in template_dirs]
+        self._settings = glob_spec(settings_globs)
+
+    def relative(self, path: Path) -> str:
+        try:
+            return path.relative_to(self._root).as_posix()
+        except ValueError:
+            return path.as_posix()
 
     def classify(self, path: Path) -> SourceFile | None:
         if path.suffix == ".py":
             module, is_package = self._modules.module_of(path)
             settings_like = path.stem == "settings" or path.parent.name == "settings"
+            if self._settings is not None and self._settings.match_file(self.relative(path)):
+                settings_like = True
             return SourceFile(path, display_path(path), "python", module, is_package, settings_like)
         if path.suffix in TEMPLATE_SUFFIXES:
             name = self._template_name(path)

@@ -13,12 +13,7 @@ from pathlib import Path
 
 from cachelint.cache import ResultCache
 from cachelint.config import Config
-from cachelint.discovery import (
-    Classifier,
-    SourceFile,
-    find_project_root,
-    walk,
-)
+from cachelint.discovery import Classifier, SourceFile, find_project_root, glob_spec, walk
 from cachelint.django_version import detect as detect_django
 from cachelint.django_version import parse_version
 from cachelint.finding import Finding, Location
@@ -242,14 +237,17 @@ def check(paths: Iterable[Path], config: Config, rules: dict[str, Rule]) -> Resu
 def _check_project(
     root: Path, targets: set[Path] | None, config: Config, rules: dict[str, Rule], result: Result
 ) -> None:
-    classifier = Classifier(root / d for d in config.template_dirs)
-    sources = [s for s in (classifier.classify(p) for p in walk(root, config.exclude)) if s is not None]
+    classifier = Classifier(root, config.template_dirs, config.settings_modules)
+    excludes = (config.exclude or []) + config.extend_exclude
+    paths = walk(root, excludes, skip_default_dirs=config.exclude is None)
+    sources = [s for s in (classifier.classify(p) for p in paths) if s is not None]
     if targets is not None:
         # Files passed explicitly are checked even when ignored or not below a usual location.
         known = {s.path for s in sources}
         files = {t for t in targets if not t.is_dir()}
         sources.extend(s for s in (classifier.classify(p) for p in sorted(files - known)) if s is not None)
     project = build_project(sources, config, root)
+    project.root = root
     project.django_version = (
         parse_version(config.django_version) if config.django_version else detect_django(root)
     )
@@ -259,6 +257,7 @@ def _check_project(
         # realpath, unlike Path.resolve, never raises on a symlink loop
         resolved = {Path(os.path.realpath(t)) for t in targets}
         findings = [f for f in findings if _is_target(Path(os.path.realpath(f.location.path)), resolved)]
+    findings = _per_file_ignores(findings, config, root)
     suppressions = _suppressions(project, findings)
     kept, used = apply(findings, suppressions)
     result.suppressed += len(findings) - len(kept)
@@ -274,6 +273,20 @@ def _check_project(
 
 def _is_target(path: Path, targets: set[Path]) -> bool:
     return any(path == t or (t.is_dir() and path.is_relative_to(t)) for t in targets)
+
+
+def _per_file_ignores(findings: list[Finding], config: Config, root: Path) -> list[Finding]:
+    if not config.per_file_ignores:
+        return findings
+    specs = [(glob_spec([pattern]), tuple(codes)) for pattern, codes in config.per_file_ignores.items()]
+    kept = []
+    for finding in findings:
+        relative = os.path.relpath(os.path.realpath(finding.location.path), os.path.realpath(root))
+        relative = Path(relative).as_posix()
+        if any(spec.match_file(relative) and finding.code.startswith(codes) for spec, codes in specs if spec):
+            continue
+        kept.append(finding)
+    return kept
 
 
 def _suppressions(project: ProjectModel, findings: list[Finding]) -> dict[str, tuple[Suppression, ...]]:

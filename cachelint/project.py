@@ -6,13 +6,16 @@ so the same model comes out whether facts were parsed now, in a worker, or read 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from cachelint import django_api as api
 from cachelint.config import Config
+from cachelint.discovery import glob_spec
 from cachelint.facts.python import PythonFacts
 from cachelint.facts.settings import (
     SETTINGS_MARKERS,
@@ -172,6 +175,7 @@ class SettingsModule:
 @dataclass
 class ProjectModel:
     config: Config = field(default_factory=Config)
+    root: Path | None = None
     # Declared by the project (or configured); None: unknown, rules assume the latest release.
     django_version: tuple[int, int] | None = None
     python: dict[str, PythonFacts] = field(default_factory=dict)  # by display path
@@ -639,11 +643,22 @@ class ProjectModel:
                     path=facts.path,
                     namespace=namespace,
                     definitions=definitions,
-                    production=is_production_module(name.rsplit(".", 1)[-1], namespace),
+                    production=self._is_production(name, facts.path, namespace),
                     is_leaf=name not in imported,
                 )
             )
         return modules
+
+    def _is_production(self, module: str, path: str, namespace: Namespace) -> bool:
+        """Configured ``production-settings`` globs win; else the name or ``DEBUG = False``."""
+        patterns = self.config.production_settings
+        if patterns:
+            spec = glob_spec(patterns)
+            relative = Path(
+                os.path.relpath(os.path.realpath(path), os.path.realpath(self.root or "."))
+            ).as_posix()
+            return bool(spec and spec.match_file(relative))
+        return is_production_module(module.rsplit(".", 1)[-1], namespace)
 
     def find_function(self, qualified: str) -> tuple[PythonFacts, FunctionFacts] | None:
         target = self._definitions.get(qualified)

@@ -206,8 +206,17 @@ def test_symlink_named_like_python_file_pointing_to_a_directory(tree):
     os.symlink(root / "app" / "real", root / "app" / "link.py")
     code, findings, errors, _ = scan(root)
     assert errors == []
-    assert triples(findings) == sorted([LEAK, ("app/link.py", 1, "CL001")])
-    assert "cannot read file" in cl001(findings, "app/link.py")["message"]
+    # A symlink to a directory is not followed, whatever its name says.
+    assert triples(findings) == [LEAK]
+
+
+def test_symlink_pointing_outside_the_project_is_not_followed(tree, tmp_path_factory):
+    outside = tmp_path_factory.mktemp("outside")
+    (outside / "leak.py").write_text(LEAK_VIEWS, encoding="utf-8")
+    root = tree({})
+    os.symlink(outside / "leak.py", root / "app" / "borrowed.py")
+    code, findings, errors, _ = scan(root)
+    assert errors == [] and triples(findings) == [LEAK]
 
 
 def test_symlink_loop_terminates(tmp_path):

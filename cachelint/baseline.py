@@ -1,0 +1,89 @@
+"""Baseline files: adopt cachelint on a legacy project by recording today's findings.
+
+A finding matches a baseline entry by code, path and a fingerprint of its source line and the
+lines around it (whitespace-normalized), so unrelated edits that move the line keep it matched,
+while a second identical finding in the same file is new (entries are counted, not a set).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+from cachelint.finding import Finding
+
+FORMAT_VERSION = 1
+
+
+class BaselineError(Exception):
+    """The baseline file cannot be read; one line, exit code 2."""
+
+
+def _normalized(line: str) -> str:
+    return " ".join(line.split())
+
+
+def fingerprint(finding: Finding, lines: list[str]) -> str:
+    """Code, path, the finding's line and its non-blank neighbours, not its line number."""
+    index = finding.location.line - 1
+    context = [
+        _normalized(lines[i]) for i in range(index - 1, index + 2) if 0 <= i < len(lines) and lines[i].strip()
+    ]
+    text = "\n".join(context) or finding.message
+    digest = hashlib.sha256(f"{finding.code}\0{finding.location.path}\0{text}".encode())
+    return digest.hexdigest()[:20]
+
+
+def _keys(findings: Iterable[Finding]) -> list[tuple[str, str, str]]:
+    cache: dict[str, list[str]] = {}
+    keys = []
+    for finding in findings:
+        path = finding.location.path
+        if path not in cache:
+            try:
+                cache[path] = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+            except OSError:
+                cache[path] = []
+        keys.append((finding.code, path, fingerprint(finding, cache[path])))
+    return keys
+
+
+def write(path: Path, findings: list[Finding]) -> None:
+    entries = [
+        {"code": code, "path": file, "fingerprint": digest, "message": finding.message}
+        for (code, file, digest), finding in zip(_keys(findings), findings)
+    ]
+    data = json.dumps({"version": FORMAT_VERSION, "findings": entries}, indent=2) + "\n"
+    directory = path.resolve().parent
+    fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as stream:
+        stream.write(data)
+    os.replace(temporary, path)
+
+
+def read(path: Path) -> Counter[tuple[str, str, str]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        entries = data["findings"]
+        return Counter((e["code"], e["path"], e["fingerprint"]) for e in entries)
+    except FileNotFoundError:
+        raise BaselineError(f"{path}: baseline file not found (create it with --write-baseline)") from None
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise BaselineError(f"{path}: not a cachelint baseline: {error}") from None
+
+
+def new_findings(findings: list[Finding], baseline: Counter[tuple[str, str, str]]) -> list[Finding]:
+    """The findings not accounted for by the baseline."""
+    remaining = Counter(baseline)
+    new = []
+    for key, finding in zip(_keys(findings), findings):
+        if remaining[key] > 0:
+            remaining[key] -= 1
+        else:
+            new.append(finding)
+    return new

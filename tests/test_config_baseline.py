@@ -1,0 +1,129 @@
+"""[tool.cachelint] keys, --show-settings, and baselines."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from cachelint.cli import cli
+from tests.helpers import write_tree
+
+VIEWS = """from django.contrib.auth.decorators import login_required
+from django.views.decorators.cache import cache_page
+
+
+@login_required
+@cache_page(60)
+def dashboard(request):
+    return None
+"""
+LEGACY = VIEWS.replace("dashboard", "old_dashboard")
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    def make(files):
+        write_tree(tmp_path, {"manage.py": "", "app/__init__.py": "", "app/views.py": VIEWS, **files})
+        monkeypatch.chdir(tmp_path)
+        return tmp_path
+
+    return make
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, ["check", "--no-cache", *args])
+
+
+def codes(result):
+    return [(f["location"]["path"], f["code"]) for f in json.loads(result.output)["findings"]]
+
+
+def test_per_file_ignores_and_extend_exclude(project):
+    project(
+        {
+            "legacy/__init__.py": "",
+            "legacy/views.py": LEGACY,
+            "vendor/views.py": LEGACY,
+            "pyproject.toml": '[tool.cachelint]\nextend-exclude = ["vendor/"]\n'
+            '[tool.cachelint.per-file-ignores]\n"legacy/*.py" = ["CL1"]\n',
+        }
+    )
+    result = invoke("--format", "json", ".")
+    assert codes(result) == [("app/views.py", "CL101")]
+
+
+def test_exclude_replaces_the_default_skipped_directories(project):
+    project({"build/views.py": LEGACY, "pyproject.toml": '[tool.cachelint]\nexclude = ["app/"]\n'})
+    assert codes(invoke("--format", "json", ".")) == [("build/views.py", "CL101")]
+
+
+def test_settings_modules_and_production_settings_patterns(project):
+    settings = (
+        'STORAGES = {"staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}\n'
+    )
+    project(
+        {
+            "conf/live_eu.py": settings,  # not detected by name, and not named "prod"
+            "pyproject.toml": '[tool.cachelint]\nsettings-modules = ["conf/*.py"]\n'
+            'production-settings = ["conf/live_eu.py"]\n',
+        }
+    )
+    assert ("conf/live_eu.py", "CL501") in codes(invoke("--format", "json", "."))
+
+
+def test_unknown_code_in_per_file_ignores_is_an_error(project):
+    project({"pyproject.toml": '[tool.cachelint.per-file-ignores]\n"a.py" = ["CL9"]\n'})
+    result = invoke(".")
+    assert result.exit_code == 2
+    assert "unknown rule code or prefix: CL9" in result.output
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("jobs = -1", "`jobs` must be a non-negative integer"),
+        ("fragment-version-pattern = '('", "`fragment-version-pattern` is not a valid regular expression"),
+        ('django-version = "five"', "`django-version` must be a version string"),
+        ('per-file-ignores = ["x"]', "`per-file-ignores` must be a table of glob = [codes]"),
+    ],
+)
+def test_bad_values_are_one_line_errors(project, toml, message):
+    project({"pyproject.toml": f"[tool.cachelint]\n{toml}\n"})
+    result = invoke(".")
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_show_settings_prints_the_resolved_configuration(project):
+    project({"pyproject.toml": '[tool.cachelint]\nignore = ["CL201"]\njobs = 2\n'})
+    result = invoke("--show-settings", "--ignore", "CL104", ".")
+    assert result.exit_code == 0
+    assert "ignore = ['CL201', 'CL104']" in result.output
+    assert "jobs = 2" in result.output
+    assert result.output.startswith("[tool.cachelint]\n")
+
+
+def test_baseline_hides_known_findings_and_survives_moved_lines(project, tmp_path):
+    project({})
+    written = invoke("--write-baseline", "baseline.json", ".")
+    assert written.exit_code == 0
+    assert invoke("--baseline", "baseline.json", ".").exit_code == 0
+    # An unrelated edit above moves the finding down two lines: still known.
+    views = tmp_path / "app" / "views.py"
+    views.write_text("# a comment\n# another\n" + VIEWS, encoding="utf-8")
+    assert invoke("--baseline", "baseline.json", ".").exit_code == 0
+    # A new leak is reported.
+    views.write_text(VIEWS + "\n\n" + LEGACY.split("\n\n\n", 1)[1], encoding="utf-8")
+    result = invoke("--baseline", "baseline.json", "--format", "json", ".")
+    assert result.exit_code == 1
+    assert [f["location"]["line"] for f in json.loads(result.output)["findings"]] == [12]
+
+
+def test_missing_baseline_is_a_usage_error(project):
+    project({})
+    result = invoke("--baseline", "nope.json", ".")
+    assert result.exit_code == 2
+    assert "nope.json: baseline file not found" in result.output
