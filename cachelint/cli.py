@@ -76,6 +76,8 @@ def cli() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write every current finding to this baseline file and exit 0.",
 )
+@click.option("--fix", is_flag=True, help="Apply the safe mechanical fixes (CL103, CL301, ...) in place.")
+@click.option("--diff", is_flag=True, help="Print the fixes --fix would make as a diff; change nothing.")
 @click.option("--show-settings", is_flag=True, help="Print the resolved configuration and exit.")
 @click.option(
     "--color/--no-color", default=None, help="Force or disable colors (default: only on a terminal)."
@@ -94,6 +96,8 @@ def check(
     no_cache: bool,
     baseline: Path | None,
     write_baseline: Path | None,
+    fix: bool,
+    diff: bool,
     show_settings: bool,
     color: bool | None,
 ) -> None:
@@ -153,6 +157,21 @@ def check(
         sys.exit(EXIT_ERROR if result.errors else EXIT_CLEAN)
     if known is not None:
         result.findings = baselines.new_findings(result.findings, known)
+    if fix or diff:
+        from cachelint.fixing import apply_fixes
+
+        report = apply_fixes(result.findings, chosen, config, write=not diff)
+        for line in report.refused:
+            click.echo(f"cachelint: {line}", err=True)
+        if diff:
+            click.echo("".join(report.diffs), nl=False)
+            click.echo(f"cachelint: {report.count} fixable findings in {len(report.fixed)} files", err=True)
+            sys.exit(EXIT_FINDINGS if report.diffs else EXIT_CLEAN)
+        click.echo(f"cachelint: fixed {report.count} findings in {len(report.fixed)} files", err=True)
+        if report.fixed:  # report what is left, from the fixed files as they are now
+            result = run_check(targets, config, chosen)
+            if known is not None:
+                result.findings = baselines.new_findings(result.findings, known)
 
     if output is not None:
         try:

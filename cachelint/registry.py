@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, ClassVar
 from cachelint.finding import Evidence, Finding, Location, Severity
 
 if TYPE_CHECKING:
+    from cachelint.config import Config
     from cachelint.project import ProjectModel
 
 CODE_RE = re.compile(r"^CL\d{3}$")
@@ -39,7 +40,16 @@ class Rule:
     bad_example: ClassVar[dict[str, str]]
     good_example: ClassVar[dict[str, str]]
 
+    # Rules with one correct mechanical fix set this and implement ``fix``.
+    fixable: ClassVar[bool] = False
+
     def check(self, project: ProjectModel) -> Iterator[Finding]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def fix(self, text: str, findings: list[Finding], config: Config) -> str:
+        """The file's text with ``findings`` (all this rule's, all in this file) fixed.
+
+        Raise ``cachelint.fixing.FixRefused`` when it cannot be done safely."""
         raise NotImplementedError
 
     def finding(

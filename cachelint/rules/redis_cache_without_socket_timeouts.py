@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from cachelint import django_api as api
+from cachelint.config import Config
 from cachelint.facts.values import UNKNOWN
 from cachelint.finding import Evidence, Finding, Location, Severity
 from cachelint.project import ProjectModel, location_in_dict
@@ -20,6 +21,7 @@ class RedisCacheWithoutSocketTimeouts(Rule):
     severity = Severity.WARNING
     summary = "Redis cache without socket timeouts: a stalled Redis hangs every worker"
     tags = ("reliability",)
+    fixable = True
     what_it_does = """
 Flags a `django_redis` cache whose `OPTIONS` lack `SOCKET_CONNECT_TIMEOUT` or `SOCKET_TIMEOUT`,
 and Django's built-in `django.core.cache.backends.redis.RedisCache` whose `OPTIONS` lack
@@ -109,3 +111,49 @@ whole site goes down with the cache instead of degrading.
             hint=f'add {{{settings}}} (seconds) to its "OPTIONS"',
             related=related,
         )
+
+    def fix(self, text: str, findings: list[Finding], config: Config) -> str:
+        """Add the missing timeouts (``socket-timeout`` seconds, 5 by default) to OPTIONS."""
+        import libcst as cst
+
+        from cachelint.fixing import FixRefused, append_to_dict, locate_nodes
+
+        module = cst.parse_module(text)
+        starts = {(f.location.line, f.location.col) for f in findings}
+        keys = set(locate_nodes(module, starts, cst.SimpleString).values())
+        if len(keys) != len(starts):
+            raise FixRefused("the cache's BACKEND key could not be located")
+        seconds = cst.Integer(str(config.socket_timeout))
+
+        def literal(node: cst.BaseExpression) -> object:
+            return node.evaluated_value if isinstance(node, cst.SimpleString) else None
+
+        class AddTimeouts(cst.CSTTransformer):
+            def leave_Dict(self, original: cst.Dict, updated: cst.Dict) -> cst.Dict:
+                elements = [e for e in original.elements if isinstance(e, cst.DictElement)]
+                if not any(e.key in keys for e in elements):
+                    return updated
+                backend = next((literal(e.value) for e in elements if literal(e.key) == "BACKEND"), "")
+                required = BUILTIN_KEYS if backend == api.BUILTIN_REDIS_BACKEND else DJANGO_REDIS_KEYS
+                index = next((i for i, e in enumerate(elements) if literal(e.key) == "OPTIONS"), None)
+                if index is None:
+                    options = cst.Dict(
+                        [cst.DictElement(cst.SimpleString(f'"{k}"'), seconds) for k in required]
+                    )
+                    option = cst.DictElement(cst.SimpleString('"OPTIONS"'), options)
+                    return append_to_dict(updated, option)
+                current = updated.elements[index]
+                if not isinstance(current.value, cst.Dict):
+                    raise FixRefused("OPTIONS is not a dict literal")
+                present = {literal(e.key) for e in current.value.elements if isinstance(e, cst.DictElement)}
+                options = current.value
+                for key in required:
+                    if key not in present:
+                        options = append_to_dict(
+                            options, cst.DictElement(cst.SimpleString(f'"{key}"'), seconds)
+                        )
+                elements_out = list(updated.elements)
+                elements_out[index] = current.with_changes(value=options)
+                return updated.with_changes(elements=elements_out)
+
+        return module.visit(AddTimeouts()).code

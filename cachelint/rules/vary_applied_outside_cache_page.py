@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from cachelint.config import Config
 from cachelint.finding import Evidence, Finding, Severity
 from cachelint.project import CACHE_PAGE, VARY_COOKIE, VARY_HEADERS, ProjectModel
 from cachelint.registry import Rule, register
@@ -15,6 +16,7 @@ class VaryAppliedOutsideCachePage(Rule):
     summary = "`vary_on_*` above `cache_page` adds Vary after the response was cached"
     tags = ("security", "privacy")
     security_severity = 7.5
+    fixable = True
     what_it_does = """
 Flags `vary_on_cookie` / `vary_on_headers(...)` applied *outside* `cache_page` on the same view:
 above it in a decorator list, or on `dispatch` while `cache_page` wraps `get`.
@@ -66,3 +68,42 @@ def profile_card(request):
                         hint=f"move `{name}` below `cache_page` (decorators apply bottom-up)",
                         related=[Evidence(cache.location, "`cache_page` stores the response here")],
                     )
+
+    def fix(self, text: str, findings: list[Finding], config: Config) -> str:
+        """Move each vary decorator to just below the `cache_page` in the same decorator list."""
+        import libcst as cst
+
+        from cachelint.fixing import FixRefused, locate_nodes
+
+        module = cst.parse_module(text)
+        wanted = {(f.location.line, f.location.col): f.related[0].location for f in findings if f.related}
+        spans = set(wanted) | {(loc.line, loc.col) for loc in wanted.values()}
+        nodes = locate_nodes(module, spans, cst.BaseExpression)
+        moves = {}
+        for start, cache_location in wanted.items():
+            vary, cache = nodes.get(start), nodes.get((cache_location.line, cache_location.col))
+            if vary is None or cache is None:
+                raise FixRefused("the decorators could not be located")
+            moves[vary] = cache
+
+        class Mover(cst.CSTTransformer):
+            def _reorder(self, original, node):  # FunctionDef or ClassDef
+                decorators = list(node.decorators)
+                expressions = [d.decorator for d in original.decorators]  # identity with `nodes`
+                for vary, cache in moves.items():
+                    if vary in expressions and cache in expressions:
+                        moving = decorators.pop(expressions.index(vary))
+                        expressions.remove(vary)
+                        decorators.insert(expressions.index(cache) + 1, moving)
+                        expressions.insert(expressions.index(cache) + 1, vary)
+                    elif vary in expressions:
+                        raise FixRefused("`cache_page` is applied elsewhere (another method or the URLconf)")
+                return node.with_changes(decorators=decorators)
+
+            def leave_FunctionDef(self, original, updated):
+                return self._reorder(original, updated)
+
+            def leave_ClassDef(self, original, updated):
+                return self._reorder(original, updated)
+
+        return module.visit(Mover()).code

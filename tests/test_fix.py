@@ -1,0 +1,115 @@
+"""--fix and --diff: the mechanical fixes, atomic writes, idempotence, refusal."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from click.testing import CliRunner
+
+from cachelint.cli import cli
+from tests.helpers import write_tree
+
+VARY_OUTSIDE = """from django.views.decorators.cache import cache_page
+from django.views.decorators.vary import vary_on_headers
+
+
+@vary_on_headers("Accept-Language")  # translated per language
+@cache_page(60)
+def home(request):
+    return None
+"""
+VARY_FIXED = """from django.views.decorators.cache import cache_page
+from django.views.decorators.vary import vary_on_headers
+
+
+@cache_page(60)
+@vary_on_headers("Accept-Language")  # translated per language
+def home(request):
+    return None
+"""
+REDIS = """CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": "redis://127.0.0.1:6379/1",
+    },
+    "fragments": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "OPTIONS": {"db": 2}},
+}
+"""
+REDIS_FIXED = """CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": "redis://127.0.0.1:6379/1",
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 5, "SOCKET_TIMEOUT": 5},
+    },
+    "fragments": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "OPTIONS": {"db": 2, "socket_connect_timeout": 5, "socket_timeout": 5}},
+}
+"""
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    write_tree(
+        tmp_path,
+        {"manage.py": "", "app/__init__.py": "", "app/views.py": VARY_OUTSIDE, "mysite/settings.py": REDIS},
+    )
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, ["check", "--no-cache", "--select", "CL103,CL301", *args])
+
+
+def test_fix_rewrites_both_files_and_is_idempotent(project):
+    first = invoke("--fix", ".")
+    assert "fixed 3 findings in 2 files" in first.output
+    assert first.exit_code == 0  # nothing of the selected rules is left
+    assert (project / "app/views.py").read_text() == VARY_FIXED
+    assert (project / "mysite/settings.py").read_text() == REDIS_FIXED
+    second = invoke("--fix", ".")
+    assert "fixed 0 findings in 0 files" in second.output
+    assert (project / "app/views.py").read_text() == VARY_FIXED
+
+
+def test_diff_changes_nothing_and_exits_1(project):
+    result = invoke("--diff", ".")
+    assert result.exit_code == 1
+    assert "-@cache_page(60)\n" in result.output and "+@cache_page(60)\n" in result.output
+    assert '+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 5, "SOCKET_TIMEOUT": 5},\n' in result.output
+    assert (project / "app/views.py").read_text() == VARY_OUTSIDE
+
+
+def test_socket_timeout_is_configurable(project):
+    (project / "pyproject.toml").write_text("[tool.cachelint]\nsocket-timeout = 2\n")
+    invoke("--fix", ".")
+    assert '"SOCKET_TIMEOUT": 2' in (project / "mysite/settings.py").read_text()
+
+
+def test_fix_keeps_crlf_line_endings_and_file_mode(project):
+    views = project / "app/views.py"
+    views.write_bytes(VARY_OUTSIDE.replace("\n", "\r\n").encode())
+    os.chmod(views, 0o640)
+    invoke("--fix", ".")
+    assert views.read_bytes() == VARY_FIXED.replace("\n", "\r\n").encode()
+    assert os.stat(views).st_mode & 0o777 == 0o640
+    assert not [p for p in (project / "app").iterdir() if p.name.endswith(".cachelint-fix")]
+
+
+def test_options_that_are_not_a_literal_are_refused(project):
+    (project / "mysite/settings.py").write_text(
+        REDIS.replace('"OPTIONS": {"db": 2}', '"OPTIONS": dict(db=2)')
+    )
+    result = invoke("--fix", ".")
+    assert "CL301 not fixed: OPTIONS is not a dict literal" in result.output
+    assert "dict(db=2)" in (project / "mysite/settings.py").read_text()
+
+
+def test_a_fix_whose_result_would_not_parse_is_refused(project, monkeypatch):
+    from cachelint.registry import all_rules
+
+    rule = type(all_rules()["CL103"])
+    monkeypatch.setattr(rule, "fix", lambda self, text, findings, config: text + "\ndef broken(:\n")
+    result = invoke("--fix", ".")
+    assert "CL103 not fixed: the result would not parse" in result.output
+    assert (project / "app/views.py").read_text() == VARY_OUTSIDE
