@@ -5,11 +5,17 @@ reused when its size and mtime are unchanged, or, failing that, when its content
 whole cache is invalidated by another cachelint build or another ``max-file-size``. Writes go
 to a temporary file renamed into place, so concurrent runs never see a half-written cache (the
 last writer wins, which only costs a re-parse).
+
+The cache lives in the scanned tree, which may be hostile (a repository can commit a
+``.cachelint_cache/``), and unpickling runs code. So every cache file is signed with an HMAC
+keyed by a per-user secret kept outside any project (``$XDG_CACHE_HOME/cachelint/key``, mode
+0600): a file cachelint did not write for this user is never unpickled.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import pickle
 import tempfile
@@ -32,17 +38,46 @@ def _build_salt() -> str:
     return digest.hexdigest()
 
 
+def _user_key() -> bytes | None:
+    """This user's secret for signing caches, created on first use; None if impossible."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = Path(base) / "cachelint" / "key"
+    try:
+        return path.read_bytes()
+    except OSError:
+        pass
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(os.urandom(32))
+        return path.read_bytes()
+    except FileExistsError:  # another run created it meanwhile
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _sign(key: bytes, payload: bytes) -> bytes:
+    return hmac.new(key, payload, hashlib.sha256).digest()
+
+
 class ResultCache:
     def __init__(self, root: Path, salt: str) -> None:
         self._file = root / CACHE_DIR / "facts.pickle"
         self._salt = f"{_build_salt()}:{salt}"
         self._entries: dict[str, tuple[int, int, str, Any]] = {}
         self._dirty = False
+        self._key = _user_key()
+        if self._key is None:  # no place for a secret: run without a cache rather than unsafely
+            return
         try:
-            with self._file.open("rb") as stream:
-                salt_on_disk, entries = pickle.load(stream)
-            if salt_on_disk == self._salt:
-                self._entries = entries
+            data = self._file.read_bytes()
+            signature, payload = data[:32], data[32:]
+            if hmac.compare_digest(signature, _sign(self._key, payload)):
+                salt_on_disk, entries = pickle.loads(payload)
+                if salt_on_disk == self._salt:
+                    self._entries = entries
         except Exception:  # missing, unreadable, or from another build: start empty
             self._entries = {}
 
@@ -83,7 +118,7 @@ class ResultCache:
 
     def save(self, keep: set[str]) -> None:
         """Write the entries for ``keep`` (the files of this run); silently skip if read-only."""
-        if not self._dirty and set(self._entries) <= keep:
+        if self._key is None or (not self._dirty and set(self._entries) <= keep):
             return
         entries = {k: v for k, v in self._entries.items() if k in keep}
         directory = self._file.parent
@@ -92,9 +127,10 @@ class ResultCache:
             gitignore = directory / ".gitignore"
             if not gitignore.exists():
                 gitignore.write_text("# Created by cachelint\n*\n", encoding="utf-8")
+            payload = pickle.dumps((self._salt, entries), protocol=pickle.HIGHEST_PROTOCOL)
             fd, temporary = tempfile.mkstemp(dir=directory, prefix="facts.", suffix=".tmp")
             with os.fdopen(fd, "wb") as stream:
-                pickle.dump((self._salt, entries), stream, protocol=pickle.HIGHEST_PROTOCOL)
+                stream.write(_sign(self._key, payload) + payload)
             os.replace(temporary, self._file)
         except OSError:
             pass

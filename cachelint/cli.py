@@ -6,8 +6,10 @@ Heavy modules (libcst, django, rich) are imported inside the commands, so ``--ve
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import click
 
@@ -78,6 +80,7 @@ def cli() -> None:
 )
 @click.option("--fix", is_flag=True, help="Apply the safe mechanical fixes (CL103, CL301, ...) in place.")
 @click.option("--diff", is_flag=True, help="Print the fixes --fix would make as a diff; change nothing.")
+@click.option("--statistics", is_flag=True, help="Print only the number of findings per rule.")
 @click.option("--show-settings", is_flag=True, help="Print the resolved configuration and exit.")
 @click.option(
     "--color/--no-color", default=None, help="Force or disable colors (default: only on a terminal)."
@@ -98,6 +101,7 @@ def check(
     write_baseline: Path | None,
     fix: bool,
     diff: bool,
+    statistics: bool,
     show_settings: bool,
     color: bool | None,
 ) -> None:
@@ -107,7 +111,7 @@ def check(
     from cachelint.discovery import find_project_root
     from cachelint.engine import check as run_check
     from cachelint.registry import all_rules, select_rules, validate_selectors
-    from cachelint.reporters import write_report
+    from cachelint.reporters import write_report, write_statistics
 
     targets = list(paths) or [Path(".")]
     try:
@@ -173,16 +177,28 @@ def check(
             if known is not None:
                 result.findings = baselines.new_findings(result.findings, known)
 
+    def report(stream: TextIO, use_color: bool | None) -> None:
+        if statistics:
+            write_statistics(result.findings, chosen, stream)
+        else:
+            write_report(
+                output_format,
+                result.findings,
+                chosen,
+                stream,
+                color=use_color,
+                errors=result.errors,
+                suppressed=result.suppressed,
+            )
+
     if output is not None:
         try:
             with output.open("w", encoding="utf-8") as stream:
-                write_report(
-                    output_format, result.findings, chosen, stream, color=False, errors=result.errors
-                )
+                report(stream, False)
         except OSError as error:
             _fail(f"{output}: cannot write report: {error.strerror or error}")
     else:
-        write_report(output_format, result.findings, chosen, sys.stdout, color=color, errors=result.errors)
+        report(sys.stdout, color)
     for message in result.errors:
         click.echo(f"cachelint: error: {message}", err=True)
 
@@ -224,7 +240,25 @@ def _fail(message: str) -> None:
     sys.exit(EXIT_ERROR)
 
 
+def isolate_sys_path() -> None:
+    """Drop the working directory and PYTHONPATH entries from sys.path.
+
+    They usually point into the project being scanned (``python -m`` adds the working
+    directory; Django CI setups export PYTHONPATH), and a project module named like one that
+    cachelint or its libraries import later (``calendar``, ``email``, ``queue``...) would be
+    imported, i.e. executed, instead. cachelint itself is already imported, and its own
+    location is kept in case it runs from a checkout.
+    """
+    own = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    unsafe = {"", ".", os.getcwd()} | {p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p}
+    unsafe = {os.path.abspath(p) if p else p for p in unsafe}
+    sys.path[:] = [
+        p for p in sys.path if (os.path.abspath(p) if p else p) not in unsafe or os.path.abspath(p) == own
+    ]
+
+
 def main() -> None:
+    isolate_sys_path()
     try:
         cli.main(prog_name="cachelint", standalone_mode=False)
     except click.exceptions.Exit as exit_:

@@ -121,6 +121,7 @@ class _Collector(cst.CSTVisitor):
         self._class: _ClassState | None = None
         self._function: _FunctionState | None = None
         self._depth = 0  # nesting of def/class below module level
+        self._conditional = 0  # nesting of if/try blocks
         # Decorators are converted when the walk is over and every import is known.
         self._pending_functions: list[tuple[cst.FunctionDef, _FunctionState, _ClassState | None]] = []
 
@@ -176,6 +177,26 @@ class _Collector(cst.CSTVisitor):
 
     # --- imports ---------------------------------------------------------------------------
 
+    def visit_If(self, node: cst.If) -> bool:
+        self._conditional += 1
+        return True
+
+    def leave_If(self, node: cst.If) -> None:
+        self._conditional -= 1
+
+    def visit_Try(self, node: cst.Try) -> bool:
+        self._conditional += 1
+        return True
+
+    def leave_Try(self, node: cst.Try) -> None:
+        self._conditional -= 1
+
+    def _bind_local(self, name: str) -> None:
+        """A module-level definition rebinds the name, unless it only happens on one branch:
+        ``if settings.DEBUG: def cache_page(t): ...`` leaves production's import in force."""
+        if not self._conditional or name not in self.imports.bindings:
+            self.imports.bind_local(name)
+
     def visit_Import(self, node: cst.Import) -> bool:
         self.imports.add_import(node)
         return False
@@ -188,7 +209,7 @@ class _Collector(cst.CSTVisitor):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         if self._depth == 0:
-            self.imports.bind_local(node.name.value)
+            self._bind_local(node.name.value)
             self._class = _ClassState(node)
         self._depth += 1
         return True
@@ -204,7 +225,7 @@ class _Collector(cst.CSTVisitor):
         in_class = self._class is not None and self._depth == 1
         if self._depth == 0 or in_class:
             if self._depth == 0:
-                self.imports.bind_local(node.name.value)
+                self._bind_local(node.name.value)
             params = [p.name.value for p in node.params.params]
             request_names = {"request"}
             if in_class:
@@ -431,7 +452,7 @@ class _Collector(cst.CSTVisitor):
             if call is not None:
                 self.aliases.append(Alias(name, call))
                 # ``cache_day = cache_page(86400)`` then ``@cache_day`` in this module.
-                self.imports.bind_local(name)
+                self._bind_local(name)
 
     def _listed_names(self, values: list[cst.BaseExpression]) -> tuple[str, ...]:
         """Dotted names inside list/tuple literals among ``values``, qualified."""

@@ -7,6 +7,7 @@ Each format lives in its own module and is imported only when used, so that
 from __future__ import annotations
 
 import enum
+import importlib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, TextIO
 
@@ -19,9 +20,22 @@ class OutputFormat(str, enum.Enum):
     TEXT = "text"
     JSON = "json"
     SARIF = "sarif"
+    GITHUB = "github"
+    GITLAB = "gitlab"
+    JSON_LINES = "json-lines"
 
     def __str__(self) -> str:
         return self.value
+
+
+_MODULES = {
+    OutputFormat.TEXT: "text",
+    OutputFormat.JSON: "json",
+    OutputFormat.SARIF: "sarif",
+    OutputFormat.GITHUB: "github",
+    OutputFormat.GITLAB: "gitlab",
+    OutputFormat.JSON_LINES: "json_lines",
+}
 
 
 def write_report(
@@ -32,26 +46,41 @@ def write_report(
     *,
     color: bool | None = None,
     errors: Sequence[str] = (),
+    suppressed: int = 0,
 ) -> None:
     """Write ``findings`` to ``stream`` in ``fmt``.
 
     ``rules`` maps each selected code to its Rule (every finding's code must be in it).
     ``color`` only affects text output: None means "if the stream is a terminal".
-    ``errors`` are one-line scan errors reported alongside the findings.
+    ``errors`` are one-line scan errors reported alongside the findings; ``suppressed`` counts
+    findings silenced by inline comments (shown in the text summary only).
     """
     fmt = OutputFormat(fmt)
+    module = importlib.import_module(f"cachelint.reporters.{_MODULES[fmt]}")
     if fmt is OutputFormat.TEXT:
-        from cachelint.reporters import text
-
-        text.write(findings, rules, stream, color=color, errors=errors)
-    elif fmt is OutputFormat.JSON:
-        from cachelint.reporters import json as json_reporter
-
-        json_reporter.write(findings, rules, stream, errors=errors)
+        module.write(findings, rules, stream, color=color, errors=errors, suppressed=suppressed)
     else:
-        from cachelint.reporters import sarif
+        module.write(findings, rules, stream, errors=errors)
 
-        sarif.write(findings, rules, stream, errors=errors)
+
+def write_statistics(findings: Sequence[Finding], rules: Mapping[str, Rule], stream: TextIO) -> None:
+    """Write one ``count  code  slug`` line per code, like ``ruff --statistics``.
+
+    Most frequent first, ties by code; counts right-aligned and codes left-aligned so the
+    columns line up (the same layout as the text reporter's summary). Nothing at all is
+    written when there are no findings.
+    """
+    counts: dict[str, int] = {}
+    for finding in findings:
+        counts[finding.code] = counts.get(finding.code, 0) + 1
+    if not counts:
+        return
+    count_width = len(str(max(counts.values())))
+    code_width = max(len(code) for code in counts)
+    for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        rule = rules.get(code)
+        line = f"{count:>{count_width}}  {code:<{code_width}}  {rule.slug if rule else ''}"
+        stream.write(line.rstrip() + "\n")
 
 
 def sorted_findings(findings: Sequence[Finding]) -> list[Finding]:

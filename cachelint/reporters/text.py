@@ -33,6 +33,7 @@ def write(
     *,
     color: bool | None = None,
     errors: Sequence[str] = (),
+    suppressed: int = 0,
 ) -> None:
     console = Console(
         file=stream,
@@ -50,7 +51,7 @@ def write(
         for line in render_finding(finding, sources):
             console.print(line)
         console.print()
-    for line in render_summary(ordered, rules, errors):
+    for line in render_summary(ordered, rules, errors, suppressed):
         console.print(line)
 
 
@@ -110,7 +111,7 @@ def _code_frame(finding: Finding, sources: SourceLines, width: int, style: str) 
 
 
 def render_summary(
-    findings: Sequence[Finding], rules: Mapping[str, Rule], errors: Sequence[str]
+    findings: Sequence[Finding], rules: Mapping[str, Rule], errors: Sequence[str], suppressed: int = 0
 ) -> list[Text]:
     lines: list[Text] = []
     if findings:
@@ -141,6 +142,8 @@ def render_summary(
         lines.append(Text("No findings in the files that could be checked.", style="bold"))
     else:
         lines.append(Text("All checks passed!", style="bold green"))
+    if suppressed:
+        lines.append(Text(f"{_plural(suppressed, 'finding')} suppressed by inline comments."))
     if errors:
         # The errors themselves go to stderr (one line each), like every other tool's.
         lines.append(Text(f"{_plural(len(errors), 'scan error')} (see stderr).", style="bold red"))

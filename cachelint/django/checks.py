@@ -1,0 +1,199 @@
+"""System checks that report cachelint's findings through Django's check framework.
+
+Two checks, both tagged ``cachelint``:
+
+* ``check_project`` (``manage.py check``): every selected rule except the deploy families;
+* ``check_deploy`` (``manage.py check --deploy``): the deploy families, ``CL3xx`` (cache
+  backend settings) and ``CL5xx`` (static assets), whose rules are about how production is
+  configured. ``check --deploy`` runs both checks, so every finding is reported exactly once.
+
+The project is scanned once per process and root (both checks share the scan, and commands
+such as ``runserver`` or ``migrate`` that run the checks again reuse it); the engine's on-disk
+cache in ``<root>/.cachelint_cache/`` makes the scan of an unchanged tree in a new process cheap.
+The scan is static: it reads the project's files and never imports them.
+
+Message ids: ``cachelint.CLnnn`` for a finding of rule CLnnn, ``cachelint.E001`` when the scan
+cannot run (bad ``[tool.cachelint]`` configuration, root not a directory), ``cachelint.W001``
+for an error reported by the scan (a rule that crashed), ``cachelint.I001`` when there is no root
+to scan (neither ``CACHELINT_ROOT`` nor ``BASE_DIR`` is set). Django's own
+``SILENCED_SYSTEM_CHECKS`` silences any of them by exact id.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from django.core import checks
+
+if TYPE_CHECKING:
+    from cachelint.config import Config
+    from cachelint.finding import Finding
+    from cachelint.registry import Rule
+
+TAG = "cachelint"
+DEPLOY_FAMILIES = ("CL3", "CL5")  # rule code prefixes reported by ``check --deploy`` only
+
+ID_CANNOT_RUN = "cachelint.E001"
+ID_SCAN_ERROR = "cachelint.W001"
+ID_NO_ROOT = "cachelint.I001"
+
+
+def is_deploy_rule(code: str) -> bool:
+    return code.startswith(DEPLOY_FAMILIES)
+
+
+def check_id(code: str) -> str:
+    return f"{TAG}.{code}"
+
+
+def to_check_message(finding: Finding) -> checks.CheckMessage:
+    """One finding as a Django check message.
+
+    ``obj`` is the finding's location (``path:line:col``), so Django prints
+    ``views.py:12:1: (cachelint.CL101) message``; the evidence locations follow the message,
+    one per line, indented like Django's ``HINT:`` line.
+    """
+    from cachelint.finding import Severity
+
+    level = checks.Error if finding.severity == Severity.ERROR else checks.Warning
+    message = finding.message + "".join(
+        f"\n\t{evidence.location}: {evidence.label}" for evidence in finding.related
+    )
+    return level(message, hint=finding.hint, obj=str(finding.location), id=check_id(finding.code))
+
+
+@dataclass(frozen=True)
+class Scan:
+    """The outcome of one scan of a root, shared by both checks."""
+
+    findings: tuple[Finding, ...] = ()
+    errors: tuple[str, ...] = ()  # errors the scan reported (it still ran)
+    failure: str | None = None  # why the scan could not run at all
+    cwd: str = ""  # relative finding paths are relative to this directory
+
+
+_scans: dict[str, Scan] = {}
+_lock = threading.Lock()
+
+
+def scan(root: Path) -> Scan:
+    """Scan ``root`` once per process; later calls for the same root return the same result."""
+    key = os.path.realpath(root)
+    with _lock:
+        if key not in _scans:
+            _scans[key] = _scan(Path(key))
+        return _scans[key]
+
+
+def clear_cache() -> None:
+    """Forget every scan, so the next check reads the files again."""
+    with _lock:
+        _scans.clear()
+
+
+def _scan(root: Path) -> Scan:
+    from cachelint.config import ConfigError, load_config
+    from cachelint.discovery import find_project_root
+    from cachelint.engine import check
+
+    if not root.is_dir():
+        return Scan(failure=f"{root} is not a directory (set CACHELINT_ROOT or BASE_DIR to the project)")
+    try:
+        # The same configuration the command line reads for this directory.
+        project_root = find_project_root(root)
+        config = load_config(project_root)
+        rules = selected_rules(config, project_root / "pyproject.toml")
+    except ConfigError as error:
+        return Scan(failure=str(error))
+    cwd = os.getcwd()
+    try:
+        result = check([root], config, rules)
+    except Exception as error:  # a crash of the linter must not take manage.py down with it
+        return Scan(errors=(f"internal error: {type(error).__name__}: {error}",), cwd=cwd)
+    return Scan(tuple(result.findings), tuple(result.errors), cwd=cwd)
+
+
+def selected_rules(config: Config, source: Path) -> dict[str, Rule]:
+    """The rules ``cachelint check`` would run with this configuration (and no options)."""
+    from cachelint.config import ConfigError, all_codes
+    from cachelint.registry import all_rules, select_rules, validate_selectors
+
+    rules = all_rules()
+    unknown = validate_selectors(rules, all_codes(config))
+    if unknown:
+        raise ConfigError(f"{source}: unknown rule code or prefix: {', '.join(unknown)}")
+    chosen = select_rules(rules, config.select or None, config.ignore)
+    if config.extend_select:
+        chosen.update(select_rules(rules, config.extend_select, config.ignore))
+    return dict(sorted(chosen.items()))
+
+
+def messages(
+    scan: Scan, *, deploy: bool, app_paths: Iterable[str] | None = None
+) -> list[checks.CheckMessage]:
+    """The check messages of one of the two checks. Problems with the scan itself are reported
+    by the regular check only; ``app_paths`` (``manage.py check APP``) keeps the findings in
+    files below those directories."""
+    if scan.failure is not None:
+        return [] if deploy else [checks.Error(f"cannot run cachelint: {scan.failure}", id=ID_CANNOT_RUN)]
+    found = [f for f in scan.findings if is_deploy_rule(f.code) == deploy]
+    if app_paths is not None:
+        roots = [os.path.realpath(p) for p in app_paths]
+        found = [f for f in found if _below(os.path.realpath(os.path.join(scan.cwd, f.location.path)), roots)]
+    result = [to_check_message(f) for f in found]
+    if not deploy:
+        result.extend(checks.Warning(f"cachelint: {error}", id=ID_SCAN_ERROR) for error in scan.errors)
+    return result
+
+
+def _below(path: str, roots: Sequence[str]) -> bool:
+    return any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+
+
+def root_from_settings(settings: Any) -> Path | None:
+    """``settings.CACHELINT_ROOT`` if set, else ``settings.BASE_DIR``, else None."""
+    for name in ("CACHELINT_ROOT", "BASE_DIR"):
+        value = getattr(settings, name, None)
+        if value:
+            return Path(value)
+    return None
+
+
+def _run(app_configs: Iterable[Any] | None, deploy: bool) -> list[checks.CheckMessage]:
+    from django.conf import settings
+
+    try:
+        root = root_from_settings(settings)
+    except TypeError as error:  # CACHELINT_ROOT = 42
+        return (
+            []
+            if deploy
+            else [checks.Error(f"cannot run cachelint: CACHELINT_ROOT/BASE_DIR: {error}", id=ID_CANNOT_RUN)]
+        )
+    if root is None:
+        if deploy:
+            return []
+        return [
+            checks.Info(
+                "cachelint did not scan the project: neither CACHELINT_ROOT nor BASE_DIR is set",
+                hint="Set CACHELINT_ROOT (or BASE_DIR) to the directory that holds manage.py.",
+                id=ID_NO_ROOT,
+            )
+        ]
+    app_paths = None if app_configs is None else [app_config.path for app_config in app_configs]
+    return messages(scan(root), deploy=deploy, app_paths=app_paths)
+
+
+def check_project(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """``manage.py check``: cachelint's findings, except the deploy families."""
+    return _run(app_configs, deploy=False)
+
+
+def check_deploy(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """``manage.py check --deploy``: findings of the deploy families (CL3xx, CL5xx)."""
+    return _run(app_configs, deploy=True)

@@ -1,0 +1,429 @@
+"""cachelint reads the scanned project as data: it never imports, executes or configures it.
+
+Every Python file of the project below, if it were imported or run, would drop a marker file
+next to itself (``<file>.executed``, a path computed when the code runs) and exit with status 3.
+The files also hold real leaks, so the rules demonstrably read them. Each scan must leave no
+marker, report findings, and exit 1 (findings, not 3 and not a crash).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import django
+import pytest
+from click.testing import CliRunner
+
+from cachelint.cli import cli
+from tests.helpers import write_tree
+
+PARALLEL_EXTRA = 80  # generated view modules, to go past engine.PARALLEL_THRESHOLD (64 files)
+
+POISON = '''\
+import sys as _poison_sys
+open((globals().get("__file__") or {fallback!r}) + ".executed", "w").close()
+_poison_sys.exit(3)
+'''
+
+
+def project_files(root: Path, extra: int = 0) -> dict[str, str]:
+    fallback = str(root / "unknown-module")
+    poison = POISON.format(fallback=fallback)
+
+    def py(body: str = "") -> str:
+        return poison + body
+
+    files = {
+        "manage.py": py(
+            '''
+import os
+
+
+def main():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "myproj.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
+
+
+if __name__ == "__main__":
+    main()
+'''
+        ),
+        "setup.py": py('\nfrom setuptools import setup\n\nsetup(name="myproj", install_requires=["Django==5.1"])\n'),
+        "conftest.py": py(
+            '''
+import pytest
+from django.contrib.auth.decorators import login_required
+from django.views.decorators.cache import cache_page
+
+
+@login_required
+@cache_page(60)
+def fake_view(request):
+    return None
+
+
+@pytest.fixture
+def view():
+    return fake_view
+'''
+        ),
+        "myproj/__init__.py": py(),
+        "myproj/settings/__init__.py": py("\nfrom .base import *  # noqa: F403\n"),
+        "myproj/settings/base.py": py(
+            '''
+SECRET_KEY = "x"
+DEBUG = False
+ROOT_URLCONF = "myproj.urls"
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "shop",
+]
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+]
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["shop.context_processors.cart"]},
+    },
+]
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:6379/1",
+    },
+}
+'''
+        ),
+        "myproj/urls.py": py(
+            '''
+from django.urls import include, path
+from django.views.decorators.cache import cache_page
+
+from shop import views
+
+urlpatterns = [
+    path("account/", cache_page(60)(views.account)),
+    path("shop/", include("shop.urls")),
+]
+'''
+        ),
+        "myproj/wsgi.py": py(
+            '''
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "myproj.settings")
+application = get_wsgi_application()
+'''
+        ),
+        "shop/__init__.py": py(),
+        "shop/apps.py": py(
+            '''
+from django.apps import AppConfig
+
+
+class ShopConfig(AppConfig):
+    name = "shop"
+
+    def ready(self):
+        from django.core.cache import cache
+
+        cache.set("ready", 1, timeout=None)
+'''
+        ),
+        "shop/models.py": py("\nfrom django.db import models\n\n\nclass Item(models.Model):\n    name = models.CharField(max_length=10)\n"),
+        "shop/migrations/__init__.py": py(),
+        "shop/urls.py": py(
+            '''
+from django.urls import path
+
+from shop import views
+
+urlpatterns = [
+    path("dashboard/", views.dashboard),
+    path("orders/", views.Orders.as_view()),
+]
+'''
+        ),
+        "shop/views.py": py(
+            '''
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.shortcuts import render
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import cache_page
+from django.views.generic import TemplateView
+
+
+@login_required
+@cache_page(60)
+def dashboard(request):
+    return render(request, "shop/dashboard.html", {})
+
+
+@login_required
+def account(request):
+    return render(request, "shop/dashboard.html", {"name": request.user.username})
+
+
+@method_decorator(cache_page(60), name="dispatch")
+class Orders(LoginRequiredMixin, TemplateView):
+    template_name = "shop/dashboard.html"
+'''
+        ),
+        "shop/context_processors.py": py(
+            '''
+from django.core.cache import cache
+
+
+def cart(request):
+    cache.set(f"cart-{request.user.pk}", [], timeout=None)
+    return {"cart": request.session.get("cart")}
+'''
+        ),
+        "shop/templatetags/__init__.py": py(),
+        "shop/templatetags/shop_tags.py": py(
+            '''
+from django import template
+from django.core.cache import cache
+
+register = template.Library()
+
+
+@register.simple_tag
+def popular():
+    cache.set("popular", [], timeout=None)
+    return ""
+'''
+        ),
+        "shop/templates/shop/dashboard.html": (
+            "{% load cache shop_tags %}\n"
+            "<h1>Dashboard</h1>\n"
+            "{% cache 500 sidebar %}\n"
+            "  <p>{{ user.username }}</p>\n"
+            "  <form method=\"post\">{% csrf_token %}</form>\n"
+            "{% endcache %}\n"
+        ),
+    }
+    if extra:
+        files["shop/generated/__init__.py"] = py()
+        for number in range(extra):
+            files[f"shop/generated/view_{number:03d}.py"] = py(
+                f'''
+from django.contrib.auth.decorators import login_required
+from django.views.decorators.cache import cache_page
+
+
+@login_required
+@cache_page(60)
+def view_{number:03d}(request):
+    return None
+'''
+            )
+    return files
+
+
+# Findings that prove each kind of file was read: settings, URLconf, views, class views, app
+# config, context processor, template tag library, conftest.py, template.
+REQUIRED = {
+    ("conftest.py", "CL101"),
+    ("myproj/settings/base.py", "CL301"),
+    ("myproj/urls.py", "CL101"),
+    ("shop/apps.py", "CL601"),
+    ("shop/context_processors.py", "CL601"),
+    ("shop/templatetags/shop_tags.py", "CL601"),
+    ("shop/views.py", "CL101"),
+    ("shop/views.py", "CL108"),
+    ("shop/templates/shop/dashboard.html", "CL201"),
+    ("shop/templates/shop/dashboard.html", "CL202"),
+    ("shop/templates/shop/dashboard.html", "CL203"),
+}
+PROJECT_PACKAGES = {"conftest", "manage", "myproj", "setup", "shop"}
+
+
+def required(extra: int) -> set[tuple[str, str]]:
+    return REQUIRED | {(f"shop/generated/view_{n:03d}.py", "CL101") for n in range(extra)}
+
+
+def markers(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*.executed"))
+
+
+def found(findings: list[dict]) -> set[tuple[str, str]]:
+    return {(f["location"]["path"], f["code"]) for f in findings}
+
+
+@pytest.fixture
+def hostile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The working directory is the project root, the project is importable (on sys.path, with
+    DJANGO_SETTINGS_MODULE pointing at its settings), so any accidental import or settings
+    access would run the poisoned code; django.setup raises."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "myproj.settings")
+    monkeypatch.setenv("NO_COLOR", "1")
+    calls: list[tuple] = []
+
+    def forbidden_setup(*args, **kwargs):
+        calls.append(args)
+        raise AssertionError("cachelint called django.setup()")
+
+    monkeypatch.setattr(django, "setup", forbidden_setup)
+
+    def make(extra: int = 0) -> Path:
+        write_tree(tmp_path, project_files(tmp_path, extra))
+        return tmp_path
+
+    make.setup_calls = calls  # type: ignore[attr-defined]
+    return make
+
+
+def test_poison_works(tmp_path: Path):
+    """Guard for the test itself: running a poisoned file really drops its marker and exits 3."""
+    write_tree(tmp_path, project_files(tmp_path))
+    proc = subprocess.run([sys.executable, "manage.py", "check"], cwd=tmp_path, capture_output=True, timeout=60)
+    assert proc.returncode == 3
+    assert markers(tmp_path) == ["manage.py.executed"]
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "-c", "import shop.templatetags.shop_tags"], cwd="/", env=env, capture_output=True, timeout=60
+    )
+    assert proc.returncode == 3
+    assert "shop/__init__.py.executed" in markers(tmp_path)
+
+
+@pytest.mark.parametrize("extra, jobs", [(0, 1), (PARALLEL_EXTRA, 2)], ids=["serial", "process-pool"])
+def test_in_process_scan_never_executes_the_project(hostile, monkeypatch, extra, jobs):
+    from django.apps import apps
+    from django.conf import settings
+
+    import cachelint.engine as engine
+
+    root = hostile(extra)
+    python_files = [p for p in root.rglob("*.py")]
+    assert (len(python_files) >= engine.PARALLEL_THRESHOLD) == (jobs > 1)
+    pools: list[int] = []
+
+    class CountingPool(engine.ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            pools.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "ProcessPoolExecutor", CountingPool)
+    settings_configured, apps_ready = settings.configured, apps.ready
+    before = set(sys.modules)
+    runner = CliRunner()
+    # Twice: a cold result cache, then a warm one (facts read back from .cachelint_cache/).
+    for _ in range(2):
+        result = runner.invoke(
+            cli, ["check", "--select", "ALL", "--format", "json", "--jobs", str(jobs), "."], catch_exceptions=False
+        )
+        assert markers(root) == []
+        assert result.exit_code == 1, result.output
+        data = json.loads(result.stdout)
+        assert data["errors"] == []
+        assert required(extra) <= found(data["findings"])
+    assert (root / ".cachelint_cache").is_dir()
+    assert bool(pools) == (jobs > 1)  # the files really went through worker processes
+    new = set(sys.modules) - before
+    from_project = sorted(
+        name
+        for name in new
+        if name.split(".")[0] in PROJECT_PACKAGES
+        or str(getattr(sys.modules.get(name), "__file__", None) or "").startswith(str(root))
+    )
+    assert from_project == []
+    assert hostile.setup_calls == []
+    assert (settings.configured, apps.ready) == (settings_configured, apps_ready)
+
+
+def test_engine_check_never_executes_the_project(hostile):
+    """The library entry point, without the CLI around it."""
+    from cachelint.config import Config
+    from cachelint.engine import check
+    from cachelint.registry import all_rules, select_rules
+
+    root = hostile(PARALLEL_EXTRA)
+    before = set(sys.modules)
+    result = check([root], Config(cache=False, jobs=2), select_rules(all_rules(), ["ALL"], None))
+    assert markers(root) == []
+    assert result.errors == []
+    assert required(PARALLEL_EXTRA) <= {(f.location.path, f.code) for f in result.findings}
+    assert not {n for n in set(sys.modules) - before if n.split(".")[0] in PROJECT_PACKAGES}
+    assert hostile.setup_calls == []
+
+
+def run_module(root: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "NO_COLOR": "1",
+        "DJANGO_SETTINGS_MODULE": "myproj.settings",
+        "PYTHONPATH": str(root),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "cachelint", "check", "--select", "ALL", "--format", "json", *args],
+        cwd=root, capture_output=True, text=True, timeout=300, env=env,
+    )
+
+
+@pytest.mark.parametrize(
+    "extra, jobs, cache",
+    [(0, 1, "--no-cache"), (PARALLEL_EXTRA, 2, "--no-cache"), (PARALLEL_EXTRA, 2, None)],
+    ids=["serial", "process-pool", "process-pool-cached"],
+)
+def test_subprocess_scan_never_executes_the_project(tmp_path, extra, jobs, cache):
+    write_tree(tmp_path, project_files(tmp_path, extra))
+    runs = 2 if cache is None else 1  # with the cache: cold, then warm
+    for _ in range(runs):
+        proc = run_module(tmp_path, "--jobs", str(jobs), *([cache] if cache else []), ".")
+        assert markers(tmp_path) == []
+        assert proc.returncode == 1, proc.stderr[-2000:]
+        assert "Traceback" not in proc.stderr
+        data = json.loads(proc.stdout)
+        assert data["errors"] == []
+        assert required(extra) <= found(data["findings"])
+
+
+# --- known holes --------------------------------------------------------------------------------
+
+
+class _Plant:
+    """Unpickling this creates ``path``: stands for any code a pickle can run."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_result_cache_from_the_scanned_tree_is_not_unpickled(hostile):
+    root = hostile()
+    planted = root / ".cachelint_cache" / "facts.pickle"
+    planted.parent.mkdir()
+    planted.write_bytes(pickle.dumps(("salt", _Plant(root / "pickle.executed"))))
+    result = CliRunner().invoke(cli, ["check", "--select", "ALL", "--format", "json", "--jobs", "1", "."])
+    assert result.exit_code == 1
+    assert markers(root) == []
+
+
+def test_python_dash_m_does_not_import_project_apps_shadowing_stdlib(tmp_path):
+    write_tree(tmp_path, project_files(tmp_path))
+    write_tree(tmp_path, {"calendar/__init__.py": POISON.format(fallback=str(tmp_path / "calendar"))})
+    proc = run_module(tmp_path, "--jobs", "1", "--no-cache", ".")
+    assert markers(tmp_path) == []
+    assert proc.returncode == 1
