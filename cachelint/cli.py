@@ -110,7 +110,7 @@ def check(
     from cachelint.config import ConfigError, all_codes, load_config
     from cachelint.discovery import find_project_root
     from cachelint.engine import check as run_check
-    from cachelint.registry import all_rules, select_rules, validate_selectors
+    from cachelint.registry import all_rules, configured_rules, validate_selectors
     from cachelint.reporters import write_report, write_statistics
 
     targets = list(paths) or [Path(".")]
@@ -139,10 +139,7 @@ def check(
     unknown = validate_selectors(rules, all_codes(config))
     if unknown:
         _fail(f"unknown rule code or prefix: {', '.join(unknown)} (see `cachelint rules`)")
-    chosen = select_rules(rules, config.select or None, config.ignore)
-    if config.extend_select:
-        chosen.update(select_rules(rules, config.extend_select, config.ignore))
-        chosen = dict(sorted(chosen.items()))
+    chosen = configured_rules(rules, config.select, config.extend_select, config.ignore)
 
     known = None
     if baseline is not None:

@@ -108,6 +108,16 @@ def select_rules(
     return chosen
 
 
+def configured_rules(
+    rules: dict[str, Rule], select: list[str], extend_select: list[str], ignore: list[str]
+) -> dict[str, Rule]:
+    """The rules a run uses: ``select`` (or the defaults), plus ``extend_select``, minus ``ignore``."""
+    chosen = select_rules(rules, select or None, ignore)
+    if extend_select:
+        chosen.update(select_rules(rules, extend_select, ignore))
+    return dict(sorted(chosen.items()))
+
+
 def validate_selectors(rules: dict[str, Rule], selectors: list[str]) -> list[str]:
     """Return the selectors that match no rule (typos such as ``CL19``)."""
     return [s for s in selectors if s != "ALL" and not any(code.startswith(s) for code in rules)]

@@ -107,6 +107,7 @@ def _scan(root: Path) -> Scan:
         # The same configuration the command line reads for this directory.
         project_root = find_project_root(root)
         config = load_config(project_root)
+        config.jobs = 1  # checks may run in runserver's threads, where forking workers can deadlock
         rules = selected_rules(config, project_root / "pyproject.toml")
     except ConfigError as error:
         return Scan(failure=str(error))
@@ -121,16 +122,13 @@ def _scan(root: Path) -> Scan:
 def selected_rules(config: Config, source: Path) -> dict[str, Rule]:
     """The rules ``cachelint check`` would run with this configuration (and no options)."""
     from cachelint.config import ConfigError, all_codes
-    from cachelint.registry import all_rules, select_rules, validate_selectors
+    from cachelint.registry import all_rules, configured_rules, validate_selectors
 
     rules = all_rules()
     unknown = validate_selectors(rules, all_codes(config))
     if unknown:
         raise ConfigError(f"{source}: unknown rule code or prefix: {', '.join(unknown)}")
-    chosen = select_rules(rules, config.select or None, config.ignore)
-    if config.extend_select:
-        chosen.update(select_rules(rules, config.extend_select, config.ignore))
-    return dict(sorted(chosen.items()))
+    return configured_rules(rules, config.select, config.extend_select, config.ignore)
 
 
 def messages(
