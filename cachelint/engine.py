@@ -24,23 +24,39 @@ from cachelint.suppressions import scan as scan_suppressions
 
 # A Python file that contains none of these cannot affect any rule, so it is never parsed.
 PYTHON_TOKENS = (
-    b"cache",
-    b"login_required",
-    b"permission",
-    b"user_passes_test",
-    b"staff_member",
-    b"Mixin",
-    b"STORAGE",
-    b"INSTALLED_APPS",
-    b"MIDDLEWARE",
-    b"DEBUG",
-    b"import *",
-    b"Vary",
+    # caching API
+    b"cache_page",
+    b"cache_control",
+    b"never_cache",
     b"vary_on",
-    b"REST_FRAMEWORK",
+    b"patch_vary_headers",
+    b"patch_cache_control",
+    b"add_never_cache_headers",
+    b"core.cache",
+    b"caches[",
+    b"Vary",
+    b"Cache-Control",
     b"session.accessed",
     b"decorators.http",
-    b"Cache-Control",
+    # settings
+    b"CACHES",
+    b"STORAGES",
+    b"STATICFILES_STORAGE",
+    b"DEFAULT_FILE_STORAGE",
+    b"MIDDLEWARE",
+    b"SESSION_ENGINE",
+    b"INSTALLED_APPS",
+    b"REST_FRAMEWORK",
+    b"WHITENOISE",
+    b"import *",
+    # authentication
+    b"login_required",
+    b"permission_required",
+    b"user_passes_test",
+    b"staff_member_required",
+    b"RequiredMixin",
+    b"UserPassesTestMixin",
+    b"permission_classes",
 )
 MAX_BRACKET_DEPTH = 200  # CPython's parser limit for nested brackets
 _BRACKET = re.compile(rb"[()\[\]{}]")

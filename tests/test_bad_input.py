@@ -114,7 +114,7 @@ def test_latin1_with_coding_cookie_is_parsed(tree):
 
 
 def test_binary_file_named_py(tree):
-    root = tree({"app/x.py": b"\x7fELF\x02\x01\x01\x00\x00\x00cache\x00\x00\xff\xfe\x00"})
+    root = tree({"app/x.py": b"\x7fELF\x02\x01\x01\x00\x00\x00cache_page\x00\x00\xff\xfe\x00"})
     code, findings, errors, _ = scan(root)
     assert code == 1 and errors == []
     assert triples(findings) == sorted([LEAK, ("app/x.py", 1, "CL001")])
