@@ -157,7 +157,6 @@ PROCESS_LOCAL_CACHE_BACKENDS = {
     "django.core.cache.backends.dummy.DummyCache": "stores nothing at all",
 }
 MEMCACHED_BACKEND_PREFIX = "django.core.cache.backends.memcached."
-REDIS_BACKEND_PREFIXES = (DJANGO_REDIS_BACKEND_PREFIX, BUILTIN_REDIS_BACKEND, "redis_cache.")
 # Cache backends Django removed -> (the release that removed them, what to use instead).
 REMOVED_CACHE_BACKENDS = {
     "django.core.cache.backends.memcached.MemcachedCache": (

@@ -12,18 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import libcst as cst
-
-from cachelint.facts.names import ImportTable, dotted_name
 from cachelint.facts.values import (
     IR,
     UNKNOWN,
     Binding,
-    Locate,
     LocList,
     Namespace,
     evaluate,
-    lower,
 )
 from cachelint.finding import Span
 
@@ -46,134 +41,6 @@ class SettingsFacts:
     statements: tuple[Stmt, ...]
     assigned: frozenset[str]
     star_imports: tuple[str, ...]
-
-
-def lower_module(module: cst.Module, imports: ImportTable, locate: Locate) -> SettingsFacts:
-    resolve = imports.resolve
-    assigned: set[str] = set()
-    stars: list[str] = []
-
-    def block(statements: Any) -> tuple[Stmt, ...]:
-        out: list[Stmt] = []
-        for statement in statements:
-            out.extend(lower_statement(statement))
-        return tuple(out)
-
-    def body_of(node: Any) -> tuple[Stmt, ...]:
-        return block(node.body.body) if isinstance(node.body, cst.IndentedBlock) else block([node.body])
-
-    def lower_statement(node: cst.CSTNode) -> list[Stmt]:
-        if isinstance(node, cst.SimpleStatementLine):
-            return [s for small in node.body for s in lower_small(small)]
-        if isinstance(node, cst.If):
-            orelse: tuple[Stmt, ...] = ()
-            if isinstance(node.orelse, cst.If):
-                orelse = tuple(lower_statement(node.orelse))
-            elif isinstance(node.orelse, cst.Else):
-                orelse = body_of(node.orelse)
-            return [("if", lower(node.test, resolve, locate), body_of(node), orelse)]
-        if isinstance(node, cst.Try):
-            handlers = tuple(s for h in node.handlers for s in body_of(h))
-            tail = body_of(node.orelse) if node.orelse else ()
-            final = body_of(node.finalbody) if node.finalbody else ()
-            return [("try", body_of(node) + tail, handlers), *final]
-        if isinstance(node, cst.FunctionDef | cst.ClassDef):
-            return [("?", (node.name.value,))]
-        if isinstance(node, cst.For | cst.With | cst.While):
-            return [("?", tuple(_names_bound_in(node)))]
-        return []
-
-    def lower_small(node: cst.BaseSmallStatement) -> list[Stmt]:
-        if isinstance(node, cst.Assign):
-            value = lower(node.value, resolve, locate)
-            names: list[str] = []
-            out: list[Stmt] = []
-            for target in node.targets:
-                t = target.target
-                if isinstance(t, cst.Name):
-                    names.append(t.value)
-                elif isinstance(t, cst.Subscript):
-                    path = _subscript_path(t, resolve, locate)
-                    if path:
-                        out.append(("[]=", path[0], path[1], value, locate(node)))
-                elif isinstance(t, cst.Tuple | cst.List):
-                    out.append(("?", tuple(_names_in_target(t))))
-            if names:
-                assigned.update(names)
-                out.insert(0, ("=", tuple(names), value, locate(node)))
-            return out
-        if isinstance(node, cst.AnnAssign) and isinstance(node.target, cst.Name) and node.value:
-            assigned.add(node.target.value)
-            return [("=", (node.target.value,), lower(node.value, resolve, locate), locate(node))]
-        if isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Name):
-            name = node.target.value
-            if isinstance(node.operator, cst.AddAssign):
-                return [("+=", name, lower(node.value, resolve, locate), locate(node))]
-            return [("?", (name,))]
-        if isinstance(node, cst.Expr) and isinstance(node.value, cst.Call):
-            func = node.value.func
-            if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
-                args = tuple(lower(a.value, resolve, locate) for a in node.value.args)
-                return [("call", func.value.value, func.attr.value, args, locate(node))]
-            return []
-        if isinstance(node, cst.ImportFrom):
-            if isinstance(node.names, cst.ImportStar):
-                # The import table already recorded the resolved module, in order.
-                module = imports.star_imports[len(stars)]
-                stars.append(module)
-                return [("*", module)]
-            return [("?", tuple(_alias_names(node.names)))]
-        if isinstance(node, cst.Import):
-            return [("?", tuple(_alias_names(node.names)))]
-        return []
-
-    statements = block(module.body)
-    return SettingsFacts(statements, frozenset(assigned), tuple(stars))
-
-
-def _alias_names(names: Any) -> list[str]:
-    out = []
-    for alias in names:
-        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-            out.append(alias.asname.name.value)
-        else:
-            out.append((dotted_name(alias.name) or "").split(".")[0])
-    return out
-
-
-def _names_in_target(node: cst.BaseExpression) -> list[str]:
-    if isinstance(node, cst.Name):
-        return [node.value]
-    if isinstance(node, cst.Tuple | cst.List):
-        return [n for e in node.elements for n in _names_in_target(e.value)]
-    return []
-
-
-def _names_bound_in(node: cst.CSTNode) -> list[str]:
-    names: list[str] = []
-
-    class Collector(cst.CSTVisitor):
-        def visit_AssignTarget(self, target: cst.AssignTarget) -> None:
-            names.extend(_names_in_target(target.target))
-
-    node.visit(Collector())
-    if isinstance(node, cst.For):
-        names.extend(_names_in_target(node.target))
-    return names
-
-
-def _subscript_path(node: cst.Subscript, resolve: Any, locate: Locate) -> tuple[str, tuple[IR, ...]] | None:
-    """``CACHES["default"]["OPTIONS"]`` -> ("CACHES", (key irs...))."""
-    keys: list[IR] = []
-    current: cst.BaseExpression = node
-    while isinstance(current, cst.Subscript):
-        if len(current.slice) != 1 or not isinstance(current.slice[0].slice, cst.Index):
-            return None
-        keys.append(lower(current.slice[0].slice.value, resolve, locate))
-        current = current.value
-    if not isinstance(current, cst.Name):
-        return None
-    return current.value, tuple(reversed(keys))
 
 
 # --- running the statements -------------------------------------------------------------------

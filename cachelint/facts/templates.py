@@ -12,8 +12,6 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
-from django.template.base import DebugLexer, TokenType
-
 from cachelint.finding import Span
 from cachelint.suppressions import Suppression
 from cachelint.suppressions import scan as scan_suppressions
@@ -160,6 +158,9 @@ class _Open:
 
 
 def parse_template(text: str, path: str) -> TemplateFacts:
+    # Imported here: a warm run reads template facts from the cache and never lexes.
+    from django.template.base import DebugLexer, TokenType
+
     line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
     def span_of(position: tuple[int, int]) -> Span:

@@ -8,13 +8,9 @@ cannot express evaluates to ``UNKNOWN``, and rules never guess from ``UNKNOWN``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import libcst as cst
-
-from cachelint.facts.names import dotted_name
 from cachelint.finding import Location, Span
 
 
@@ -39,9 +35,6 @@ class _Unknown:
 UNKNOWN = _Unknown()
 
 IR = tuple  # ("c", value) | ("n", name) | ("d", entries) | ... (see lower())
-
-ENV_GETTERS = {"os.environ.get", "os.getenv", "decouple.config", "environ.get"}
-ENV_CASTS = {"", "str", "bool", "int", "float"}
 
 
 class LocDict(dict):
@@ -79,125 +72,6 @@ class LocList(list):
 
     def location(self, index: int) -> Location | None:
         return self.item_locations[index] if index < len(self.item_locations) else None
-
-
-def _is_env_call(callee: str | None) -> str | None:
-    """Return the cast (``bool`` for ``env.bool``) if ``callee`` reads the environment."""
-    if callee is None:
-        return None
-    if callee in ENV_GETTERS:
-        return ""
-    head, _, cast = callee.partition(".")
-    # django-environ: env = environ.Env(); env("X", default=...), env.bool("X", default=...)
-    if head == "env" and cast in ENV_CASTS:
-        return cast
-    return None
-
-
-Resolve = Callable[[str | None], str | None]
-Locate = Callable[[cst.CSTNode], Span]
-
-
-def lower(node: cst.BaseExpression, resolve: Resolve, locate: Locate) -> IR:
-    """Lower a libcst expression to IR.
-
-    ``resolve`` maps dotted names through the import table; ``locate`` gives a node's span
-    (dict keys keep theirs, so a finding can point at ``"OPTIONS"`` rather than at ``CACHES``).
-    """
-    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-        value = node.evaluated_value
-        return ("c", value) if isinstance(value, (str, bytes)) else ("?",)
-    if isinstance(node, cst.Integer | cst.Float):
-        return ("c", node.evaluated_value)
-    if isinstance(node, cst.Name):
-        if node.value in ("True", "False", "None"):
-            return ("c", {"True": True, "False": False, "None": None}[node.value])
-        return ("n", node.value)
-    if isinstance(node, cst.UnaryOperation):
-        operand = lower(node.expression, resolve, locate)
-        if isinstance(node.operator, cst.Not):
-            return ("not", operand)
-        if isinstance(node.operator, cst.Minus) and operand[0] == "c":
-            return ("c", -operand[1]) if isinstance(operand[1], int | float) else ("?",)
-        return ("?",)
-    if isinstance(node, cst.Dict):
-        entries = []
-        for element in node.elements:
-            if isinstance(element, cst.DictElement):
-                key = element.key
-                entries.append(
-                    (lower(key, resolve, locate), lower(element.value, resolve, locate), locate(key))
-                )
-            else:  # **splat
-                entries.append((None, lower(element.value, resolve, locate), None))
-        return ("d", tuple(entries))
-    if isinstance(node, cst.List | cst.Tuple | cst.Set):
-        items = []
-        spans = []
-        for element in node.elements:
-            if isinstance(element, cst.StarredElement):
-                items.append(("*", lower(element.value, resolve, locate)))
-                spans.append(None)
-            else:
-                items.append(lower(element.value, resolve, locate))
-                spans.append(locate(element.value))
-        kind = {cst.List: "list", cst.Tuple: "tuple", cst.Set: "set"}[type(node)]
-        return ("l", tuple(items), kind, tuple(spans))
-    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
-        return ("+", lower(node.left, resolve, locate), lower(node.right, resolve, locate))
-    if isinstance(node, cst.Comparison) and len(node.comparisons) == 1:
-        target = node.comparisons[0]
-        op = {cst.Equal: "==", cst.NotEqual: "!=", cst.In: "in", cst.NotIn: "not in"}.get(
-            type(target.operator)
-        )
-        if op:
-            return ("cmp", op, lower(node.left, resolve, locate), lower(target.comparator, resolve, locate))
-        return ("?",)
-    if isinstance(node, cst.FormattedString):
-        parts: list[IR] = []
-        for part in node.parts:
-            if isinstance(part, cst.FormattedStringText):
-                parts.append(("c", part.value))
-            elif isinstance(part, cst.FormattedStringExpression) and part.format_spec is None:
-                parts.append(lower(part.expression, resolve, locate) if part.conversion is None else ("?",))
-            else:
-                parts.append(("?",))
-        return ("f", tuple(parts))
-    if isinstance(node, cst.Subscript) and len(node.slice) == 1:
-        index = node.slice[0].slice
-        if isinstance(index, cst.Index):
-            return ("[]", lower(node.value, resolve, locate), lower(index.value, resolve, locate))
-        return ("?",)
-    if isinstance(node, cst.Call):
-        return _lower_call(node, resolve, locate)
-    return ("?",)
-
-
-def _lower_call(node: cst.Call, resolve: Resolve, locate: Locate) -> IR:
-    raw = dotted_name(node.func)
-    callee = resolve(raw)
-    positional = [a.value for a in node.args if a.keyword is None and not a.star]
-    keywords = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
-    # ``env = environ.Env()`` binds ``env`` locally, so match the spelling as well.
-    cast = _is_env_call(callee)
-    if cast is None:
-        cast = _is_env_call(raw)
-    if cast is not None:
-        default = keywords.get("default")
-        if default is None and len(positional) > 1:
-            default = positional[1]
-        if default is None:
-            return ("?",)
-        cast_node = keywords.get("cast")
-        if cast_node is not None:
-            cast = dotted_name(cast_node) or "?"
-        return ("env", lower(default, resolve, locate), cast)
-    if callee == "dict" and not positional:
-        entries = tuple(
-            (("c", key), lower(value, resolve, locate), locate(value)) for key, value in keywords.items()
-        )
-        return ("d", entries)
-    return ("?",)
 
 
 # --- evaluation -------------------------------------------------------------------------------
@@ -255,7 +129,11 @@ def evaluate(ir: IR, ns: Namespace, path: str = "") -> Any:
         left, right = evaluate(ir[1], ns, path), evaluate(ir[2], ns, path)
         if isinstance(left, str) and isinstance(right, str):
             joined_text = left + right
-            return FromEnv(joined_text) if isinstance(left, FromEnv) or isinstance(right, FromEnv) else joined_text
+            return (
+                FromEnv(joined_text)
+                if isinstance(left, FromEnv) or isinstance(right, FromEnv)
+                else joined_text
+            )
         if isinstance(left, list | tuple) and isinstance(right, list | tuple):
             joined = LocList()
             joined.extend_located(left)

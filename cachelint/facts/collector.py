@@ -1,0 +1,543 @@
+"""One libcst parse and one traversal per Python file, producing picklable facts."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import libcst as cst
+
+from cachelint import django_api as api
+from cachelint.facts.lowering import lower, lower_module
+from cachelint.facts.names import ImportTable, dotted_name
+from cachelint.facts.positions import Positions
+from cachelint.facts.python import ParseError, PythonFacts
+from cachelint.facts.settings import SETTINGS_MARKERS
+from cachelint.facts.values import UNKNOWN, evaluate
+from cachelint.facts.views import (
+    ABSENT,
+    Access,
+    Alias,
+    CacheCall,
+    Call,
+    ClassAttr,
+    ClassFacts,
+    FunctionFacts,
+    HeaderWrite,
+    Route,
+    TemplateRef,
+    ViewFacts,
+)
+from cachelint.finding import Span
+
+
+def collect(source: bytes, path: str, module: str, is_package: bool, settings_like: bool) -> PythonFacts:
+    try:
+        tree = cst.parse_module(source)
+    except cst.ParserSyntaxError as error:
+        raise _syntax_error(error, source) from None
+    except (UnicodeDecodeError, LookupError, SyntaxError) as error:
+        raise ParseError(f"cannot decode: {error}") from None
+    except RecursionError:
+        raise ParseError("too deeply nested to parse") from None
+    collector = _Collector(tree, ImportTable(module, is_package))
+    tree.visit(collector)
+    views = collector.finish()
+    settings = None
+    if settings_like or collector.assigns_settings_marker or collector.imports.star_imports:
+        settings = lower_module(tree, collector.imports, collector.positions.span)
+    return PythonFacts(path, module, views, settings)
+
+
+_ERROR_AT = re.compile(r"error at (\d+):(\d+): (.*)")
+
+
+def _syntax_error(error: cst.ParserSyntaxError, source: bytes) -> ParseError:
+    """libcst's message names the real position ("error at 2:0: expected ..."); keep it short."""
+    line, col, detail = error.raw_line, error.raw_column + 1, ""
+    match = _ERROR_AT.search(str(error.message))
+    if match:
+        line, col, detail = int(match[1]), int(match[2]) + 1, match[3]
+    line = max(1, min(line, source.count(b"\n") + 1))
+    if detail.startswith("expected one of") and detail.count(",") > 5:
+        detail = ""  # a list of every token the grammar allows helps nobody
+    return ParseError(
+        f"syntax error{': ' + detail if detail else ''} (Python file cannot be parsed)", Span(line, col)
+    )
+
+
+class _FunctionState:
+    def __init__(self, node: cst.FunctionDef, request_names: set[str]) -> None:
+        self.node = node
+        self.request_names = request_names
+        self.accesses: list[Access] = []
+        self.renders: list[TemplateRef] = []
+        self.header_writes: list[HeaderWrite] = []
+        self.calls: dict[str, Span] = {}
+        self.inline_wrappers: list[Call] = []
+        self.session_accessed_writes: list[Span] = []
+        self.request_calls: dict[str, Span] = {}
+        self.returned_keys: list[str] = []
+        self.cache_calls: list[CacheCall] = []
+
+
+class _ClassState:
+    def __init__(self, node: cst.ClassDef) -> None:
+        self.node = node
+        self.methods: list[FunctionFacts] = []
+        self.attributes: list[ClassAttr] = []
+
+
+class _Collector(cst.CSTVisitor):
+    """Collects imports, view-like callables and module-level aliases in one walk."""
+
+    def __init__(self, module: cst.Module, imports: ImportTable) -> None:
+        self.module = module
+        self.imports = imports
+        self.positions = Positions(module)
+        self.functions: list[FunctionFacts] = []
+        self.classes: list[ClassFacts] = []
+        self.aliases: list[Alias] = []
+        self.routes: list[Route] = []
+        self.assigns_settings_marker = False
+        self._class: _ClassState | None = None
+        self._function: _FunctionState | None = None
+        self._depth = 0  # nesting of def/class below module level
+        self._conditional = 0  # nesting of if/try blocks
+        # Decorators are converted when the walk is over and every import is known.
+        self._pending_functions: list[tuple[cst.FunctionDef, _FunctionState, _ClassState | None]] = []
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def span(self, node: cst.CSTNode) -> Span:
+        return self.positions.span(node)
+
+    def resolve(self, node: cst.BaseExpression) -> str | None:
+        return self.imports.resolve(dotted_name(node))
+
+    def literal(self, node: cst.BaseExpression) -> Any:
+        return evaluate(lower(node, self.imports.resolve, self.span), {})
+
+    def code(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+    def to_call(self, expression: cst.BaseExpression) -> Call | None:
+        """A decorator expression as a Call; None when it is not a (called) dotted name."""
+        if isinstance(expression, cst.Call):
+            name = self.resolve(expression.func)
+            if name is None:
+                return None
+            positional = [a.value for a in expression.args if a.keyword is None and not a.star]
+            keywords = [(a.keyword.value, a.value) for a in expression.args if a.keyword]
+            inner: tuple[Call, ...] = ()
+            if name in api.METHOD_DECORATOR and positional:
+                first = positional[0]
+                elements = (
+                    [e.value for e in first.elements] if isinstance(first, cst.List | cst.Tuple) else [first]
+                )
+                inner = tuple(c for c in map(self.to_call, elements) if c is not None)
+            return Call(
+                name=name,
+                span=self.span(expression),
+                text=self.code(expression),
+                called=True,
+                args=tuple(self.literal(v) for v in positional),
+                kwargs=tuple((k, self.literal(v)) for k, v in keywords),
+                inner=inner,
+                kwarg_texts=tuple((k, self.code(v)) for k, v in keywords),
+                names=self._listed_names(positional),
+                refs=tuple(
+                    name
+                    for name in (self.resolve(v) for v in (*positional, *(v for _, v in keywords)))
+                    if name is not None
+                ),
+            )
+        name = self.resolve(expression)
+        if name is None:
+            return None
+        return Call(name=name, span=self.span(expression), text=self.code(expression))
+
+    # --- imports ---------------------------------------------------------------------------
+
+    def visit_If(self, node: cst.If) -> bool:
+        self._conditional += 1
+        return True
+
+    def leave_If(self, node: cst.If) -> None:
+        self._conditional -= 1
+
+    def visit_Try(self, node: cst.Try) -> bool:
+        self._conditional += 1
+        return True
+
+    def leave_Try(self, node: cst.Try) -> None:
+        self._conditional -= 1
+
+    def _bind_local(self, name: str) -> None:
+        """A module-level definition rebinds the name, unless it only happens on one branch:
+        ``if settings.DEBUG: def cache_page(t): ...`` leaves production's import in force."""
+        if not self._conditional or name not in self.imports.bindings:
+            self.imports.bind_local(name)
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        self.imports.add_import(node)
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        self.imports.add_import_from(node)
+        return False
+
+    # --- definitions -----------------------------------------------------------------------
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        if self._depth == 0:
+            self._bind_local(node.name.value)
+            self._class = _ClassState(node)
+        self._depth += 1
+        return True
+
+    def leave_ClassDef(self, node: cst.ClassDef) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._class is not None:
+            state = self._class
+            self._class = None
+            self._pending_functions.append((node, None, state))  # type: ignore[arg-type]
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        in_class = self._class is not None and self._depth == 1
+        if self._depth == 0 or in_class:
+            if self._depth == 0:
+                self._bind_local(node.name.value)
+            params = [p.name.value for p in node.params.params]
+            request_names = {"request"}
+            if in_class:
+                request_names |= {"self.request"}
+                if len(params) > 1:
+                    request_names.add(params[1])
+            elif params:
+                request_names.add(params[0])
+            self._function = _FunctionState(node, request_names)
+        elif self._function is not None:
+            # Decorators of nested functions: how a project decorator applies login_required.
+            for decorator in node.decorators:
+                self._record_call(decorator.decorator)
+        self._depth += 1
+        return True
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._depth -= 1
+        state = self._function
+        if state is not None and state.node is node:
+            self._function = None
+            self._pending_functions.append((node, state, self._class if self._depth == 1 else None))
+
+    def _record_call(self, expression: cst.BaseExpression) -> None:
+        assert self._function is not None
+        target = expression.func if isinstance(expression, cst.Call) else expression
+        name = self.resolve(target)
+        if name and name not in self._function.calls:
+            self._function.calls[name] = self.span(expression)
+
+    # --- inside functions ------------------------------------------------------------------
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        state = self._function
+        if state is not None and node.attr.value in ("user", "session"):
+            if dotted_name(node.value) in state.request_names:
+                state.accesses.append(Access(f"request.{node.attr.value}", self.span(node)))
+        return True
+
+    def visit_Call(self, node: cst.Call) -> bool:
+        state = self._function
+        name = self.resolve(node.func)
+        if name in api.URL_FUNCTIONS:
+            self._record_route(node)
+        if state is None:
+            return True
+        if isinstance(node.func, cst.Attribute):
+            alias = self._cache_alias(node.func.value)
+            if alias is not False:
+                state.cache_calls.append(self._cache_call(node, node.func.attr.value, alias))
+        if isinstance(node.func, cst.Call) and node.args and _is_handler_reference(node.args[0].value):
+            wrapper = self.to_call(node.func)  # cache_page(60)(super().dispatch)
+            if wrapper is not None:
+                state.inline_wrappers.append(wrapper)
+        if name is None:
+            return True
+        if name not in state.calls:
+            state.calls[name] = self.span(node)
+        if name not in state.request_calls and any(
+            dotted_name(a.value) in state.request_names for a in node.args
+        ):
+            state.request_calls[name] = self.span(node)
+        if name in api.TEMPLATE_RENDERERS:
+            self._record_templates(node, api.TEMPLATE_RENDERERS[name])
+        elif name in api.PERSONAL_CALLS:
+            state.accesses.append(Access(api.PERSONAL_CALLS[name], self.span(node)))
+        elif name in api.PATCH_VARY_HEADERS and len(node.args) > 1:
+            value = self.literal(node.args[1].value)
+            headers = tuple(h.lower() for h in value) if isinstance(value, list | tuple) else UNKNOWN
+            state.header_writes.append(HeaderWrite("vary", headers, self.span(node), "patch_vary_headers"))
+        elif name in api.PATCH_CACHE_CONTROL:
+            directives = {a.keyword.value: self.literal(a.value) for a in node.args if a.keyword}
+            state.header_writes.append(
+                HeaderWrite("cache-control", directives, self.span(node), "patch_cache_control")
+            )
+        elif name in api.ADD_NEVER_CACHE_HEADERS:
+            state.header_writes.append(
+                HeaderWrite("cache-control", {"no_store": True, "private": True}, self.span(node), name)
+            )
+        return True
+
+    def _cache_alias(self, receiver: cst.BaseExpression) -> str | None | bool:
+        """ "default" for ``cache``, "x" for ``caches["x"]``, None if not literal, False if no cache."""
+        if self.resolve(receiver) in api.DEFAULT_CACHE:
+            return "default"
+        if isinstance(receiver, cst.Subscript) and self.resolve(receiver.value) in api.CACHES_HANDLER:
+            index = receiver.slice[0].slice if len(receiver.slice) == 1 else None
+            alias = self.literal(index.value) if isinstance(index, cst.Index) else UNKNOWN
+            return alias if isinstance(alias, str) else None
+        return False
+
+    def _cache_call(self, node: cst.Call, method: str, alias: str | None) -> CacheCall:
+        positional = [a.value for a in node.args if a.keyword is None and not a.star]
+        keywords = {a.keyword.value: a.value for a in node.args if a.keyword}
+
+        def argument(index: int | None, keyword: str) -> cst.BaseExpression | None:
+            if keyword in keywords:
+                return keywords[keyword]
+            return positional[index] if index is not None and index < len(positional) else None
+
+        slots = api.CACHE_METHOD_ARGUMENTS.get(method, (0, None, None))
+        key = argument(slots[0], "key")
+        value = argument(slots[1], "value" if method != "get_or_set" else "default")
+        timeout = argument(slots[2], "timeout")
+        return CacheCall(
+            method=method,
+            alias=alias,
+            span=self.span(node),
+            key_text=self.code(key) if key is not None else None,
+            key=self.literal(key) if key is not None else None,
+            value_text=self.code(value) if value is not None else None,
+            timeout=self.literal(timeout) if timeout is not None else ABSENT,
+        )
+
+    def _record_route(self, node: cst.Call) -> None:
+        positional = [a.value for a in node.args if a.keyword is None and not a.star]
+        keyword = next((a.value for a in node.args if a.keyword and a.keyword.value == "view"), None)
+        target = keyword if keyword is not None else (positional[1] if len(positional) > 1 else None)
+        if target is None:
+            return
+        route = self.literal(positional[0]) if positional else None
+        wrappers: list[Call] = []
+        expression: cst.BaseExpression | None = target
+        while isinstance(expression, cst.Call):
+            func = expression.func
+            args = [a.value for a in expression.args if a.keyword is None and not a.star]
+            if isinstance(func, cst.Attribute) and func.attr.value == "as_view":
+                initkwargs = tuple(
+                    (a.keyword.value, self.literal(a.value)) for a in expression.args if a.keyword
+                )
+                self.routes.append(
+                    Route(
+                        self.span(node),
+                        route if isinstance(route, str) else None,
+                        tuple(wrappers),
+                        self.resolve(func.value),
+                        self.span(expression),
+                        True,
+                        initkwargs,
+                    )
+                )
+                return
+            if isinstance(func, cst.Call):  # cache_page(60)(view)
+                call = self.to_call(func)
+            else:  # login_required(view), never_cache(view), a project decorator(view)
+                name = self.resolve(func)
+                if name is None or name in api.URL_INCLUDE:
+                    return
+                call = Call(name=name, span=self.span(func), text=self.code(func))
+            if call is None or not args:
+                return
+            wrappers.append(call)
+            expression = args[0]
+        view = self.resolve(expression) if expression is not None else None
+        if view is not None:
+            self.routes.append(
+                Route(
+                    self.span(node),
+                    route if isinstance(route, str) else None,
+                    tuple(wrappers),
+                    view,
+                    self.span(expression),
+                )
+            )
+
+    def _record_templates(self, node: cst.Call, index: int) -> None:
+        assert self._function is not None
+        positional = [a.value for a in node.args if a.keyword is None and not a.star]
+        keyword = next(
+            (a.value for a in node.args if a.keyword and a.keyword.value in api.TEMPLATE_NAME_KEYWORDS),
+            None,
+        )
+        target = keyword if keyword is not None else (positional[index] if len(positional) > index else None)
+        if target is None:
+            return
+        value = self.literal(target)
+        names = value if isinstance(value, list | tuple) else [value]
+        for name in names:
+            if isinstance(name, str):
+                self._function.renders.append(TemplateRef(name, self.span(target)))
+
+    def visit_Return(self, node: cst.Return) -> bool:
+        if self._function is not None and isinstance(node.value, cst.Dict):
+            for element in node.value.elements:
+                if isinstance(element, cst.DictElement):
+                    key = self.literal(element.key)
+                    if isinstance(key, str):
+                        self._function.returned_keys.append(key)
+        return True
+
+    def visit_Del(self, node: cst.Del) -> bool:
+        if self._function is not None and self._header_name(node.target) == "vary":
+            self._function.header_writes.append(HeaderWrite("vary", None, self.span(node), "delete"))
+        return True
+
+    def visit_Assign(self, node: cst.Assign) -> bool:
+        if self._function is not None:
+            for target in node.targets:
+                self._header_assignment(target.target, node.value, node)
+                if isinstance(target.target, cst.Attribute) and target.target.attr.value == "accessed":
+                    session = target.target.value
+                    if isinstance(session, cst.Attribute) and session.attr.value == "session":
+                        self._function.session_accessed_writes.append(self.span(node))
+        elif self._class is not None and self._depth == 1:
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    self._class.attributes.append(self._class_attr(target.target.value, node.value))
+        elif self._depth == 0:
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    self._module_assignment(target.target.value, node.value)
+        return True
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> bool:
+        if self._class is not None and self._depth == 1 and isinstance(node.target, cst.Name) and node.value:
+            self._class.attributes.append(self._class_attr(node.target.value, node.value))
+        return True
+
+    def _module_assignment(self, name: str, value: cst.BaseExpression) -> None:
+        if name in SETTINGS_MARKERS:
+            self.assigns_settings_marker = True
+        if isinstance(value, cst.Call):
+            call = self.to_call(value)
+            if call is not None:
+                self.aliases.append(Alias(name, call))
+                # ``cache_day = cache_page(86400)`` then ``@cache_day`` in this module.
+                self._bind_local(name)
+
+    def _listed_names(self, values: list[cst.BaseExpression]) -> tuple[str, ...]:
+        """Dotted names inside list/tuple literals among ``values``, qualified."""
+        return tuple(
+            name
+            for value in values
+            if isinstance(value, cst.List | cst.Tuple)
+            for name in (self.resolve(e.value) for e in value.elements)
+            if name is not None
+        )
+
+    def _class_attr(self, name: str, value: cst.BaseExpression) -> ClassAttr:
+        names = self._listed_names([value])
+        literal = self.literal(value) if not names else UNKNOWN
+        return ClassAttr(name, literal, self.span(value), names)
+
+    def _header_assignment(
+        self, target: cst.BaseExpression, value: cst.BaseExpression, node: cst.CSTNode
+    ) -> None:
+        """``response["Vary"] = ...`` and ``response.headers["Cache-Control"] = ...``."""
+        header = self._header_name(target)
+        if header is None:
+            return
+        text = self.literal(value)
+        parsed: Any = UNKNOWN
+        if isinstance(text, str):
+            parsed = parse_vary(text) if header == "vary" else parse_cache_control(text)
+        assert self._function is not None
+        self._function.header_writes.append(HeaderWrite(header, parsed, self.span(node), "setitem"))
+
+    def _header_name(self, target: cst.BaseExpression) -> str | None:
+        """ "vary"/"cache-control" for ``x["Vary"]``-style subscripts, else None."""
+        if not isinstance(target, cst.Subscript) or len(target.slice) != 1:
+            return None
+        index = target.slice[0].slice
+        if not isinstance(index, cst.Index):
+            return None
+        header = self.literal(index.value)
+        if isinstance(header, str) and header.lower() in ("vary", "cache-control"):
+            return header.lower()
+        return None
+
+    # --- result ----------------------------------------------------------------------------
+
+    def finish(self) -> ViewFacts:
+        for node, state, class_state in self._pending_functions:
+            if state is None:  # a class, closed after its methods
+                self.classes.append(self._class_facts(node, class_state))  # type: ignore[arg-type]
+                continue
+            facts = FunctionFacts(
+                name=node.name.value,
+                span=self.span(node.name),
+                decorators=self._decorators(node.decorators),
+                accesses=tuple(state.accesses),
+                renders=tuple(state.renders),
+                header_writes=tuple(state.header_writes),
+                calls=tuple(state.calls.items()),
+                inline_wrappers=tuple(state.inline_wrappers),
+                session_accessed_writes=tuple(state.session_accessed_writes),
+                request_calls=tuple(state.request_calls.items()),
+                returned_keys=tuple(state.returned_keys),
+                cache_calls=tuple(state.cache_calls),
+                params=tuple(p.name.value for p in node.params.params),
+            )
+            if class_state is not None:
+                class_state.methods.append(facts)
+            else:
+                self.functions.append(facts)
+        return ViewFacts(tuple(self.functions), tuple(self.classes), tuple(self.aliases), tuple(self.routes))
+
+    def _decorators(self, decorators: Any) -> tuple[Call, ...]:
+        return tuple(c for c in (self.to_call(d.decorator) for d in decorators) if c is not None)
+
+    def _class_facts(self, node: cst.ClassDef, state: _ClassState) -> ClassFacts:
+        bases = tuple(name for name in (self.resolve(arg.value) for arg in node.bases) if name is not None)
+        return ClassFacts(
+            name=node.name.value,
+            span=self.span(node.name),
+            bases=bases,
+            decorators=self._decorators(node.decorators),
+            methods=tuple(state.methods),
+            attributes=tuple(state.attributes),
+        )
+
+
+def _is_handler_reference(node: cst.BaseExpression) -> bool:
+    """``super().dispatch``, ``super(View, self).get``, ``self.get``: a handler being wrapped."""
+    if not isinstance(node, cst.Attribute):
+        return False
+    base = node.value
+    if isinstance(base, cst.Call) and isinstance(base.func, cst.Name) and base.func.value == "super":
+        return True
+    return isinstance(base, cst.Name) and base.value == "self"
+
+
+def parse_vary(text: str) -> tuple[str, ...]:
+    return tuple(part.strip().lower() for part in text.split(",") if part.strip())
+
+
+def parse_cache_control(text: str) -> dict[str, Any]:
+    directives: dict[str, Any] = {}
+    for part in text.split(","):
+        name, _, value = part.strip().partition("=")
+        if name:
+            directives[name.strip().lower().replace("-", "_")] = value.strip() or True
+    return directives

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from cachelint.finding import Evidence, Finding, Location, Severity
+from cachelint.project import ProjectModel
+from cachelint.registry import Rule, register
+
+DEFAULT_STATIC_URL = "/static/"
+
+
+def static_prefixes(project: ProjectModel) -> dict[str, Location | None]:
+    """The URL paths static files are served under, with where the setting is written.
+
+    A literal ``STATIC_URL`` path from any settings module (``"static/"`` is served under
+    ``"/static/"``); ``"/static/"`` when no settings module sets it. A full URL (a CDN) or a
+    value that cannot be evaluated gives nothing.
+    """
+    prefixes: dict[str, Location | None] = {}
+    defined = False
+    for module in project.settings_modules:
+        value = module.value("STATIC_URL")
+        if value is None:
+            continue
+        defined = True
+        if not isinstance(value, str) or "://" in value or value.startswith("//"):
+            continue
+        path = "/" + value.strip("/") + "/"
+        if path != "//":
+            prefixes.setdefault(path, module.location_of("STATIC_URL"))
+    if not defined:
+        prefixes[DEFAULT_STATIC_URL] = None
+    return prefixes
+
+
+@register
+class HardcodedStaticUrl(Rule):
+    code = "CL504"
+    slug = "hardcoded-static-url"
+    severity = Severity.WARNING
+    summary = "Static file URL written by hand instead of `{% static %}` bypasses the hashed name"
+    tags = ("performance", "correctness")
+    what_it_does = """
+Flags an `href` or `src` attribute in a template whose literal value starts with the
+`STATIC_URL` path (`/static/` by default, or the literal path set in settings), such as
+`<link href="/static/css/app.css">`, instead of `{% static "css/app.css" %}`. Full URLs
+(`https://...`) and other paths (`/media/...`) are not flagged, nor is anything when
+`STATIC_URL` is a full URL or cannot be evaluated.
+"""
+    why_is_this_bad = """
+`{% static %}` asks the storage for the file's URL: with a hashing storage
+(`ManifestStaticFilesStorage`) that is `app.3f2a9c.css`, a name that changes with the content
+and can be cached for a year. A hand-written `/static/css/app.css` bypasses it: the unhashed
+file must be served with a short cache lifetime, or browsers and CDNs keep the old file after a
+deploy. It also breaks when `STATIC_URL` moves to a CDN.
+"""
+    bad_example = {
+        "templates/base.html": """{% load static %}
+<!doctype html>
+<html>
+<head>
+  <link rel="stylesheet" href="/static/css/app.css">  {# expect: CL504 #}
+  <script src="{% static 'js/app.js' %}" defer></script>
+</head>
+<body>{% block content %}{% endblock %}</body>
+</html>
+""",
+    }
+    good_example = {
+        "templates/base.html": """{% load static %}
+<!doctype html>
+<html>
+<head>
+  <link rel="stylesheet" href="{% static 'css/app.css' %}">
+  <script src="{% static 'js/app.js' %}" defer></script>
+  <link rel="preconnect" href="https://fonts.example.com">
+</head>
+<body>
+  <img src="/media/avatars/default.png" alt="">
+  {% block content %}{% endblock %}
+</body>
+</html>
+""",
+    }
+
+    def check(self, project: ProjectModel) -> Iterator[Finding]:
+        prefixes: dict[str, Location | None] | None = None
+        for path, template in sorted(project.templates_by_path.items()):
+            if not template.literal_urls:
+                continue
+            if prefixes is None:
+                prefixes = static_prefixes(project)
+            for url, span in template.literal_urls:
+                prefix = next((p for p in prefixes if url.startswith(p)), None)
+                if prefix is None:
+                    continue
+                name = url[len(prefix) :]
+                setting = prefixes[prefix]
+                # A URL cut short by a template variable (``/static/js/{{ bundle }}``) names a folder.
+                suggestion = f'{{% static "{name}" %}}' if name and not name.endswith("/") else "{% static %}"
+                yield self.finding(
+                    Location(path, span),
+                    f"`{url}` is written by hand instead of `{suggestion}`: the hashed file name is "
+                    "bypassed, so the file is stale after a deploy or cannot be cached long",
+                    hint=f"`{{% load static %}}` once, then `{suggestion}`",
+                    related=[Evidence(setting, "`STATIC_URL` is set here")] if setting else [],
+                )

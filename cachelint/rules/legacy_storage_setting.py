@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+from cachelint import django_api as api
+from cachelint.finding import Finding, Location, Severity
+from cachelint.project import ProjectModel
+from cachelint.registry import Rule, register
+from cachelint.rules.removed_cache_backend_or_setting import assignments, is_literal
+
+
+@register
+class LegacyStorageSetting(Rule):
+    code = "CL502"
+    slug = "legacy-storage-setting"
+    severity = Severity.ERROR
+    summary = "`STATICFILES_STORAGE`/`DEFAULT_FILE_STORAGE` are ignored since Django 5.1: use `STORAGES`"
+    tags = ("correctness", "performance")
+    what_it_does = """
+Flags assignments of `STATICFILES_STORAGE` and `DEFAULT_FILE_STORAGE` in settings modules.
+Django 4.2 replaced both with the `STORAGES` setting and deprecated them; Django 5.1 removed
+them. The severity follows the Django version the project declares: an error from 5.1 on (and
+when no version is declared), a warning for 4.2 to 5.0, and nothing before 4.2, where
+`STORAGES` does not exist yet. Assignments inside a branch cachelint cannot decide (such as a
+`django.VERSION` check) are not flagged.
+"""
+    why_is_this_bad = """
+Django 5.1 and later never read these settings: the project silently falls back to the
+default `StaticFilesStorage`, whose file names carry no content hash, so assets can no longer
+be cached for long (or are served stale after a deploy), and uploads go to the local disk
+instead of the configured storage. On Django 4.2 to 5.0, setting one of them together with
+`STORAGES` is an `ImproperlyConfigured` error.
+"""
+    bad_example = {
+        "mysite/settings.py": """STATICFILES_STORAGE = "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"  # expect: CL502
+""",
+    }
+    good_example = {
+        "mysite/settings.py": """STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+}
+""",
+    }
+
+    def check(self, project: ProjectModel) -> Iterator[Finding]:
+        version = project.django_version
+        if version is not None and version < api.STORAGES_ADDED:
+            return  # STORAGES does not exist yet: these settings are the only way
+        removed = version is None or version >= api.LEGACY_STORAGE_REMOVED
+        for definition in assignments(project, api.LEGACY_STORAGE_SETTINGS):
+            alias = api.LEGACY_STORAGE_SETTINGS[definition.name]
+            if removed:
+                message = (
+                    f"`{definition.name}` was removed in Django 5.1: Django ignores it and uses "
+                    f'`STORAGES["{alias}"]` (by default a plain file system storage) instead'
+                )
+            else:
+                message = (
+                    f"`{definition.name}` is deprecated since Django 4.2 and removed in 5.1, where it "
+                    f'is silently ignored: configure `STORAGES["{alias}"]` instead'
+                )
+            backend = definition.value
+            shown = f'"{backend}"' if is_literal(backend) else "..."
+            finding = self.finding(
+                Location(definition.path, definition.span),
+                message,
+                hint=f'set STORAGES = {{..., "{alias}": {{"BACKEND": {shown}}}}} and remove `{definition.name}`',
+            )
+            yield finding if removed else dataclasses.replace(finding, severity=Severity.WARNING)

@@ -1,0 +1,246 @@
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from cachelint import django_api as api
+from cachelint.facts.settings import NON_PRODUCTION_NAME, PRODUCTION_NAME
+from cachelint.facts.values import FromEnv
+from cachelint.finding import Evidence, Finding, Location, Severity, Span
+from cachelint.project import CACHE_PAGE, ProjectModel, SettingsModule, location_in_dict
+from cachelint.registry import Rule, register
+
+# Code in these modules is not what runs in production (matched on dotted module names, which
+# are relative to the project, unlike display paths).
+_TEST_MODULE = re.compile(r"(^|\.)(tests?|testing|conftest|test_\w*|\w*_tests?)(\.|$)")
+
+
+def deployable_production(module: SettingsModule) -> bool:
+    """A production settings module that is run as it is: a leaf, or one named for production
+    (``production.py`` that ``production_eu.py`` extends). A base that is production only by
+    ``DEBUG = False`` is checked through the modules that star-import it."""
+    if not module.production or NON_PRODUCTION_NAME.search(module.module.lower()):
+        return False
+    return module.is_leaf or bool(PRODUCTION_NAME.search(module.module.rsplit(".", 1)[-1].lower()))
+
+
+def production_evidence(module: SettingsModule) -> Evidence:
+    debug = module.location_of("DEBUG")
+    if debug is not None and module.value("DEBUG") is False:
+        return Evidence(debug, "production settings: DEBUG is False here")
+    return Evidence(Location(module.path), f"production settings `{module.module}`")
+
+
+@register
+class ProcessLocalCacheInProduction(Rule):
+    code = "CL302"
+    slug = "process-local-cache-in-production"
+    severity = Severity.WARNING
+    summary = "Production uses a per-process (or no) cache, so workers do not share cached data"
+    tags = ("reliability", "correctness")
+    what_it_does = """
+Flags a production settings module whose `default` cache is `LocMemCache`, `FileBasedCache` or
+`DummyCache` (reported where that backend is written, also when it comes from a base module
+that the production module star-imports without overriding `CACHES`), and a production
+settings module with no `CACHES` at all, where Django falls back to a per-process
+`LocMemCache`, while the project uses the cache: `cache_page`, the per-site cache middleware,
+the low-level cache API (outside tests), DRF throttling (`DEFAULT_THROTTLE_CLASSES`),
+django-ratelimit, or cache-backed sessions.
+
+A module is production when its name says so (`prod`, `production`, `live`, `deploy`) or it
+sets `DEBUG = False`; modules named `dev`, `local`, `test` or `ci` are skipped. A backend that
+only an environment variable's default names is not flagged: the deployed value may differ.
+A missing `CACHES` is only reported when cachelint read the whole module: it defines
+`INSTALLED_APPS` and every module it star-imports is part of the scan (not the case with
+django-split-settings' `include()` or a star import of a file outside the project).
+"""
+    why_is_this_bad = """
+Production runs several worker processes, often on several hosts. With a process-local cache
+each one has its own copy: `cache.delete()` in one worker leaves stale entries in the others,
+throttling and rate limits count per process (so the real limit is N times higher), cached
+sessions vanish when a request lands on another worker, and every worker fills its own cache.
+`DummyCache` stores nothing, so all of these silently do nothing at all.
+"""
+    bad_example = {
+        "mysite/settings/production.py": """DEBUG = False
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},  # expect: CL302
+}
+""",
+    }
+    good_example = {
+        "mysite/settings/production.py": """DEBUG = False
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+}
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache",
+        "LOCATION": "cache.internal.example.com:11211",
+    },
+}
+""",
+        "mysite/settings/dev.py": """DEBUG = True
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+""",
+    }
+
+    def check(self, project: ProjectModel) -> Iterator[Finding]:
+        seen: set[Location] = set()
+        usage: list[Evidence] | None = None
+        for module in project.settings_modules:
+            if not deployable_production(module):
+                continue
+            if "CACHES" in module.namespace:
+                finding = self._check_backend(module)
+            else:
+                if usage is None:
+                    usage = _project_cache_usage(project)
+                finding = self._check_missing(project, module, usage)
+            if finding is not None and finding.location not in seen:
+                seen.add(finding.location)
+                yield finding
+
+    def _check_backend(self, module: SettingsModule) -> Finding | None:
+        caches = module.value("CACHES")
+        if not isinstance(caches, dict):
+            return None
+        conf = caches.get(api.DEFAULT_CACHE_ALIAS)
+        if not isinstance(conf, dict):
+            return None
+        backend = conf.get("BACKEND")
+        if not isinstance(backend, str) or isinstance(backend, FromEnv):
+            return None
+        effect = api.PROCESS_LOCAL_CACHE_BACKENDS.get(backend)
+        if effect is None:
+            return None
+        fallback = location_in_dict(
+            caches, api.DEFAULT_CACHE_ALIAS, module.location_of("CACHES") or Location(module.path)
+        )
+        location = location_in_dict(conf, "BACKEND", fallback)
+        related = [production_evidence(module)]
+        if location.path != module.path:
+            related.append(Evidence(Location(module.path), f"`{module.module}` star-imports it and keeps it"))
+        short = backend.rsplit(".", 1)[-1]
+        consequence = {
+            "DummyCache": "cached views, throttling and rate limits silently do nothing",
+            "FileBasedCache": "invalidation, throttling and rate limits do not hold across servers",
+        }.get(short, "invalidation, throttling and rate limits do not hold across workers")
+        return self.finding(
+            location,
+            f"the default cache of production settings `{module.module}` is `{short}`, which "
+            f"{effect}: {consequence}",
+            hint="use a shared cache server in production (Redis or Memcached)",
+            related=related,
+        )
+
+    def _check_missing(
+        self, project: ProjectModel, module: SettingsModule, project_usage: list[Evidence]
+    ) -> Finding | None:
+        if not _fully_read(project, module):
+            return None  # CACHES may hide in what cachelint could not read
+        evidence = _module_cache_usage(module) + project_usage
+        if not evidence:
+            return None
+        debug = module.namespace.get("DEBUG")
+        if debug is not None and debug.path == module.path and debug.value is False:
+            location = Location(module.path, debug.span)
+        else:
+            location = Location(module.path, Span(1))
+        return self.finding(
+            location,
+            f"production settings `{module.module}` define no `CACHES`, so Django uses a "
+            "per-process `LocMemCache` while the project relies on the cache: every worker keeps "
+            "its own copy, so invalidation, throttling and per-site caching misbehave",
+            hint='define CACHES["default"] with a shared cache server (Redis or Memcached)',
+            related=evidence[:3],
+        )
+
+
+def _fully_read(project: ProjectModel, module: SettingsModule) -> bool:
+    """Whether the absence of a setting in ``module`` means something: every module it
+    star-imports (transitively) is in the project, and it defines ``INSTALLED_APPS``, which a
+    complete settings module always does (django-split-settings' ``include()``, ``exec()`` of
+    another file, or a star import of a file outside the scan bind names cachelint cannot see)."""
+    if "INSTALLED_APPS" not in module.namespace:
+        return False
+    pending, seen = [module.module], set()
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        facts = project.modules.get(name)
+        if facts is None or facts.settings is None:
+            return False
+        pending.extend(facts.settings.star_imports)
+    return True
+
+
+def _module_cache_usage(module: SettingsModule) -> list[Evidence]:
+    """Settings of ``module`` that make Django or a package use the default cache."""
+    found: list[Evidence] = []
+    middleware = module.value("MIDDLEWARE")
+    if isinstance(middleware, list | tuple):
+        for index, name in enumerate(middleware):
+            if isinstance(name, str) and name in api.SITE_CACHE_MIDDLEWARE:
+                located = getattr(middleware, "location", None)
+                where = (located(index) if located else None) or module.location_of("MIDDLEWARE")
+                assert where is not None
+                found.append(Evidence(where, f"per-site caching with `{name.rsplit('.', 1)[-1]}` here"))
+                break
+    framework = module.value("REST_FRAMEWORK")
+    if isinstance(framework, dict):
+        throttles = framework.get("DEFAULT_THROTTLE_CLASSES")
+        if isinstance(throttles, list | tuple) and any(isinstance(t, str) for t in throttles):
+            where = location_in_dict(
+                framework, "DEFAULT_THROTTLE_CLASSES", module.location_of("REST_FRAMEWORK")
+            )  # type: ignore[arg-type]
+            found.append(Evidence(where, "DRF throttling counts requests in the cache here"))
+    engine = module.value("SESSION_ENGINE")
+    if isinstance(engine, str) and engine in api.SESSION_CACHE_ENGINES:
+        where = module.location_of("SESSION_ENGINE")
+        assert where is not None
+        found.append(Evidence(where, "sessions are stored in the cache here"))
+    found.extend(_ratelimit_usage(module))
+    return found
+
+
+def _ratelimit_usage(module: SettingsModule) -> list[Evidence]:
+    if module.value("RATELIMIT_ENABLE") is False:
+        return []
+    apps = module.value("INSTALLED_APPS")
+    if isinstance(apps, list | tuple):
+        for index, app in enumerate(apps):
+            if isinstance(app, str) and app in api.RATELIMIT_APPS:
+                located = getattr(apps, "location", None)
+                where = (located(index) if located else None) or module.location_of("INSTALLED_APPS")
+                assert where is not None
+                return [Evidence(where, "django-ratelimit counts requests in the cache here")]
+    for name in sorted(module.namespace):
+        if name.startswith("RATELIMIT_"):
+            where = module.location_of(name)
+            assert where is not None
+            return [Evidence(where, "django-ratelimit counts requests in the cache (configured here)")]
+    return []
+
+
+def _project_cache_usage(project: ProjectModel) -> list[Evidence]:
+    """The first ``cache_page`` and the first low-level cache call outside tests, if any."""
+    found: list[Evidence] = []
+    for view in project.views:
+        wrappers = view.wrappers(CACHE_PAGE)
+        if wrappers and not _TEST_MODULE.search(view.name.rpartition(".")[0]):
+            found.append(Evidence(wrappers[0].location, "`cache_page` caches a view here"))
+            break
+    for facts, function in project.functions():
+        if function.cache_calls and not _TEST_MODULE.search(facts.module):
+            call = function.cache_calls[0]
+            found.append(Evidence(Location(facts.path, call.span), f"`cache.{call.method}()` is called here"))
+            break
+    return found

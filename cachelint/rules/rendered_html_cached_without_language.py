@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from cachelint.facts.templates import TRANSLATION_TAGS
+from cachelint.finding import Evidence, Finding, Location, Severity
+from cachelint.project import ProjectModel
+from cachelint.registry import Rule, register
+from cachelint.rules.cache_entry_never_expires import (
+    STORE_METHODS,
+    dotted_names,
+    has_string_literal,
+    is_test_path,
+    mask_strings,
+    receiver,
+)
+from cachelint.rules.user_data_under_shared_key import OPAQUE_PARTS, request_path
+
+LOCALE_MIDDLEWARE = "django.middleware.locale.LocaleMiddleware"
+# Rendering a template to text: ``render_to_string(...)``, ``template.render(...)``,
+# ``get_template(...).render(...)``, ``Template(...).render(...)``.
+RENDERS = re.compile(
+    r"(?<!\w)render_to_string\s*\("
+    r"|(?<![\w])\w*(?:template|tpl)\w*\s*\.\s*render\s*\("
+    r"|(?<![\w.])(?:get_template|select_template|Template)\s*\((?:[^()]|\([^()]*\))*\)\s*\.\s*render\s*\(",
+    re.IGNORECASE,
+)
+_CONSTANT = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+def renders_html(value_text: str) -> bool:
+    return bool(RENDERS.search(mask_strings(value_text)))
+
+
+def key_may_carry_language(key: object, key_text: str) -> bool:
+    """True when the key mentions the language (``get_language()``, ``LANGUAGE_CODE``, ``lang``)
+    or is built where it cannot be seen (a variable, a helper, the request path, which carries
+    the language prefix under ``i18n_patterns``)."""
+    if isinstance(key, str):
+        return False
+    masked = mask_strings(key_text)
+    chains = [c.split(".") for c in dotted_names(masked)]
+    if any("lang" in segment.lower() for segments in chains for segment in segments):
+        return True
+    if not has_string_literal(masked) and not all(_CONSTANT.match(c[-1]) for c in chains):
+        return True
+    for segments in chains:
+        if request_path(segments) is not None:
+            return True
+        if any(set(s.lower().split("_")) & OPAQUE_PARTS for s in segments if not _CONSTANT.match(s)):
+            return True
+    return False
+
+
+def i18n_enabled(project: ProjectModel) -> bool:
+    """USE_I18N is True unless every settings module that sets it sets it to False."""
+    values = [m.value("USE_I18N") for m in project.settings_modules if m.value("USE_I18N") is not None]
+    return not values or any(v is not False for v in values)
+
+
+def language_evidence(project: ProjectModel) -> list[Evidence]:
+    """Why pages of this project come in several languages: a template that translates text
+    (inside a ``{% cache %}`` block, the only place template facts record tags) or prints
+    ``LANGUAGE_CODE``, or ``LocaleMiddleware``, which activates each visitor's language."""
+    for path, template in sorted(project.templates_by_path.items()):
+        for block in template.caches:
+            tags = sorted(block.tags_inside & TRANSLATION_TAGS)
+            if tags:
+                return [Evidence(Location(path, block.span), f"template translates text (`{tags[0]}`) here")]
+        for use in template.uses:
+            if use.expression.split(".")[-1] == "LANGUAGE_CODE":
+                return [Evidence(Location(path, use.span), "template prints `LANGUAGE_CODE` here")]
+    for module in project.settings_modules:
+        middleware = module.value("MIDDLEWARE")
+        if isinstance(middleware, list | tuple) and LOCALE_MIDDLEWARE in middleware:
+            located = getattr(middleware, "location", None)
+            where = (located(middleware.index(LOCALE_MIDDLEWARE)) if located else None) or module.location_of(
+                "MIDDLEWARE"
+            )
+            if where is not None:
+                return [Evidence(where, "`LocaleMiddleware` activates each visitor's language here")]
+    return []
+
+
+@register
+class RenderedHtmlCachedWithoutLanguage(Rule):
+    code = "CL607"
+    slug = "rendered-html-cached-without-language"
+    severity = Severity.WARNING
+    summary = "Rendered HTML cached under a key without the language: one language for everyone"
+    tags = ("correctness", "i18n")
+    what_it_does = """
+Flags `cache.set`, `cache.add` and `cache.get_or_set` whose value renders a template
+(`render_to_string(...)`, `template.render(...)`, `get_template(...).render(...)`,
+`Template(...).render(...)`) under a key that does not carry the language (`get_language()`,
+`LANGUAGE_CODE`, a name containing `lang`), in a project where `USE_I18N` is on (Django's
+default) and pages come in several languages: a template translates text, or `MIDDLEWARE` has
+`LocaleMiddleware`. Keys built where they cannot be seen (a variable, a helper, the request
+path) are not judged.
+"""
+    why_is_this_bad = """
+The template is rendered in the language active for the first visitor; the cached HTML is then
+served to every visitor in that language until it expires. Django varies per-view caching by
+language on its own, but the low-level API stores exactly the key you give it.
+"""
+    bad_example = {
+        "mysite/settings.py": """USE_I18N = True
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
+""",
+        "blog/views.py": """from django.core.cache import cache
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+
+
+def sidebar(request):
+    html = cache.get_or_set(  # expect: CL607
+        "blog:sidebar:v1",
+        lambda: render_to_string("blog/sidebar.html"),
+        300,
+    )
+    return HttpResponse(html)
+""",
+    }
+    good_example = {
+        "mysite/settings.py": """USE_I18N = True
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
+""",
+        "blog/views.py": """from django.core.cache import cache
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.utils.translation import get_language
+
+
+def sidebar(request):
+    html = cache.get_or_set(
+        f"blog:sidebar:v1:{get_language()}",
+        lambda: render_to_string("blog/sidebar.html"),
+        300,
+    )
+    return HttpResponse(html)
+""",
+    }
+
+    def check(self, project: ProjectModel) -> Iterator[Finding]:
+        evidence: list[Evidence] | None = None
+        for facts, function in project.functions():
+            if is_test_path(facts.path):
+                continue
+            for call in function.cache_calls:
+                if call.method not in STORE_METHODS or call.value_text is None or call.key_text is None:
+                    continue
+                if not renders_html(call.value_text) or key_may_carry_language(call.key, call.key_text):
+                    continue
+                if evidence is None:
+                    evidence = language_evidence(project) if i18n_enabled(project) else []
+                if not evidence:
+                    return
+                yield self.finding(
+                    Location(facts.path, call.span),
+                    f"`{receiver(call)}.{call.method}` caches rendered HTML under a key without the "
+                    "language: it is served in the first visitor's language to everyone",
+                    hint='add the language to the key: `f"...:{get_language()}"` (from '
+                    "`django.utils.translation`)",
+                    related=evidence,
+                )
