@@ -11,6 +11,7 @@ import pathspec
 
 PROJECT_MARKERS = ("manage.py", "pyproject.toml", ".git")
 TEMPLATE_SUFFIXES = frozenset({".html", ".htm", ".txt", ".xml"})
+WALKED_SUFFIXES = TEMPLATE_SUFFIXES | {".py"}
 SKIPPED_DIRS = frozenset(
     {
         ".git",
@@ -109,42 +110,45 @@ def _spec(lines: list[str]) -> pathspec.PathSpec:
 
 
 def walk(root: Path, excludes: Iterable[str] = (), skip_default_dirs: bool = True) -> Iterator[Path]:
-    """Files below ``root`` that may matter, honouring .gitignore and ``excludes`` (gitignore syntax).
+    """Python files and possible templates below ``root``, honouring .gitignore and ``excludes``
+    (gitignore syntax).
 
     Symlinked directories are not followed (they loop, or lead outside the project), nor are
-    symlinked files that point outside it.
+    symlinked files that point outside it. Paths stay strings until a file is kept: this walk
+    sees every file of the tree, and pathlib objects for each cost more than the rest of it.
     """
     ignore = _gitignore(root)
     extra = glob_spec(excludes)
     real_root = os.path.realpath(root)
-    stack = [root]
+    stack: list[tuple[str, str]] = [(str(root), "")]  # (directory, its path relative to root + "/")
     while stack:
-        directory = stack.pop()
+        directory, prefix = stack.pop()
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError:
             continue
-        if directory != root and any(e.name == "pyvenv.cfg" for e in entries):
+        if prefix and any(e.name == "pyvenv.cfg" for e in entries):
             continue  # a virtualenv
         subdirs = []
         for entry in entries:
-            relative = Path(entry.path).relative_to(root).as_posix()
+            name = entry.name
             try:
                 is_dir = entry.is_dir(follow_symlinks=False)
             except OSError:
                 continue
             if is_dir:
-                if skip_default_dirs and (entry.name in SKIPPED_DIRS or entry.name.endswith(".egg-info")):
+                if skip_default_dirs and (name in SKIPPED_DIRS or name.endswith(".egg-info")):
                     continue
-                if _ignored(relative + "/", ignore, extra):
+                if not _ignored(f"{prefix}{name}/", ignore, extra):
+                    subdirs.append((entry.path, f"{prefix}{name}/"))
+                continue
+            if os.path.splitext(name)[1] not in WALKED_SUFFIXES or _ignored(prefix + name, ignore, extra):
+                continue
+            if entry.is_symlink():
+                target = os.path.realpath(entry.path)
+                if os.path.isdir(target) or os.path.commonpath([real_root, target]) != real_root:
                     continue
-                subdirs.append(Path(entry.path))
-            elif not _ignored(relative, ignore, extra):
-                if entry.is_symlink():
-                    target = os.path.realpath(entry.path)
-                    if os.path.isdir(target) or os.path.commonpath([real_root, target]) != real_root:
-                        continue
-                yield Path(entry.path)
+            yield Path(entry.path)
         stack.extend(reversed(subdirs))
 
 

@@ -98,6 +98,8 @@ PATCH_VARY_HEADERS = frozenset({"django.utils.cache.patch_vary_headers"})
 PATCH_CACHE_CONTROL = frozenset({"django.utils.cache.patch_cache_control"})
 ADD_NEVER_CACHE_HEADERS = frozenset({"django.utils.cache.add_never_cache_headers"})
 
+LOCALE_MIDDLEWARE = "django.middleware.locale.LocaleMiddleware"
+
 # Handlers whose response CacheMiddleware stores (it only caches GET and HEAD).
 CACHED_HANDLERS = ("dispatch", "get", "head")
 
@@ -126,6 +128,8 @@ CACHE_METHOD_ARGUMENTS = {
     "get": (0, None, None),
     "delete": (0, None, None),
 }
+# Django 4.0+ async twins take the same arguments.
+CACHE_METHOD_ARGUMENTS |= {f"a{name}": slots for name, slots in CACHE_METHOD_ARGUMENTS.items()}
 
 # Cache backends.
 DJANGO_REDIS_BACKEND_PREFIX = "django_redis."

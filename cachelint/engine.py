@@ -108,8 +108,8 @@ def _parse(task: _Task) -> object:
                 text = data.decode("utf-8", errors="replace")
                 facts = dataclasses.replace(facts, suppressions=scan_suppressions(text, template=False))
             return facts
-        if b"{%" not in data and b"{{" not in data:
-            return None
+        if b"{%" not in data and b"{{" not in data and b"/static" not in data:
+            return None  # no template code, and no literal static URL (CL504)
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as error:

@@ -25,7 +25,7 @@ from cachelint.facts.settings import (
     run_settings,
 )
 from cachelint.facts.templates import TemplateFacts, TemplateUse
-from cachelint.facts.values import UNKNOWN, Namespace
+from cachelint.facts.values import UNKNOWN, LocList, Namespace
 from cachelint.facts.views import Call, ClassFacts, FunctionFacts, HeaderWrite, Route
 from cachelint.finding import Evidence, Location, Span
 
@@ -605,6 +605,36 @@ class ProjectModel:
                 evidence.extend((*via, Evidence(rendered.location, label)))
                 break  # one template line is enough evidence per template
         return evidence
+
+    # --- languages ---------------------------------------------------------------------------
+
+    @cached_property
+    def language_varies(self) -> list[Evidence]:
+        """Why one page can come out in several languages, or [] when it cannot be shown: i18n
+        on (Django's default), ``LocaleMiddleware`` choosing each visitor's language, and a
+        template that translates text. A project without LocaleMiddleware renders every page
+        in LANGUAGE_CODE, so caching without the language is harmless there."""
+        values = [m.value("USE_I18N") for m in self.settings_modules if m.value("USE_I18N") is not None]
+        if values and all(v is False for v in values):
+            return []
+        locale = None
+        for module in self.settings_modules:
+            middleware = module.value("MIDDLEWARE")
+            if isinstance(middleware, list | tuple) and api.LOCALE_MIDDLEWARE in middleware:
+                located = (
+                    middleware.location(middleware.index(api.LOCALE_MIDDLEWARE))
+                    if isinstance(middleware, LocList)
+                    else None
+                )
+                locale = located or module.location_of("MIDDLEWARE")
+                break
+        if locale is None:
+            return []
+        evidence = [Evidence(locale, "`LocaleMiddleware` picks each visitor's language here")]
+        for path, template in sorted(self.templates_by_path.items()):
+            for tag, span in template.translation_tags[:1]:
+                return [*evidence, Evidence(Location(path, span), f"template translates text (`{tag}`) here")]
+        return []
 
     # --- settings ----------------------------------------------------------------------------
 

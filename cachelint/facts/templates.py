@@ -36,6 +36,7 @@ _STRING = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'")
 _FILTER = re.compile(r"\|\s*\w+")
 _NAME = re.compile(r"(?<![\w.])[A-Za-z_]\w*(?:\.\w+)*")
 _VERSION_SEGMENT = re.compile(r"^v\d+$")
+_HTML_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
 _LITERAL_URL = re.compile(r"""\b(?:href|src)\s*=\s*["'](/[^"'{}\s]*)""", re.IGNORECASE)
 
 
@@ -100,6 +101,7 @@ class TemplateFacts:
     # Absolute-path href/src values written literally in the markup (``/static/app.css``).
     literal_urls: tuple[tuple[str, Span], ...] = ()
     loads_static: bool = False  # {% load static %} is present
+    translation_tags: tuple[tuple[str, Span], ...] = ()  # every {% trans %}-like tag
     suppressions: tuple[Suppression, ...] = ()
 
     def personal_uses(self) -> tuple[TemplateUse, ...]:
@@ -178,6 +180,7 @@ def parse_template(text: str, path: str) -> TemplateFacts:
     problems: list[tuple[str, Span]] = []
     language_names: set[str] = {"LANGUAGE_CODE"}
     literal_urls: list[tuple[str, Span]] = []
+    translation_tags: list[tuple[str, Span]] = []
     loads_static = False
 
     def current(tag: str) -> _Open | None:
@@ -208,7 +211,9 @@ def parse_template(text: str, path: str) -> TemplateFacts:
         if token.token_type == TokenType.TEXT:
             if not skipping and ("href" in token.contents or "src" in token.contents):
                 start = token.position[0]
-                for match in _LITERAL_URL.finditer(token.contents):
+                # Markup commented out with <!-- --> is not served.
+                contents = _HTML_COMMENT.sub(lambda m: " " * len(m.group()), token.contents)
+                for match in _LITERAL_URL.finditer(contents):
                     begin = start + match.start(1)
                     literal_urls.append((match.group(1), span_of((begin, start + match.end(1)))))
             continue
@@ -235,6 +240,8 @@ def parse_template(text: str, path: str) -> TemplateFacts:
         if tag in ("verbatim", "comment"):
             skipping = f"end{tag}"
             continue
+        if tag in TRANSLATION_TAGS:
+            translation_tags.append((tag, span))
         if not tag.startswith("end"):
             for open_ in stack:
                 if open_.tags_inside is not None:
@@ -324,6 +331,7 @@ def parse_template(text: str, path: str) -> TemplateFacts:
         problems=tuple(problems),
         literal_urls=tuple(literal_urls),
         loads_static=loads_static,
+        translation_tags=tuple(translation_tags),
         suppressions=scan_suppressions(text, template=True),
     )
 

@@ -18,14 +18,21 @@ class FragmentNotVariedByLanguage(Rule):
     what_it_does = """
 Flags a `{% cache %}` block that contains translation tags (`trans`, `translate`,
 `blocktrans`, `blocktranslate`, `language`) or prints `LANGUAGE_CODE`, in a project where
-`USE_I18N` is on (Django's default), when no vary-on argument carries the language
+the language can differ between requests (`USE_I18N` on, Django's default, and
+`LocaleMiddleware` in `MIDDLEWARE`), when no vary-on argument carries the language
 (`LANGUAGE_CODE`, `request.LANGUAGE_CODE`, a name bound by `{% get_current_language as ... %}`).
+A single-language project (no `LocaleMiddleware`) is never flagged.
 """
     why_is_this_bad = """
 Unlike per-view caching, fragment caching does not vary by language on its own: the fragment
 is rendered once in the first visitor's language and shown in that language to everyone.
 """
     bad_example = {
+        "mysite/settings.py": """MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+]
+""",
         "templates/menu.html": """{% load cache i18n %}
 {% cache 3600 menu_v1 %}  {# expect: CL204 #}
   <a href="/">{% translate "Home" %}</a>
@@ -33,6 +40,11 @@ is rendered once in the first visitor's language and shown in that language to e
 """,
     }
     good_example = {
+        "mysite/settings.py": """MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+]
+""",
         "templates/menu.html": """{% load cache i18n %}
 {% get_current_language as LANGUAGE_CODE %}
 {% cache 3600 menu_v1 LANGUAGE_CODE %}
@@ -42,7 +54,8 @@ is rendered once in the first visitor's language and shown in that language to e
     }
 
     def check(self, project: ProjectModel) -> Iterator[Finding]:
-        if not _i18n_enabled(project):
+        language = project.language_varies
+        if not language:
             return
         for path, template in project.templates_by_path.items():
             for index, block in enumerate(template.caches):
@@ -61,10 +74,5 @@ is rendered once in the first visitor's language and shown in that language to e
                     "is shown in the first visitor's language to everyone",
                     hint="add the language to the vary-on arguments: `{% get_current_language as "
                     f"LANGUAGE_CODE %}}{{% cache {block.timeout} {block.fragment} LANGUAGE_CODE %}}`",
+                    related=language[:1],
                 )
-
-
-def _i18n_enabled(project: ProjectModel) -> bool:
-    """USE_I18N is True unless every settings module that sets it sets it to False."""
-    values = [m.value("USE_I18N") for m in project.settings_modules if m.value("USE_I18N") is not None]
-    return not values or any(v is not False for v in values)

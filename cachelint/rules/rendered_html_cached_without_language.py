@@ -3,8 +3,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from cachelint.facts.templates import TRANSLATION_TAGS
-from cachelint.finding import Evidence, Finding, Location, Severity
+from cachelint.finding import Finding, Location, Severity
 from cachelint.project import ProjectModel
 from cachelint.registry import Rule, register
 from cachelint.rules.cache_entry_never_expires import (
@@ -17,7 +16,6 @@ from cachelint.rules.cache_entry_never_expires import (
 )
 from cachelint.rules.user_data_under_shared_key import OPAQUE_PARTS, request_path
 
-LOCALE_MIDDLEWARE = "django.middleware.locale.LocaleMiddleware"
 # Rendering a template to text: ``render_to_string(...)``, ``template.render(...)``,
 # ``get_template(...).render(...)``, ``Template(...).render(...)``.
 RENDERS = re.compile(
@@ -51,36 +49,6 @@ def key_may_carry_language(key: object, key_text: str) -> bool:
         if any(set(s.lower().split("_")) & OPAQUE_PARTS for s in segments if not _CONSTANT.match(s)):
             return True
     return False
-
-
-def i18n_enabled(project: ProjectModel) -> bool:
-    """USE_I18N is True unless every settings module that sets it sets it to False."""
-    values = [m.value("USE_I18N") for m in project.settings_modules if m.value("USE_I18N") is not None]
-    return not values or any(v is not False for v in values)
-
-
-def language_evidence(project: ProjectModel) -> list[Evidence]:
-    """Why pages of this project come in several languages: a template that translates text
-    (inside a ``{% cache %}`` block, the only place template facts record tags) or prints
-    ``LANGUAGE_CODE``, or ``LocaleMiddleware``, which activates each visitor's language."""
-    for path, template in sorted(project.templates_by_path.items()):
-        for block in template.caches:
-            tags = sorted(block.tags_inside & TRANSLATION_TAGS)
-            if tags:
-                return [Evidence(Location(path, block.span), f"template translates text (`{tags[0]}`) here")]
-        for use in template.uses:
-            if use.expression.split(".")[-1] == "LANGUAGE_CODE":
-                return [Evidence(Location(path, use.span), "template prints `LANGUAGE_CODE` here")]
-    for module in project.settings_modules:
-        middleware = module.value("MIDDLEWARE")
-        if isinstance(middleware, list | tuple) and LOCALE_MIDDLEWARE in middleware:
-            located = getattr(middleware, "location", None)
-            where = (located(middleware.index(LOCALE_MIDDLEWARE)) if located else None) or module.location_of(
-                "MIDDLEWARE"
-            )
-            if where is not None:
-                return [Evidence(where, "`LocaleMiddleware` activates each visitor's language here")]
-    return []
 
 
 @register
@@ -125,6 +93,8 @@ def sidebar(request):
     )
     return HttpResponse(html)
 """,
+        "blog/templates/blog/sidebar.html": """{% load i18n %}<h2>{% translate "Latest posts" %}</h2>
+""",
     }
     good_example = {
         "mysite/settings.py": """USE_I18N = True
@@ -151,7 +121,9 @@ def sidebar(request):
     }
 
     def check(self, project: ProjectModel) -> Iterator[Finding]:
-        evidence: list[Evidence] | None = None
+        evidence = project.language_varies
+        if not evidence:
+            return
         for facts, function in project.functions():
             if is_test_path(facts.path):
                 continue
@@ -160,10 +132,6 @@ def sidebar(request):
                     continue
                 if not renders_html(call.value_text) or key_may_carry_language(call.key, call.key_text):
                     continue
-                if evidence is None:
-                    evidence = language_evidence(project) if i18n_enabled(project) else []
-                if not evidence:
-                    return
                 yield self.finding(
                     Location(facts.path, call.span),
                     f"`{receiver(call)}.{call.method}` caches rendered HTML under a key without the "
