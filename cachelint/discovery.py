@@ -139,6 +139,8 @@ def walk(root: Path, excludes: Iterable[str] = (), skip_default_dirs: bool = Tru
             if is_dir:
                 if skip_default_dirs and (name in SKIPPED_DIRS or name.endswith(".egg-info")):
                     continue
+                if "{{" in name or "{%" in name:
+                    continue  # a cookiecutter/copier template tree: its files are not Python yet
                 if not _ignored(f"{prefix}{name}/", ignore, extra):
                     subdirs.append((entry.path, f"{prefix}{name}/"))
                 continue

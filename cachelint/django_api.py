@@ -101,7 +101,7 @@ ADD_NEVER_CACHE_HEADERS = frozenset({"django.utils.cache.add_never_cache_headers
 LOCALE_MIDDLEWARE = "django.middleware.locale.LocaleMiddleware"
 
 # Handlers whose response CacheMiddleware stores (it only caches GET and HEAD).
-CACHED_HANDLERS = ("dispatch", "get", "head")
+CACHED_HANDLERS = ("dispatch", "get", "head", "list", "retrieve")  # DRF viewset actions too
 
 # Static files storages.
 HASHING_STORAGE_HINTS = ("Manifest", "Hashed", "CachedStaticFilesStorage")

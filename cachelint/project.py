@@ -79,7 +79,8 @@ class View:
     location: Location  # the def/class name
     stack: list[Wrapper]  # outermost first
     accesses: list[tuple[str, tuple[Evidence, ...]]]  # (kind, where the code reads request.user)
-    templates: list[tuple[str, Location]]
+    # (template name, where the view names it, keys the view sets in the context itself)
+    templates: list[tuple[str, Location, frozenset[str]]]
     header_writes: list[tuple[HeaderWrite, Location]]
     # Lower-case methods a class-based view declares in ``http_method_names`` (None: all).
     http_methods: tuple[str, ...] | None = None
@@ -342,7 +343,7 @@ class ProjectModel:
             inner = View(route.view or "<view>", Location(facts.path, route.view_span), [], [], [], [])
         templates = list(inner.templates)
         if isinstance(template, str):
-            templates.append((template, Location(facts.path, route.view_span)))
+            templates.append((template, Location(facts.path, route.view_span), frozenset()))
         return View(
             name=inner.name,
             location=Location(facts.path, route.span),
@@ -363,7 +364,9 @@ class ProjectModel:
             location=Location(facts.path, function.span),
             stack=stack,
             accesses=self._accesses([(facts.path, function)]),
-            templates=[(t.name, Location(facts.path, t.span)) for t in function.renders],
+            templates=[
+                (t.name, Location(facts.path, t.span), frozenset(t.context_keys)) for t in function.renders
+            ],
             header_writes=[(h, Location(facts.path, h.span)) for h in function.header_writes],
         )
 
@@ -378,7 +381,8 @@ class ProjectModel:
                     outer.extend(wrappers)
                 elif target in api.CACHED_HANDLERS:
                     inner.extend(wrappers)
-        for handler, bucket in (("dispatch", outer), ("get", inner), ("head", inner)):
+        for handler in api.CACHED_HANDLERS:
+            bucket = outer if handler == "dispatch" else inner
             method = cls.method(handler)
             if method is not None:
                 calls = (*method.decorators, *method.inline_wrappers)
@@ -386,10 +390,16 @@ class ProjectModel:
         stack = outer + self._class_auth(facts, cls) + inner
         # Methods inherited from project base classes count too (a mixin reading the session).
         methods = [(f.path, m) for f, owner in self._class_chain(facts, cls) for m in owner.methods]
-        templates = [(t.name, Location(path, t.span)) for path, m in methods for t in m.renders]
+        templates = [
+            (t.name, Location(path, t.span), frozenset(t.context_keys))
+            for path, m in methods
+            for t in m.renders
+        ]
         template_attr = self._class_attribute(facts, cls, "template_name")
         if template_attr is not None and isinstance(template_attr[1].value, str):
-            templates.append((template_attr[1].value, Location(template_attr[0], template_attr[1].span)))
+            templates.append(
+                (template_attr[1].value, Location(template_attr[0], template_attr[1].span), frozenset())
+            )
         http_methods = self._class_attribute(facts, cls, "http_method_names")
         declared = http_methods[1].value if http_methods else None
         return View(
@@ -585,8 +595,10 @@ class ProjectModel:
         """
         # One line of code is enough to show it.
         evidence = next((list(chain) for kind, chain in view.accesses if kind in kinds), [])
-        for name, location in view.templates:
+        for name, location, overrides in view.templates:
             for rendered in self.rendered_uses(name):
+                if rendered.use.root in overrides:
+                    continue  # the view put its own value under that name
                 if rendered.kind not in kinds:
                     continue
                 via = (Evidence(location, f"renders `{name}`"), *rendered.via)
@@ -688,7 +700,7 @@ class ProjectModel:
                 os.path.relpath(os.path.realpath(path), os.path.realpath(self.root or "."))
             ).as_posix()
             return bool(spec and spec.match_file(relative))
-        return is_production_module(module.rsplit(".", 1)[-1], namespace)
+        return is_production_module(module, namespace)
 
     def find_function(self, qualified: str) -> tuple[PythonFacts, FunctionFacts] | None:
         target = self._definitions.get(qualified)

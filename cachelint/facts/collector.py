@@ -104,6 +104,7 @@ class _Collector(cst.CSTVisitor):
         self._function: _FunctionState | None = None
         self._depth = 0  # nesting of def/class below module level
         self._conditional = 0  # nesting of if/try blocks
+        self._debug_only = 0  # inside an ``if settings.DEBUG:`` branch
         # Decorators are converted when the walk is over and every import is known.
         self._pending_functions: list[tuple[cst.FunctionDef, _FunctionState, _ClassState | None]] = []
 
@@ -165,6 +166,27 @@ class _Collector(cst.CSTVisitor):
 
     def leave_If(self, node: cst.If) -> None:
         self._conditional -= 1
+
+    def _debug_branch(self, node: cst.If) -> str | None:
+        """ "body" for ``if settings.DEBUG:``, "orelse" for ``if not settings.DEBUG:``."""
+        test, negated = node.test, False
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            test, negated = test.expression, True
+        if (dotted_name(test) or "").rpartition(".")[2] != "DEBUG":
+            return None
+        return "orelse" if negated else "body"
+
+    def visit_If_body(self, node: cst.If) -> None:
+        self._debug_only += self._debug_branch(node) == "body"
+
+    def leave_If_body(self, node: cst.If) -> None:
+        self._debug_only -= self._debug_branch(node) == "body"
+
+    def visit_If_orelse(self, node: cst.If) -> None:
+        self._debug_only += self._debug_branch(node) == "orelse"
+
+    def leave_If_orelse(self, node: cst.If) -> None:
+        self._debug_only -= self._debug_branch(node) == "orelse"
 
     def visit_Try(self, node: cst.Try) -> bool:
         self._conditional += 1
@@ -239,6 +261,10 @@ class _Collector(cst.CSTVisitor):
             self._function.calls[name] = self.span(expression)
 
     # --- inside functions ------------------------------------------------------------------
+
+    def visit_Expr(self, node: cst.Expr) -> bool:
+        # A bare ``request.user`` statement (forcing authentication) prints nothing.
+        return not isinstance(node.value, cst.Attribute)
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
         state = self._function
@@ -320,17 +346,22 @@ class _Collector(cst.CSTVisitor):
             key=self.literal(key) if key is not None else None,
             value_text=self.code(value) if value is not None else None,
             timeout=self.literal(timeout) if timeout is not None else ABSENT,
+            debug_only=self._debug_only > 0,
         )
 
     def _record_route(self, node: cst.Call) -> None:
         positional = [a.value for a in node.args if a.keyword is None and not a.star]
         keyword = next((a.value for a in node.args if a.keyword and a.keyword.value == "view"), None)
         target = keyword if keyword is not None else (positional[1] if len(positional) > 1 else None)
-        if target is None:
-            return
-        route = self.literal(positional[0]) if positional else None
+        if target is not None:
+            route = self.literal(positional[0]) if positional else None
+            self._record_wrapped_view(node, target, route if isinstance(route, str) else None)
+
+    def _record_wrapped_view(self, node: cst.CSTNode, target: cst.BaseExpression, route: str | None) -> bool:
+        """Unwrap ``cache_page(60)(login_required(views.x))`` or ``View.as_view(...)`` into a
+        Route: the wrappers (outermost first) and the view. False when it is not a view."""
         wrappers: list[Call] = []
-        expression: cst.BaseExpression | None = target
+        expression: cst.BaseExpression = target
         while isinstance(expression, cst.Call):
             func = expression.func
             args = [a.value for a in expression.args if a.keyword is None and not a.star]
@@ -338,40 +369,28 @@ class _Collector(cst.CSTVisitor):
                 initkwargs = tuple(
                     (a.keyword.value, self.literal(a.value)) for a in expression.args if a.keyword
                 )
+                view = self.resolve(func.value)
+                span = self.span(expression)
                 self.routes.append(
-                    Route(
-                        self.span(node),
-                        route if isinstance(route, str) else None,
-                        tuple(wrappers),
-                        self.resolve(func.value),
-                        self.span(expression),
-                        True,
-                        initkwargs,
-                    )
+                    Route(self.span(node), route, tuple(wrappers), view, span, True, initkwargs)
                 )
-                return
+                return True
             if isinstance(func, cst.Call):  # cache_page(60)(view)
                 call = self.to_call(func)
             else:  # login_required(view), never_cache(view), a project decorator(view)
                 name = self.resolve(func)
                 if name is None or name in api.URL_INCLUDE:
-                    return
+                    return False
                 call = Call(name=name, span=self.span(func), text=self.code(func))
             if call is None or not args:
-                return
+                return False
             wrappers.append(call)
             expression = args[0]
-        view = self.resolve(expression) if expression is not None else None
-        if view is not None:
-            self.routes.append(
-                Route(
-                    self.span(node),
-                    route if isinstance(route, str) else None,
-                    tuple(wrappers),
-                    view,
-                    self.span(expression),
-                )
-            )
+        view = self.resolve(expression)
+        if view is None:
+            return False
+        self.routes.append(Route(self.span(node), route, tuple(wrappers), view, self.span(expression)))
+        return True
 
     def _record_templates(self, node: cst.Call, index: int) -> None:
         assert self._function is not None
@@ -385,9 +404,21 @@ class _Collector(cst.CSTVisitor):
             return
         value = self.literal(target)
         names = value if isinstance(value, list | tuple) else [value]
+        # Keys the view puts in the context itself: ``{"user": profile_owner}`` hides the
+        # visitor's ``user`` from the template.
+        context = next((a.value for a in node.args if a.keyword and a.keyword.value == "context"), None)
+        if context is None and keyword is None and len(positional) > index + 1:
+            context = positional[index + 1]
+        keys: tuple[str, ...] = ()
+        if isinstance(context, cst.Dict):
+            keys = tuple(
+                k
+                for k in (self.literal(e.key) for e in context.elements if isinstance(e, cst.DictElement))
+                if isinstance(k, str)
+            )
         for name in names:
             if isinstance(name, str):
-                self._function.renders.append(TemplateRef(name, self.span(target)))
+                self._function.renders.append(TemplateRef(name, self.span(target), keys))
 
     def visit_Return(self, node: cst.Return) -> bool:
         if self._function is not None and isinstance(node.value, cst.Dict):
@@ -429,6 +460,10 @@ class _Collector(cst.CSTVisitor):
     def _module_assignment(self, name: str, value: cst.BaseExpression) -> None:
         if name in SETTINGS_MARKERS:
             self.assigns_settings_marker = True
+        # ``dashboard = cache_page(600)(dashboard)``: the view is wrapped where it is rebound.
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Call):
+            if self._record_wrapped_view(value, value, None):
+                return
         if isinstance(value, cst.Call):
             call = self.to_call(value)
             if call is not None:

@@ -59,6 +59,7 @@ class Access:
 class TemplateRef:
     name: str
     span: Span
+    context_keys: tuple[str, ...] = ()  # literal keys of the context dict the view passes
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ class CacheCall:
     key: Any = None  # literal key, UNKNOWN when computed
     value_text: str | None = None
     timeout: Any = ABSENT
+    debug_only: bool = False  # inside ``if settings.DEBUG:``: never runs in production
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,8 @@ class CacheClearInAppCode(Rule):
 Flags `clear()` (and `aclear()`) on `django.core.cache.cache` or `caches["alias"]` outside
 tests (`tests/`, `tests.py`, `test_*.py`, `conftest.py`), management commands
 (`management/commands/`) and migrations. A `clear()` on an alias that every settings module
-defines as `LocMemCache` or `DummyCache` is not flagged.
+defines as `LocMemCache` or `DummyCache` is not flagged, nor one inside an
+`if settings.DEBUG:` branch (it never runs in production).
 """
     why_is_this_bad = """
 `clear()` does not delete "this app's keys": on Redis it runs `FLUSHDB`, on Memcached
@@ -80,7 +81,7 @@ def setup_function():
             if is_test_path(facts.path) or is_command_or_migration(facts.path):
                 continue
             for call in function.cache_calls:
-                if call.method not in CLEAR_METHODS:
+                if call.method not in CLEAR_METHODS or call.debug_only:
                     continue
                 definitions = _definitions(project, call.alias)
                 if definitions and all(backend in PROCESS_LOCAL_BACKENDS for backend, _ in definitions):
