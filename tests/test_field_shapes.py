@@ -161,3 +161,17 @@ def test_cookiecutter_template_trees_are_not_python_yet(tmp_path, monkeypatch):
     }
     result = scan(tmp_path, monkeypatch, files)
     assert triples(result) == [] and result.errors == []
+
+
+def test_django_split_settings_include_is_a_star_import_chain(tmp_path, monkeypatch):
+    files = {
+        "mysite/__init__.py": "",
+        "mysite/settings/__init__.py": "from split_settings.tools import include, optional\n\n"
+        'include("components/base.py", "prod.py", optional("local.py"), "components/*.py")\n',
+        "mysite/settings/components/__init__.py": "",
+        "mysite/settings/components/base.py": 'INSTALLED_APPS = ["django.contrib.staticfiles"]\n',
+        "mysite/settings/prod.py": "DEBUG = False\n",
+    }
+    result = scan(tmp_path, monkeypatch, files, ["CL501"])
+    assert triples(result) == [("mysite/settings/__init__.py", 1, "CL501")]
+    assert "`mysite.settings`" in result.findings[0].message

@@ -200,6 +200,10 @@ def lower_module(module: cst.Module, imports: ImportTable, locate: Locate) -> Se
             return [("?", (name,))]
         if isinstance(node, cst.Expr) and isinstance(node.value, cst.Call):
             func = node.value.func
+            if resolve(dotted_name(func)) in SPLIT_SETTINGS_INCLUDE:
+                included = [module for module in _included_modules(node.value, imports) if module]
+                stars.extend(included)
+                return [("*", module) for module in included]
             if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
                 args = tuple(lower(a.value, resolve, locate) for a in node.value.args)
                 return [("call", func.value.value, func.attr.value, args, locate(node))]
@@ -262,3 +266,30 @@ def _subscript_path(node: cst.Subscript, resolve: Any, locate: Locate) -> tuple[
     if not isinstance(current, cst.Name):
         return None
     return current.value, tuple(reversed(keys))
+
+
+SPLIT_SETTINGS_INCLUDE = frozenset({"split_settings.tools.include"})
+SPLIT_SETTINGS_OPTIONAL = frozenset({"split_settings.tools.optional"})
+
+
+def _included_modules(call: cst.Call, imports: ImportTable) -> list[str]:
+    """django-split-settings' ``include("components/base.py", optional("local.py"))``: the files,
+    relative to the including module's folder, run in order in its namespace, exactly like a
+    chain of star imports. Glob patterns cannot be resolved statically and are skipped."""
+    package = imports.module_name if imports.is_package else imports.module_name.rpartition(".")[0]
+    modules = []
+    for argument in call.args:
+        value = argument.value
+        if (
+            isinstance(value, cst.Call)
+            and imports.resolve(dotted_name(value.func)) in SPLIT_SETTINGS_OPTIONAL
+        ):
+            value = value.args[0].value if value.args else value
+        path = value.evaluated_value if isinstance(value, cst.SimpleString) else None
+        if not isinstance(path, str) or not path.endswith(".py") or any(c in path for c in "*?["):
+            continue
+        parts = [p for p in path[:-3].split("/") if p and p != "."]
+        if ".." in parts:
+            continue
+        modules.append(".".join([package, *parts]) if package else ".".join(parts))
+    return modules
