@@ -166,9 +166,15 @@ def check(
             click.echo(f"cachelint: {line}", err=True)
         if diff:
             click.echo("".join(report.diffs), nl=False)
-            click.echo(f"cachelint: {report.count} fixable findings in {len(report.fixed)} files", err=True)
+            click.echo(
+                f"cachelint: {_count(report.count, 'fixable finding')} in {_count(len(report.fixed), 'file')}",
+                err=True,
+            )
             sys.exit(EXIT_FINDINGS if report.diffs else EXIT_CLEAN)
-        click.echo(f"cachelint: fixed {report.count} findings in {len(report.fixed)} files", err=True)
+        click.echo(
+            f"cachelint: fixed {_count(report.count, 'finding')} in {_count(len(report.fixed), 'file')}",
+            err=True,
+        )
         if report.fixed:  # report what is left, from the fixed files as they are now
             result = run_check(targets, config, chosen)
             if known is not None:
@@ -230,6 +236,10 @@ def explain_rule(code: str) -> None:
     if rule is None:
         _fail(f"unknown rule `{code}` (see `cachelint rules`)")
     click.echo(rule_markdown(rule))
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _fail(message: str) -> None:

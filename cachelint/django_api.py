@@ -195,3 +195,7 @@ LEGACY_STORAGE_SETTINGS = {"STATICFILES_STORAGE": "staticfiles", "DEFAULT_FILE_S
 STORAGES_ADDED = (4, 2)
 LEGACY_STORAGE_REMOVED = (5, 1)
 ONE_DAY = 86400
+
+# What Django uses when STORAGES does not say (the CL502 fix writes them out).
+DEFAULT_FILE_STORAGE_BACKEND = "django.core.files.storage.FileSystemStorage"
+DEFAULT_STATICFILES_BACKEND = "django.contrib.staticfiles.storage.StaticFilesStorage"

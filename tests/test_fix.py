@@ -113,3 +113,66 @@ def test_a_fix_whose_result_would_not_parse_is_refused(project, monkeypatch):
     result = invoke("--fix", ".")
     assert "CL103 not fixed: the result would not parse" in result.output
     assert (project / "app/views.py").read_text() == VARY_OUTSIDE
+
+
+LEGACY_SETTINGS = """import os
+
+DEBUG = False
+
+# Hashed names for long-lived caching.
+STATICFILES_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
+DEFAULT_FILE_STORAGE = os.environ.get("FILES", "storages.backends.s3.S3Storage")
+"""
+STORAGES_FIXED = """import os
+
+DEBUG = False
+
+# Hashed names for long-lived caching.
+STORAGES = {
+    "default": {"BACKEND": os.environ.get("FILES", "storages.backends.s3.S3Storage")},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+"""
+
+
+def test_cl502_rewrites_legacy_storage_settings_into_storages(tmp_path, monkeypatch):
+    write_tree(tmp_path, {"manage.py": "", "mysite/settings.py": LEGACY_SETTINGS})
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["check", "--no-cache", "--select", "CL502", "--fix", "."])
+    assert "fixed 2 findings in 1 file" in result.output
+    assert (tmp_path / "mysite/settings.py").read_text() == STORAGES_FIXED
+    assert result.exit_code == 0
+
+
+def test_cl502_refuses_a_module_that_star_imports_other_settings(tmp_path, monkeypatch):
+    prod = "from .base import *\n\nSTATICFILES_STORAGE = 'x.Storage'\n"
+    write_tree(
+        tmp_path,
+        {
+            "manage.py": "",
+            "mysite/settings/base.py": "INSTALLED_APPS = []\n",
+            "mysite/settings/prod.py": prod,
+        },
+    )
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["check", "--no-cache", "--select", "CL502", "--fix", "."])
+    assert "CL502 not fixed: the module star-imports other settings" in result.output
+    assert (tmp_path / "mysite/settings/prod.py").read_text() == prod
+
+
+def test_cl504_uses_the_static_tag_and_loads_it_after_extends(tmp_path, monkeypatch):
+    page = (
+        '{% extends "base.html" %}\n'
+        "{% block head %}<link href=\"/static/css/app.css?v=2\"><script src='/static/js/app.js'></script>{% endblock %}\n"
+    )
+    write_tree(tmp_path, {"manage.py": "", "app/templates/page.html": page})
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["check", "--no-cache", "--select", "CL504", "--fix", "."])
+    assert "fixed 2 findings in 1 file" in result.output
+    assert (tmp_path / "app/templates/page.html").read_text() == (
+        '{% extends "base.html" %}\n{% load static %}\n'
+        "{% block head %}<link href=\"{% static 'css/app.css' %}?v=2\">"
+        "<script src='{% static \"js/app.js\" %}'></script>{% endblock %}\n"
+    )
+    again = CliRunner().invoke(cli, ["check", "--no-cache", "--select", "CL504", "--fix", "."])
+    assert "fixed 0 findings in 0 files" in again.output

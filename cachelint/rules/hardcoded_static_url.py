@@ -1,12 +1,19 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
+from cachelint.config import Config
 from cachelint.finding import Evidence, Finding, Location, Severity
 from cachelint.project import ProjectModel
 from cachelint.registry import Rule, register
 
 DEFAULT_STATIC_URL = "/static/"
+
+
+_SUGGESTION = re.compile(r'`\{% static "([^"]+)" %\}`')
+_LOADS_STATIC = re.compile(r"\{%\s*load\s[^%]*\bstatic\b[^%]*%\}")
+_EXTENDS = re.compile(r"\{%\s*extends\s[^%]*%\}")
 
 
 def static_prefixes(project: ProjectModel) -> dict[str, Location | None]:
@@ -17,6 +24,8 @@ def static_prefixes(project: ProjectModel) -> dict[str, Location | None]:
     value that cannot be evaluated gives nothing.
     """
     prefixes: dict[str, Location | None] = {}
+    if project.config.static_url:  # configured: it wins over the settings
+        return {"/" + project.config.static_url.strip("/") + "/": None}
     defined = False
     for module in project.settings_modules:
         value = module.value("STATIC_URL")
@@ -36,6 +45,7 @@ def static_prefixes(project: ProjectModel) -> dict[str, Location | None]:
 @register
 class HardcodedStaticUrl(Rule):
     code = "CL504"
+    fixable = True
     slug = "hardcoded-static-url"
     severity = Severity.WARNING
     summary = "Static file URL written by hand instead of `{% static %}` bypasses the hashed name"
@@ -105,3 +115,32 @@ deploy. It also breaks when `STATIC_URL` moves to a CDN.
                     hint=f"`{{% load static %}}` once, then `{suggestion}`",
                     related=[Evidence(setting, "`STATIC_URL` is set here")] if setting else [],
                 )
+
+    def fix(self, text: str, findings: list[Finding], config: Config) -> str:
+        """``/static/css/app.css`` -> ``{% static 'css/app.css' %}``, adding ``{% load static %}``."""
+        from cachelint.fixing import FixRefused
+
+        lines = text.splitlines(keepends=True)
+        starts = [0]
+        for line in lines:
+            starts.append(starts[-1] + len(line))
+        edits = []
+        for finding in findings:
+            match = _SUGGESTION.search(finding.message)
+            if match is None:
+                raise FixRefused("the URL names a folder, not a file")
+            span = finding.location.span
+            begin = starts[span.line - 1] + span.col - 1
+            end = starts[span.end_line - 1] + span.end_col - 1
+            url = text[begin:end]
+            quote = text[begin - 1 : begin]
+            inner = "'" if quote == '"' else '"'
+            name, query = re.match(r"([^?#]*)(.*)", match.group(1)).groups()
+            edits.append((begin, end, f"{{% static {inner}{name}{inner} %}}{query}", url))
+        for begin, end, replacement, _ in sorted(edits, reverse=True):
+            text = text[:begin] + replacement + text[end:]
+        if not _LOADS_STATIC.search(text):
+            extends = _EXTENDS.search(text)
+            at = extends.end() if extends else 0
+            text = text[:at] + ("\n{% load static %}" if extends else "{% load static %}\n") + text[at:]
+        return text

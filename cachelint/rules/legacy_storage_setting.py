@@ -4,6 +4,7 @@ import dataclasses
 from collections.abc import Iterator
 
 from cachelint import django_api as api
+from cachelint.config import Config
 from cachelint.finding import Finding, Location, Severity
 from cachelint.project import ProjectModel
 from cachelint.registry import Rule, register
@@ -17,6 +18,7 @@ class LegacyStorageSetting(Rule):
     severity = Severity.ERROR
     summary = "`STATICFILES_STORAGE`/`DEFAULT_FILE_STORAGE` are ignored since Django 5.1: use `STORAGES`"
     tags = ("correctness", "performance")
+    fixable = True
     what_it_does = """
 Flags assignments of `STATICFILES_STORAGE` and `DEFAULT_FILE_STORAGE` in settings modules.
 Django 4.2 replaced both with the `STORAGES` setting and deprecated them; Django 5.1 removed
@@ -69,3 +71,49 @@ instead of the configured storage. On Django 4.2 to 5.0, setting one of them tog
                 hint=f'set STORAGES = {{..., "{alias}": {{"BACKEND": {shown}}}}} and remove `{definition.name}`',
             )
             yield finding if removed else dataclasses.replace(finding, severity=Severity.WARNING)
+
+    def fix(self, text: str, findings: list[Finding], config: Config) -> str:
+        """Replace the legacy assignments of this module by one ``STORAGES`` dict."""
+        import libcst as cst
+
+        from cachelint.fixing import FixRefused
+
+        module = cst.parse_module(text)
+        legacy: dict[str, tuple[int, cst.BaseExpression]] = {}  # setting -> (statement index, value)
+        for index, statement in enumerate(module.body):
+            if not isinstance(statement, cst.SimpleStatementLine):
+                continue
+            for small in statement.body:
+                if isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar):
+                    raise FixRefused(
+                        "the module star-imports other settings, whose STORAGES it would replace"
+                    )
+                if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                    target = small.targets[0].target
+                    if isinstance(target, cst.Name) and target.value == "STORAGES":
+                        raise FixRefused("STORAGES is already defined in this module: merge by hand")
+                    if isinstance(target, cst.Name) and target.value in api.LEGACY_STORAGE_SETTINGS:
+                        if len(statement.body) > 1:
+                            raise FixRefused(f"`{target.value}` shares its line with other statements")
+                        legacy[target.value] = (index, small.value)
+        if not legacy:
+            raise FixRefused("the legacy setting is not assigned at the top level of this module")
+
+        def backend(setting: str, default: str) -> str:
+            value = legacy.get(setting)
+            return module.code_for_node(value[1]) if value else f'"{default}"'
+
+        storages = cst.parse_statement(
+            "STORAGES = {\n"
+            f'    "default": {{"BACKEND": {backend("DEFAULT_FILE_STORAGE", api.DEFAULT_FILE_STORAGE_BACKEND)}}},\n'
+            f'    "staticfiles": {{"BACKEND": {backend("STATICFILES_STORAGE", api.DEFAULT_STATICFILES_BACKEND)}}},\n'
+            "}\n"
+        )
+        first = min(index for index, _ in legacy.values())
+        body = []
+        for index, statement in enumerate(module.body):
+            if index == first:
+                body.append(storages.with_changes(leading_lines=statement.leading_lines))
+            elif index not in {i for i, _ in legacy.values()}:
+                body.append(statement)
+        return module.with_changes(body=body).code
