@@ -80,6 +80,8 @@ def cli() -> None:
 )
 @click.option("--fix", is_flag=True, help="Apply the safe mechanical fixes (CL103, CL301, ...) in place.")
 @click.option("--diff", is_flag=True, help="Print the fixes --fix would make as a diff; change nothing.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no informational messages.")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @click.option("--statistics", is_flag=True, help="Print only the number of findings per rule.")
 @click.option("--show-settings", is_flag=True, help="Print the resolved configuration and exit.")
 @click.option(
@@ -101,6 +103,8 @@ def check(
     write_baseline: Path | None,
     fix: bool,
     diff: bool,
+    quiet: bool,
+    debug: bool,
     statistics: bool,
     show_settings: bool,
     color: bool | None,
@@ -148,7 +152,18 @@ def check(
         except baselines.BaselineError as error:
             _fail(str(error))
 
-    result = run_check(targets, config, chosen)
+    if debug:
+        os.environ["CACHELINT_DEBUG"] = "1"
+    from cachelint.progress import for_terminal
+
+    progress = for_terminal(quiet)
+    try:
+        result = (
+            run_check(targets, config, chosen, progress) if progress else run_check(targets, config, chosen)
+        )
+    finally:
+        if progress is not None:
+            progress.stop()  # type: ignore[attr-defined]
     if write_baseline is not None:
         try:
             baselines.write(write_baseline, result.findings)
@@ -277,3 +292,11 @@ def main() -> None:
         sys.exit(EXIT_ERROR)
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as error:  # a bug in cachelint: one line, exit 2, the traceback on request
+        if os.environ.get("CACHELINT_DEBUG"):
+            raise
+        click.echo(
+            f"cachelint: internal error: {type(error).__name__}: {error} (run with --debug for the traceback)",
+            err=True,
+        )
+        sys.exit(EXIT_ERROR)

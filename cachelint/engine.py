@@ -138,7 +138,22 @@ def _bracket_depth(data: bytes) -> int:
     return deepest
 
 
-def build_project(sources: list[SourceFile], config: Config, root: Path | None = None) -> ProjectModel:
+class Progress:
+    """Told how many files are to be parsed and when each is done; silent by default."""
+
+    def add_total(self, count: int) -> None:
+        pass
+
+    def advance(self) -> None:
+        pass
+
+
+SILENT = Progress()
+
+
+def build_project(
+    sources: list[SourceFile], config: Config, root: Path | None = None, progress: Progress = SILENT
+) -> ProjectModel:
     """Parse ``sources`` (cached, in parallel when it pays) and join them into a ProjectModel.
 
     Parsing is demand-driven in a second round: a module skipped by the byte pre-filter is
@@ -149,12 +164,12 @@ def build_project(sources: list[SourceFile], config: Config, root: Path | None =
         if root is not None and config.cache
         else None
     )
-    results = _parse_all(sources, config, cache, force=False)
+    results = _parse_all(sources, config, cache, False, progress)
     project = _join(sources, results, config)
     wanted = project.referenced_modules() - set(project.modules)
     second = [s for s in sources if s.kind == "python" and s.module in wanted]
     if second:
-        forced = dict(zip((s.path for s in second), _parse_all(second, config, cache, force=True)))
+        forced = dict(zip((s.path for s in second), _parse_all(second, config, cache, True, progress)))
         results = [forced.get(s.path, r) for s, r in zip(sources, results)]
         project = _join(sources, results, config)
     if cache is not None:
@@ -163,7 +178,11 @@ def build_project(sources: list[SourceFile], config: Config, root: Path | None =
 
 
 def _parse_all(
-    sources: list[SourceFile], config: Config, cache: ResultCache | None, force: bool
+    sources: list[SourceFile],
+    config: Config,
+    cache: ResultCache | None,
+    force: bool,
+    progress: Progress = SILENT,
 ) -> list[object]:
     keys = [_cache_key(s, force) for s in sources]
     results: list[object] = [None] * len(sources)
@@ -175,12 +194,18 @@ def _parse_all(
         else:
             misses.append(index)
     tasks = [_Task(sources[i], config.max_file_size, force) for i in misses]
+    progress.add_total(len(tasks))
     jobs = config.jobs or os.cpu_count() or 1
+    parsed: list[object] = []
     if jobs > 1 and len(tasks) >= PARALLEL_THRESHOLD:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            parsed = list(pool.map(_parse, tasks, chunksize=max(1, len(tasks) // (jobs * 8))))
+            for result in pool.map(_parse, tasks, chunksize=max(1, len(tasks) // (jobs * 8))):
+                parsed.append(result)
+                progress.advance()
     else:
-        parsed = [_parse(t) for t in tasks]
+        for task in tasks:
+            parsed.append(_parse(task))
+            progress.advance()
     for index, result in zip(misses, parsed):
         results[index] = result
         if cache is not None and not isinstance(result, Problem):  # read errors may be transient
@@ -232,7 +257,9 @@ def run_rules(project: ProjectModel, rules: dict[str, Rule], result: Result) -> 
     return list(findings.values())
 
 
-def check(paths: Iterable[Path], config: Config, rules: dict[str, Rule]) -> Result:
+def check(
+    paths: Iterable[Path], config: Config, rules: dict[str, Rule], progress: Progress = SILENT
+) -> Result:
     """Scan ``paths`` in the context of their project (the nearest directory with manage.py,
     pyproject.toml or .git): the whole project is read, findings are reported for the paths."""
     result = Result()
@@ -244,14 +271,19 @@ def check(paths: Iterable[Path], config: Config, rules: dict[str, Rule]) -> Resu
             continue
         groups.setdefault(find_project_root(path), set()).add(path)
     for root, targets in groups.items():
-        _check_project(root, None if root in targets else targets, config, rules, result)
+        _check_project(root, None if root in targets else targets, config, rules, result, progress)
     result.findings = [f for f in result.findings if f.code in rules]
     result.findings.sort(key=lambda f: f.sort_key)
     return result
 
 
 def _check_project(
-    root: Path, targets: set[Path] | None, config: Config, rules: dict[str, Rule], result: Result
+    root: Path,
+    targets: set[Path] | None,
+    config: Config,
+    rules: dict[str, Rule],
+    result: Result,
+    progress: Progress = SILENT,
 ) -> None:
     classifier = Classifier(root, config.template_dirs, config.settings_modules)
     excludes = (config.exclude or []) + config.extend_exclude
@@ -262,7 +294,7 @@ def _check_project(
         known = {s.path for s in sources}
         files = {t for t in targets if not t.is_dir()}
         sources.extend(s for s in (classifier.classify(p) for p in sorted(files - known)) if s is not None)
-    project = build_project(sources, config, root)
+    project = build_project(sources, config, root, progress)
     project.root = root
     project.django_version = (
         parse_version(config.django_version) if config.django_version else detect_django(root)
