@@ -16,13 +16,16 @@ def test_no_bar_when_quiet_or_not_a_terminal(monkeypatch):
 
 
 def test_bar_appears_only_after_the_delay(monkeypatch):
-    clock = iter([0.0, 0.5, 2.0, 2.1])
-    monkeypatch.setattr(progress.time, "monotonic", lambda: next(clock))
+    now = [0.0]
+    monkeypatch.setattr(progress, "DELAY", 1.0)
+    monkeypatch.setattr(progress.time, "monotonic", lambda: now[0])
     bar = progress.TerminalProgress()  # started at 0.0
     bar.add_total(3)
-    bar.advance()  # 0.5 s: still silent
+    now[0] = 0.5
+    bar.advance()  # still silent
     assert bar._bar is None
-    bar.advance()  # 2.0 s: the bar starts
+    now[0] = 2.0
+    bar.advance()  # the bar starts
     assert bar._bar is not None
     bar.advance()
     bar.stop()
