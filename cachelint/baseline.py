@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from cachelint.finding import Finding
+from cachelint.finding import Finding, split_lines
 
 FORMAT_VERSION = 1
 
@@ -46,7 +46,7 @@ def _keys(findings: Iterable[Finding]) -> list[tuple[str, str, str]]:
         path = finding.location.path
         if path not in cache:
             try:
-                cache[path] = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+                cache[path] = split_lines(Path(path).read_text(encoding="utf-8", errors="replace"))
             except OSError:
                 cache[path] = []
         keys.append((finding.code, path, fingerprint(finding, cache[path])))

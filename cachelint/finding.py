@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 
 
@@ -69,3 +70,16 @@ class Finding:
     @property
     def sort_key(self) -> tuple:
         return (self.location.path, self.location.span, self.code, self.message)
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def line_starts(text: str) -> list[int]:
+    """Offsets where each line starts, breaking lines exactly where Python does (\\r\\n, \\r, \\n;
+    unlike str.splitlines, not at form feeds or Unicode separators)."""
+    return [0, *(match.end() for match in _LINE_BREAK.finditer(text))]
+
+
+def split_lines(text: str) -> list[str]:
+    return _LINE_BREAK.split(text)

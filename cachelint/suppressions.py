@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from cachelint.finding import Finding, Location, Span
+from cachelint.finding import Finding, Location, Span, split_lines
 
 _CODES = r"(?P<codes>CL\d+(?:\s*,\s*CL\d+)*)"
 _PY_INLINE = re.compile(rf"#\s*(?:noqa:\s*(?P<noqa>[A-Z0-9, ]+)|cachelint:\s*ignore\[{_CODES}\])")
@@ -50,7 +50,7 @@ def scan(text: str, template: bool) -> tuple[Suppression, ...]:
         return ()
     found: list[Suppression] = []
     open_region: tuple[int, frozenset[str], Span] | None = None
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(split_lines(text), start=1):
         if not any(marker in line for marker in _MARKERS):
             continue
         for match in (_TPL_INLINE if template else _PY_INLINE).finditer(line):

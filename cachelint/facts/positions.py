@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
-from cachelint.finding import Span
+from cachelint.finding import Span, line_starts
 
 
 @dataclass
@@ -56,12 +56,7 @@ class Positions:
             default_indent=self._module.default_indent, default_newline=self._module.default_newline
         )
         self._module._codegen(state)
-        text = "".join(state.tokens)
-        self._line_starts = [0]
-        position = text.find("\n")
-        while position != -1:
-            self._line_starts.append(position + 1)
-            position = text.find("\n", position + 1)
+        self._line_starts = line_starts("".join(state.tokens))
         return state.ranges
 
     def _line_col(self, offset: int) -> tuple[int, int]:

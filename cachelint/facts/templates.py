@@ -12,7 +12,7 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
-from cachelint.finding import Span
+from cachelint.finding import Span, line_starts
 from cachelint.suppressions import Suppression
 from cachelint.suppressions import scan as scan_suppressions
 
@@ -163,13 +163,13 @@ def parse_template(text: str, path: str) -> TemplateFacts:
     # Imported here: a warm run reads template facts from the cache and never lexes.
     from django.template.base import DebugLexer, TokenType
 
-    line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    starts = line_starts(text)
 
     def span_of(position: tuple[int, int]) -> Span:
         start, end = position
-        line = bisect.bisect_right(line_starts, start)
-        end_line = bisect.bisect_right(line_starts, max(start, end - 1))
-        return Span(line, start - line_starts[line - 1] + 1, end_line, end - line_starts[end_line - 1] + 1)
+        line = bisect.bisect_right(starts, start)
+        end_line = bisect.bisect_right(starts, max(start, end - 1))
+        return Span(line, start - starts[line - 1] + 1, end_line, end - starts[end_line - 1] + 1)
 
     stack: list[_Open] = []
     extends: tuple[str, Span] | None = None

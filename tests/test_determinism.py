@@ -1,0 +1,140 @@
+"""Output is a pure function of the tree: byte-identical JSON and SARIF across runs, hash seeds,
+worker counts, and cold/warm/absent result caches.
+
+The tree is the leaky fixture project plus generated apps, so that it holds more files than
+``engine.PARALLEL_THRESHOLD`` and ``--jobs 2`` really parses in a process pool. Every run is a
+subprocess with the project root as working directory (SARIF embeds the working directory's
+URI, so it stays the same within each comparison), each with its own ``PYTHONHASHSEED`` so that
+an output depending on set or dict-of-set order shows up.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cachelint.engine import PARALLEL_THRESHOLD
+from tests.helpers import write_tree
+
+FIXTURE = Path(__file__).parent / "fixtures" / "leaky_project"
+FORMATS = ["json", "sarif"]
+GENERATED_APPS = 3
+MODULES_PER_APP = 8
+
+
+def generated_files() -> dict[str, str]:
+    """Apps whose views and templates produce several findings per file, several codes on one
+    line, and evidence that spans files (views -> templates -> includes)."""
+    files: dict[str, str] = {}
+    for app in range(GENERATED_APPS):
+        name = f"gen{app}"
+        files[f"{name}/__init__.py"] = ""
+        for number in range(MODULES_PER_APP):
+            page, partial = f"{name}/page_{number}.html", f"{name}/_part_{(number + 1) % MODULES_PER_APP}.html"
+            files[f"{name}/views_{number}.py"] = f'''\
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.shortcuts import render
+from django.views.decorators.cache import cache_page
+from django.views.decorators.vary import vary_on_cookie
+
+
+@login_required
+@cache_page(60 * {number + 1})
+def private_{number}(request):
+    cache.set("orders", request.user.pk, timeout=None)
+    return render(request, "{page}", {{"name": request.user.username}})
+
+
+@vary_on_cookie
+@cache_page(60)
+def public_{number}(request):
+    request.session.accessed = False
+    return render(request, "{partial}")
+'''
+            files[f"{name}/templates/{page}"] = f'''\
+{{% extends "base.html" %}}
+{{% load cache %}}
+{{% block content %}}
+{{% cache 300 sidebar_{number} %}}
+  <p>{{{{ user.username }}}} {{{{ request.user.email }}}}</p>
+  <form method="post">{{% csrf_token %}}</form>
+  {{% include "{partial}" %}}
+{{% endcache %}}
+{{% endblock %}}
+'''
+            files[f"{name}/templates/{partial}"] = (
+                "{% load cache %}{% cache 60 part " + "user.pk %}{{ user.first_name }}{% csrf_token %}{% endcache %}\n"
+            )
+    return files
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("determinism") / "project"
+    shutil.copytree(FIXTURE, root)
+    write_tree(root, generated_files())
+    python_and_templates = [p for p in root.rglob("*") if p.suffix in (".py", ".html", ".txt", ".xml")]
+    assert len(python_and_templates) > PARALLEL_THRESHOLD + 50  # so --jobs 2 uses the process pool
+    return root
+
+
+def scan(root: Path, fmt: str, *options: str, seed: int = 0) -> bytes:
+    env = {**os.environ, "PYTHONHASHSEED": str(seed), "NO_COLOR": "1"}
+    env.pop("FORCE_COLOR", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "cachelint", "check", "--select", "ALL", "--format", fmt, *options, "."],
+        cwd=root, capture_output=True, timeout=300, env=env,
+    )
+    assert proc.returncode == 1, proc.stderr.decode(errors="replace")[-2000:]
+    assert proc.stderr == b""
+    return proc.stdout
+
+
+def assert_meaningful(output: bytes, fmt: str) -> None:
+    """The report is not trivially empty: the fixture and the generated apps were checked."""
+    data = json.loads(output)
+    if fmt == "json":
+        paths = [f["location"]["path"] for f in data["findings"]]
+    else:
+        results = data["runs"][0]["results"]
+        paths = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results]
+    assert len(paths) > 150
+    assert any(p.startswith("gen2/") for p in paths) and any(p.startswith("shop/") for p in paths)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_two_runs_are_identical(tree: Path, fmt: str):
+    first = scan(tree, fmt, "--no-cache", "--jobs", "2", seed=1)
+    second = scan(tree, fmt, "--no-cache", "--jobs", "2", seed=2)
+    assert_meaningful(first, fmt)
+    assert first == second
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_jobs_1_and_jobs_2_are_identical(tree: Path, fmt: str):
+    serial = scan(tree, fmt, "--no-cache", "--jobs", "1", seed=3)
+    parallel = scan(tree, fmt, "--no-cache", "--jobs", "2", seed=4)
+    assert_meaningful(serial, fmt)
+    assert serial == parallel
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_result_cache_does_not_change_the_output(tree: Path, fmt: str):
+    shutil.rmtree(tree / ".cachelint_cache", ignore_errors=True)
+    uncached = scan(tree, fmt, "--no-cache", "--jobs", "2", seed=5)
+    assert not (tree / ".cachelint_cache").exists()
+    cold = scan(tree, fmt, "--jobs", "2", seed=6)
+    assert (tree / ".cachelint_cache" / "facts.pickle").is_file()
+    warm = scan(tree, fmt, "--jobs", "2", seed=7)
+    warm_serial = scan(tree, fmt, "--jobs", "1", seed=8)
+    assert_meaningful(uncached, fmt)
+    assert cold == uncached
+    assert warm == uncached
+    assert warm_serial == uncached
