@@ -199,3 +199,14 @@ ONE_DAY = 86400
 # What Django uses when STORAGES does not say (the CL502 fix writes them out).
 DEFAULT_FILE_STORAGE_BACKEND = "django.core.files.storage.FileSystemStorage"
 DEFAULT_STATICFILES_BACKEND = "django.contrib.staticfiles.storage.StaticFilesStorage"
+# django-redis-cache backends: like django-redis, they read SOCKET_TIMEOUT and
+# SOCKET_CONNECT_TIMEOUT from OPTIONS (and pass CONNECTION_POOL_CLASS_KWARGS to the pool).
+REDIS_CACHE_BACKENDS = frozenset(
+    {
+        "redis_cache.RedisCache",
+        "redis_cache.ShardedRedisCache",
+        "redis_cache.cache.RedisCache",
+        "redis_cache.backends.single.RedisCache",
+        "redis_cache.backends.multiple.ShardedRedisCache",
+    }
+)

@@ -27,7 +27,20 @@ SETTINGS_MARKERS = frozenset(
     {"INSTALLED_APPS", "MIDDLEWARE", "CACHES", "STORAGES", "STATICFILES_STORAGE", "ROOT_URLCONF"}
 )
 PRODUCTION_NAME = re.compile(r"(^|[._/-])(prod|production|live|deploy)([._/-]|$)")
-NON_PRODUCTION_NAME = re.compile(r"(^|[._/-])(dev|develop|development|local|test|tests|testing|ci)([._/-]|$)")
+# Test code or test settings, matched between separators (``.``, ``_``, ``-``, ``/``) anywhere in a
+# dotted module name or path: ``tests``, ``test_views``, ``settings_test``, ``pytest``,
+# ``unittests``, and ``test``/``tests`` glued to a settings word (``testsettings``,
+# ``settingstest``, ``testconf``). Only settings words: ``latest``, ``contest``, ``testimonials``
+# and a project package named ``testproj`` are not test settings.
+_TEST_WORDS = (
+    r"tests?|testing|pytest|unittests?|conftest"
+    r"|tests?(?:settings?|conf|config|cfg)|(?:settings?|conf|config|cfg)tests?"
+)
+TEST_NAME = re.compile(rf"(^|[._/-])({_TEST_WORDS})([._/-]|$)")
+# Settings (or code) for development, tests or CI rather than production.
+NON_PRODUCTION_NAME = re.compile(
+    rf"(^|[._/-])(dev|develop|development|local|ci|travis|circleci|github|gitlab|jenkins|{_TEST_WORDS})([._/-]|$)"
+)
 
 # Statement IR:
 #   ("=", names, value_ir, span)       ("+=", name, value_ir, span)
@@ -175,11 +188,15 @@ def _mutate(ns: Namespace, name: str, method: str, args: list[Any]) -> None:
 
 
 def is_production_module(module: str, ns: Namespace) -> bool:
-    """Named like production, or ``DEBUG`` statically False (and not named like dev/test)."""
+    """Named like production, or ``DEBUG`` statically False, and not named like dev/test/CI.
+
+    ``module`` is the dotted name: any segment can say dev/test/CI (``myapp.tests.settings``),
+    only the last one says production (``deploy.settings.dev`` is dev settings).
+    """
     name = module.lower()
     if NON_PRODUCTION_NAME.search(name):
         return False
-    if PRODUCTION_NAME.search(name):
+    if PRODUCTION_NAME.search(name.rsplit(".", 1)[-1]):
         return True
     debug = ns.get("DEBUG")
     return debug is not None and debug.value is False

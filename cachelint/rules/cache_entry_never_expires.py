@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from cachelint.facts.python import PythonFacts
 from cachelint.facts.views import CacheCall
 from cachelint.finding import Finding, Location, Severity
 from cachelint.project import ProjectModel
@@ -36,10 +37,53 @@ KEY_METHODS = _SYNC_KEY_METHODS | {f"a{m}" for m in _SYNC_KEY_METHODS} | {"ttl",
 # timeout the facts give once ``django_api.CACHE_METHOD_ARGUMENTS`` lists them).
 STORE_METHODS = frozenset({"set", "add", "get_or_set", "aset", "aadd", "aget_or_set"})
 NEVER_EXPIRES_METHODS = STORE_METHODS | {"set_many", "touch", "aset_many", "atouch"}
+# Calls that show a key is maintained by the code (deleted, counted, refreshed), with async twins.
+_MAINTAIN_METHODS = {"delete", "delete_many", "incr", "decr", "touch", "set", "set_many"}
+MAINTAIN_METHODS = frozenset(_MAINTAIN_METHODS | {f"a{m}" for m in _MAINTAIN_METHODS})
 
 _CHAIN = re.compile(r"(?<![\w.])[A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*")
 _CALLEE = re.compile(r"([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*)\s*$")
 _STRING_PREFIX = frozenset("rRbBuUfF")
+
+
+def key_texts(call: CacheCall) -> list[str]:
+    """The normalized source texts of the keys a call names: its key argument, or each element of
+    a literal ``delete_many([...])`` list or ``set_many({...})`` dict. A plain string literal
+    becomes its content (so quotes do not matter), other code loses its whitespace."""
+    if call.method in ("set_many", "aset_many"):
+        text, sep = call.value_text, ":"
+    elif call.method in ("delete_many", "adelete_many"):
+        text, sep = call.key_text, ""
+    else:
+        return [_normalized(call.key_text)] if call.key_text else []
+    if not text or text[0] not in "[({" or text[-1] not in "])}":
+        return []
+    masked = mask_strings(text)
+    elements, start, depth = [], 1, 0
+    for index, char in enumerate(masked[1:-1], start=1):
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            elements.append((start, index))
+            start = index + 1
+    elements.append((start, len(text) - 1))
+    found = []
+    for begin, end in elements:
+        if sep:  # a dict item: the key is what comes before its first top-level colon
+            colon = masked.find(sep, begin, end)
+            end = colon if colon >= 0 else begin
+        element = text[begin:end].strip()
+        if element:
+            found.append(_normalized(element))
+    return found
+
+
+def _normalized(text: str) -> str:
+    text = text.strip()
+    match = re.fullmatch(r"""[rRuU]?("|')([^"'\\\n]*)\1""", text)
+    return f"'{match.group(2)}'" if match else re.sub(r"\s+", "", text)
 
 
 def receiver(call: CacheCall) -> str:
@@ -174,7 +218,10 @@ class CacheEntryNeverExpires(Rule):
 Flags `set`, `add`, `set_many`, `get_or_set` and `touch` on `django.core.cache.cache` or
 `caches["alias"]` whose timeout is the literal `None`, passed by position or as `timeout=None`.
 A timeout that is not written (the cache's default) or not a literal is not flagged; test code
-is skipped.
+is skipped. A key meant to last until the code invalidates it is not flagged either: when the
+same module also deletes it (`delete`, `delete_many`), counts it (`incr`, `decr`, as version
+counters are), or refreshes it (`touch`, another `set`/`set_many` that itself expires), under
+the same key expression.
 """
     why_is_this_bad = """
 `None` means "keep forever". The entry is only ever replaced if some code remembers to delete
@@ -205,16 +252,31 @@ def top_tags():
     tags = list(Tag.objects.order_by("-uses")[:10])
     cache.set("blog:top_tags:v1", tags, 60 * 60)
     return tags
+
+
+def site_year(year):
+    # Kept until the code invalidates it: `forget_site_year` deletes the same key.
+    cache.set("blog:site_year:v1", year, timeout=None)
+
+
+def forget_site_year():
+    cache.delete("blog:site_year:v1")
 """,
     }
 
     def check(self, project: ProjectModel) -> Iterator[Finding]:
+        maintained: dict[str, list[tuple[CacheCall, list[str]]]] = {}
         for facts, function in project.functions():
             if is_test_path(facts.path):
                 continue
+            if facts.path not in maintained:
+                maintained[facts.path] = _maintaining_calls(facts)
             for call in function.cache_calls:
                 if call.method not in NEVER_EXPIRES_METHODS or call.timeout is not None:
                     continue
+                keys = set(key_texts(call))
+                if any(other is not call and keys & set(texts) for other, texts in maintained[facts.path]):
+                    continue  # deleted, counted or refreshed elsewhere: meant to last until then
                 what = (
                     "makes the entry never expire"
                     if call.method == "touch"
@@ -227,3 +289,16 @@ def top_tags():
                     hint="pass a finite timeout (e.g. `60 * 60`), and delete or version the key when "
                     "the data changes",
                 )
+
+
+def _maintaining_calls(facts: PythonFacts) -> list[tuple[CacheCall, list[str]]]:
+    """The module's calls that delete, count or refresh a key (a write that itself never
+    expires is not one), with the keys they name."""
+    functions = [*facts.views.functions, *(m for cls in facts.views.classes for m in cls.methods)]
+    return [
+        (call, key_texts(call))
+        for function in functions
+        for call in function.cache_calls
+        if call.method in MAINTAIN_METHODS
+        and not (call.method in NEVER_EXPIRES_METHODS and call.timeout is None)
+    ]

@@ -3,10 +3,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cachelint import django_api as api
+from cachelint.django_version import LATEST
 from cachelint.facts.values import UNKNOWN
 from cachelint.finding import Evidence, Finding, Location, Severity
 from cachelint.project import ProjectModel, SettingsModule, location_in_dict
 from cachelint.registry import Rule, register
+from cachelint.rules.process_local_cache_in_production import deployable_production
 
 STATICFILES_APP = "django.contrib.staticfiles"
 
@@ -25,7 +27,14 @@ Flags the `staticfiles` storage of a production settings module (`STORAGES["stat
 django-storages' `S3ManifestStaticStorage`, or a project subclass of one), and production
 settings that use `django.contrib.staticfiles` without defining a storage at all. A module is
 production when its name says so (`prod`, `production`, `live`, `deploy`) or it sets
-`DEBUG = False`. Storages cachelint does not know are not flagged.
+`DEBUG = False`, and its dotted name does not say development, tests or CI anywhere (`dev`,
+`local`, `tests.settings`, `testsettings`, `pytest`, `ci`, `travis`, `github`, ...). A base
+module that other settings star-import is judged through the production modules that run it
+(it may set `DEBUG = False` only for development settings to override); a storage written in
+a base is reported once, where it is written, and a missing storage once, at the production
+module that runs. From Django 5.1 on (the version the project declares, else the latest) the
+legacy `STATICFILES_STORAGE` is ignored unless `STORAGES` names a `staticfiles` storage, so
+cachelint treats it as absent too. Storages cachelint does not know are not flagged.
 """
     why_is_this_bad = """
 Without content hashes in file names, `app.css` keeps its URL when its content changes. You
@@ -42,39 +51,66 @@ STORAGES = {
 """,
     }
     good_example = {
-        "mysite/settings/production.py": """DEBUG = False
+        "mysite/settings/base.py": """DEBUG = False
 INSTALLED_APPS = ["django.contrib.staticfiles"]
+""",
+        "mysite/settings/production.py": """from .base import *
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 """,
-        "mysite/settings/dev.py": """DEBUG = True
-INSTALLED_APPS = ["django.contrib.staticfiles"]
+        "mysite/settings/dev.py": """from .base import *
+
+DEBUG = True
 """,
     }
 
     def check(self, project: ProjectModel) -> Iterator[Finding]:
-        seen: set[Location] = set()
+        # A base module is judged through the production modules that run it (it may be
+        # DEBUG = False only to be overridden); a cause written once is reported once.
+        found: dict[str, tuple[Finding, bool]] = {}
         for module in project.settings_modules:
-            if not module.production:
+            if deployable_production(module):
+                result = self._check_module(project, module)
+                if result is not None:
+                    found[module.module] = result
+        # "No storage at all" is reported at the module that runs, not at each base of it.
+        missing = {name for name, (_, absent) in found.items() if absent}
+        seen: set[Location] = set()
+        for name, (finding, absent) in found.items():
+            if absent and any(name in _star_imported(project, other) for other in missing - {name}):
                 continue
-            finding = self._check_module(project, module)
-            if finding is not None and finding.location not in seen:
+            if finding.location not in seen:
                 seen.add(finding.location)
                 yield finding
 
-    def _check_module(self, project: ProjectModel, module: SettingsModule) -> Finding | None:
+    def _check_module(self, project: ProjectModel, module: SettingsModule) -> tuple[Finding, bool] | None:
+        """The finding, and whether its cause is the absence of any storage setting."""
         storages = module.value("STORAGES")
         legacy = module.value("STATICFILES_STORAGE")
-        if storages is UNKNOWN or legacy is UNKNOWN:
+        if storages is UNKNOWN:
             return None
+        version = project.django_version or LATEST
+        defines_staticfiles = isinstance(storages, dict) and "staticfiles" in storages
+        ignored = None  # where a legacy setting that this Django version ignores is written
+        if version >= api.LEGACY_STORAGE_REMOVED and legacy is not None and not defines_staticfiles:
+            ignored, legacy = module.location_of("STATICFILES_STORAGE"), None
+        if legacy is UNKNOWN:
+            return None
+        removed = (
+            f"Django {version[0]}.{version[1]} ignores the legacy `STATICFILES_STORAGE` (removed in 5.1)"
+        )
         if isinstance(storages, dict):
             entry = storages.get("staticfiles")
             if entry is None:
                 location = module.location_of("STORAGES")
                 assert location is not None
-                return self._missing(module, location, '`STORAGES` has no "staticfiles" entry')
+                what = '`STORAGES` has no "staticfiles" entry'
+                return self._missing(
+                    module, location, f"{what} and {removed}" if ignored else what, ignored
+                ), False
             if not isinstance(entry, dict) or not isinstance(entry.get("BACKEND"), str):
                 return None
             backend = entry["BACKEND"]
@@ -88,12 +124,14 @@ INSTALLED_APPS = ["django.contrib.staticfiles"]
             apps = module.value("INSTALLED_APPS")
             if not isinstance(apps, list | tuple) or STATICFILES_APP not in apps:
                 return None
-            return self._missing(module, Location(module.path), "no staticfiles storage is configured")
+            if ignored is not None:
+                return self._missing(module, ignored, removed), False
+            return self._missing(module, Location(module.path), "no staticfiles storage is configured"), True
         else:
             return None
         if _is_hashing(project, backend) is not False:
             return None
-        return self.finding(
+        finding = self.finding(
             location,
             f"production static files storage `{backend.rsplit('.', 1)[-1]}` does not hash file "
             "names: assets cannot be cached for long without serving stale files after a deploy",
@@ -101,16 +139,35 @@ INSTALLED_APPS = ["django.contrib.staticfiles"]
             "`whitenoise.storage.CompressedManifestStaticFilesStorage`",
             related=_production_evidence(module),
         )
+        return finding, False
 
-    def _missing(self, module: SettingsModule, location: Location, what: str) -> Finding:
+    def _missing(
+        self, module: SettingsModule, location: Location, what: str, ignored: Location | None = None
+    ) -> Finding:
+        related = _production_evidence(module)
+        if ignored is not None and ignored != location:
+            related.append(Evidence(ignored, "legacy `STATICFILES_STORAGE`, ignored, set here"))
         return self.finding(
             location,
             f"production settings `{module.module}`: {what}, so Django's non-hashing "
             "`StaticFilesStorage` is used and assets cannot be cached for long",
             hint='set STORAGES["staticfiles"] to a manifest storage such as '
             "`django.contrib.staticfiles.storage.ManifestStaticFilesStorage`",
-            related=_production_evidence(module),
+            related=related,
         )
+
+
+def _star_imported(project: ProjectModel, name: str) -> set[str]:
+    """The settings modules that ``name`` star-imports, transitively."""
+    found: set[str] = set()
+    pending = [name]
+    while pending:
+        facts = project.modules.get(pending.pop())
+        for imported in facts.settings.star_imports if facts and facts.settings else ():
+            if imported not in found:
+                found.add(imported)
+                pending.append(imported)
+    return found
 
 
 def _production_evidence(module: SettingsModule) -> list[Evidence]:

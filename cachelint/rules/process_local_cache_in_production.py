@@ -1,24 +1,19 @@
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from cachelint import django_api as api
-from cachelint.facts.settings import NON_PRODUCTION_NAME, PRODUCTION_NAME
+from cachelint.facts.settings import NON_PRODUCTION_NAME, PRODUCTION_NAME, TEST_NAME
 from cachelint.facts.values import FromEnv
 from cachelint.finding import Evidence, Finding, Location, Severity, Span
 from cachelint.project import CACHE_PAGE, ProjectModel, SettingsModule, location_in_dict
 from cachelint.registry import Rule, register
 
-# Code in these modules is not what runs in production (matched on dotted module names, which
-# are relative to the project, unlike display paths).
-_TEST_MODULE = re.compile(r"(^|\.)(tests?|testing|conftest|test_\w*|\w*_tests?)(\.|$)")
-
 
 def deployable_production(module: SettingsModule) -> bool:
     """A production settings module that is run as it is: a leaf, or one named for production
     (``production.py`` that ``production_eu.py`` extends). A base that is production only by
-    ``DEBUG = False`` is checked through the modules that star-import it."""
+    ``DEBUG = False`` is checked through the modules that star-import it. Shared with CL501."""
     if not module.production or NON_PRODUCTION_NAME.search(module.module.lower()):
         return False
     return module.is_leaf or bool(PRODUCTION_NAME.search(module.module.rsplit(".", 1)[-1].lower()))
@@ -48,7 +43,9 @@ the low-level cache API (outside tests), DRF throttling (`DEFAULT_THROTTLE_CLASS
 django-ratelimit, or cache-backed sessions.
 
 A module is production when its name says so (`prod`, `production`, `live`, `deploy`) or it
-sets `DEBUG = False`; modules named `dev`, `local`, `test` or `ci` are skipped. A backend that
+sets `DEBUG = False`; modules whose dotted name says development, tests or CI anywhere (`dev`,
+`local`, `test`, `tests.settings`, `testsettings`, `pytest`, `unittests`, `ci`, `travis`,
+`circleci`, `github`, `gitlab`, `jenkins`) are skipped. A backend that
 only an environment variable's default names is not flagged: the deployed value may differ.
 A missing `CACHES` is only reported when cachelint read the whole module: it defines
 `INSTALLED_APPS` and every module it star-imports is part of the scan (not the case with
@@ -231,15 +228,17 @@ def _ratelimit_usage(module: SettingsModule) -> list[Evidence]:
 
 
 def _project_cache_usage(project: ProjectModel) -> list[Evidence]:
-    """The first ``cache_page`` and the first low-level cache call outside tests, if any."""
+    """The first ``cache_page`` and the first low-level cache call outside tests, if any (test
+    modules are matched on dotted module names, which are relative to the project, unlike
+    display paths)."""
     found: list[Evidence] = []
     for view in project.views:
         wrappers = view.wrappers(CACHE_PAGE)
-        if wrappers and not _TEST_MODULE.search(view.name.rpartition(".")[0]):
+        if wrappers and not TEST_NAME.search(view.name.rpartition(".")[0]):
             found.append(Evidence(wrappers[0].location, "`cache_page` caches a view here"))
             break
     for facts, function in project.functions():
-        if function.cache_calls and not _TEST_MODULE.search(facts.module):
+        if function.cache_calls and not TEST_NAME.search(facts.module):
             call = function.cache_calls[0]
             found.append(Evidence(Location(facts.path, call.span), f"`cache.{call.method}()` is called here"))
             break

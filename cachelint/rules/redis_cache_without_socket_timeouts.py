@@ -23,9 +23,10 @@ class RedisCacheWithoutSocketTimeouts(Rule):
     tags = ("reliability",)
     fixable = True
     what_it_does = """
-Flags a `django_redis` cache whose `OPTIONS` lack `SOCKET_CONNECT_TIMEOUT` or `SOCKET_TIMEOUT`,
-and Django's built-in `django.core.cache.backends.redis.RedisCache` whose `OPTIONS` lack
-`socket_connect_timeout` or `socket_timeout`. Settings are evaluated statically, following
+Flags a `django_redis` cache, or a django-redis-cache one (`redis_cache.RedisCache`,
+`redis_cache.ShardedRedisCache`), whose `OPTIONS` lack `SOCKET_CONNECT_TIMEOUT` or
+`SOCKET_TIMEOUT`, and Django's built-in `django.core.cache.backends.redis.RedisCache` whose
+`OPTIONS` lack `socket_connect_timeout` or `socket_timeout`. Settings are evaluated statically, following
 `from .base import *`; a cache whose `OPTIONS` cannot be evaluated is not flagged.
 """
     why_is_this_bad = """
@@ -38,7 +39,12 @@ whole site goes down with the cache instead of degrading.
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",  # expect: CL301
         "LOCATION": "redis://127.0.0.1:6379/1",
-    }
+    },
+    "pages": {
+        "BACKEND": "redis_cache.RedisCache",  # expect: CL301
+        "LOCATION": "127.0.0.1:6379",
+        "OPTIONS": {"DB": 3},
+    },
 }
 """,
     }
@@ -82,7 +88,7 @@ whole site goes down with the cache instead of degrading.
         backend = conf.get("BACKEND")
         if not isinstance(backend, str):
             return None
-        if backend.startswith(api.DJANGO_REDIS_BACKEND_PREFIX):
+        if backend.startswith(api.DJANGO_REDIS_BACKEND_PREFIX) or backend in api.REDIS_CACHE_BACKENDS:
             required = DJANGO_REDIS_KEYS
         elif backend == api.BUILTIN_REDIS_BACKEND:
             required = BUILTIN_KEYS
@@ -92,9 +98,14 @@ whole site goes down with the cache instead of degrading.
         if options is UNKNOWN or not isinstance(options, dict):
             return None
         present = set(options)
-        pool = options.get("CONNECTION_POOL_KWARGS")
-        if isinstance(pool, dict):  # django-redis passes these to redis-py's pool
-            present |= {k.upper() for k in pool}
+        # django-redis and django-redis-cache pass these to redis-py's pool.
+        pool = options.get(
+            "CONNECTION_POOL_CLASS_KWARGS"
+            if backend in api.REDIS_CACHE_BACKENDS
+            else "CONNECTION_POOL_KWARGS"
+        )
+        if isinstance(pool, dict):
+            present |= {k.upper() for k in pool if isinstance(k, str)}
         missing = [k for k in required if k not in present]
         if not missing:
             return None

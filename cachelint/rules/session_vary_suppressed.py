@@ -2,9 +2,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from cachelint.facts.python import PythonFacts
+from cachelint.facts.values import LocList
+from cachelint.facts.views import FunctionFacts
 from cachelint.finding import Evidence, Finding, Location, Severity
 from cachelint.project import ProjectModel
 from cachelint.registry import Rule, register
+
+SESSION_MIDDLEWARE = "django.contrib.sessions.middleware.SessionMiddleware"
+# Methods through which a middleware class sees the response.
+RESPONSE_HOOKS = frozenset({"__call__", "process_response"})
 
 
 @register
@@ -19,6 +26,11 @@ class SessionVarySuppressed(Rule):
 Flags assignments to `request.session.accessed` (which stop `SessionMiddleware` from adding
 `Vary: Cookie`), `del response["Vary"]`, and a literal `response["Vary"] = ...` without `Cookie`
 in a function that has read `request.user` or `request.session` before it.
+
+In a middleware class (its `__call__` or `process_response`), the `Vary` header is only flagged
+when the class is listed in `MIDDLEWARE` before `SessionMiddleware`: its response phase then runs
+after `SessionMiddleware` added `Vary: Cookie`. Listed after it, `SessionMiddleware` adds the
+header again later; not listed at all, the class does not run.
 """
     why_is_this_bad = """
 `SessionMiddleware` adds `Vary: Cookie` whenever the session was read, which is what tells every
@@ -47,7 +59,8 @@ def home(request):
     }
 
     def check(self, project: ProjectModel) -> Iterator[Finding]:
-        for facts, function in project.functions():
+        outside = _outside_session_middleware(project)
+        for facts, function, owner in _functions(project):
             for span in function.session_accessed_writes:
                 yield self.finding(
                     Location(facts.path, span),
@@ -56,6 +69,12 @@ def home(request):
                     hint="do not touch `session.accessed`; if the page must be cached, stop "
                     "reading the session in it",
                 )
+            listed: list[Evidence] = []
+            if owner is not None and function.name in RESPONSE_HOOKS:
+                where = outside.get(f"{facts.module}.{owner}")
+                if where is None:
+                    continue  # not run, or run inside SessionMiddleware, which re-adds Vary: Cookie
+                listed.append(Evidence(where, "listed in MIDDLEWARE before `SessionMiddleware` here"))
             for write in function.header_writes:
                 if write.header != "vary" or write.how not in ("delete", "setitem"):
                     continue
@@ -66,6 +85,7 @@ def home(request):
                         "deleting the `Vary` header drops `Vary: Cookie`, so caches share pages "
                         "that depend on the session",
                         hint="leave Vary alone, or patch it with `patch_vary_headers`",
+                        related=listed,
                     )
                     continue
                 if not isinstance(write.value, tuple) or "cookie" in write.value or "*" in write.value:
@@ -78,6 +98,31 @@ def home(request):
                         "caches will share this per-visitor response",
                         hint="use `patch_vary_headers(response, [...])`, which keeps existing values",
                         related=[
-                            Evidence(Location(facts.path, earlier[0].span), f"reads `{earlier[0].what}` here")
+                            Evidence(
+                                Location(facts.path, earlier[0].span), f"reads `{earlier[0].what}` here"
+                            ),
+                            *listed,
                         ],
                     )
+
+
+def _functions(project: ProjectModel) -> Iterator[tuple[PythonFacts, FunctionFacts, str | None]]:
+    """Every module-level function and method, with the name of the method's class."""
+    for facts in project.python.values():
+        yield from ((facts, f, None) for f in facts.views.functions)
+        yield from ((facts, m, cls.name) for cls in facts.views.classes for m in cls.methods)
+
+
+def _outside_session_middleware(project: ProjectModel) -> dict[str, Location]:
+    """Middleware listed before ``SessionMiddleware`` in some ``MIDDLEWARE``, and where."""
+    found: dict[str, Location] = {}
+    for module in project.settings_modules:
+        middleware = module.value("MIDDLEWARE")
+        if not isinstance(middleware, list | tuple) or SESSION_MIDDLEWARE not in middleware:
+            continue
+        fallback = module.location_of("MIDDLEWARE") or Location(module.path)
+        for index, name in enumerate(middleware[: middleware.index(SESSION_MIDDLEWARE)]):
+            if isinstance(name, str):
+                located = middleware.location(index) if isinstance(middleware, LocList) else None
+                found.setdefault(name, located or fallback)
+    return found

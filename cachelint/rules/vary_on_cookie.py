@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cachelint.finding import Evidence, Finding, Location, Severity
-from cachelint.project import CACHE_CONTROL, CACHE_PAGE, VARY_COOKIE, ProjectModel, View
+from cachelint.project import AUTH, CACHE_CONTROL, CACHE_PAGE, VARY_COOKIE, ProjectModel, View
 from cachelint.registry import Rule, register
 
 
@@ -19,11 +19,16 @@ Flags `Vary: Cookie` (`vary_on_cookie`, `vary_on_headers("Cookie")`,
 `patch_vary_headers(response, ["Cookie"])`, `response["Vary"] = "Cookie"`) on a view whose
 response a cache is meant to keep: one cached with `cache_page` (Vary set inside it), or marked
 `cache_control(public=True)`. A Vary applied outside `cache_page` is CL103's concern instead.
+
+Views that are auth-protected or whose output is personalized (their code or templates read the
+user, session, messages or CSRF token) are not flagged: there `Vary: Cookie` inside
+`cache_page` is required, it is the per-user caching CL101 and CL102 ask for.
 """
     why_is_this_bad = """
 Every visitor has a different session or CSRF cookie (and analytics cookies), so every visitor
 gets a separate cache entry: the cache fills up with copies and shared caches and CDNs stop
-helping. It is safe, but it is rarely the caching the author hoped for.
+helping. It is safe, but on a page that is the same for everyone it is rarely the caching the
+author hoped for.
 """
     bad_example = {
         "news/views.py": """from django.shortcuts import render
@@ -51,6 +56,13 @@ def front_page(request):
 @vary_on_cookie
 def dashboard(request):
     return render(request, "news/dashboard.html")
+
+
+@cache_page(600)
+@vary_on_cookie
+def reading_list(request):
+    # Personalized: one cached copy per visitor is what keeps users apart (CL102).
+    return render(request, "news/list.html", {"items": request.user.saved_items.all()})
 """,
     }
 
@@ -58,6 +70,10 @@ def dashboard(request):
         for view in project.views:
             caches = view.layers(CACHE_PAGE)
             public = _public_cache_control(view)
+            if not caches and public is None:
+                continue
+            if view.wrappers(AUTH) or project.personal_evidence(view):
+                continue  # the response differs per user: Vary: Cookie is what keeps users apart
             for index, wrapper in enumerate(view.stack):
                 if wrapper.kind != VARY_COOKIE:
                     continue
