@@ -43,7 +43,9 @@ def _user_key() -> bytes | None:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     path = Path(base) / "cachelint" / "key"
     try:
-        return path.read_bytes()
+        key = path.read_bytes()
+        # A short key (a concurrent first run still writing it, a full disk) is no secret.
+        return key if len(key) >= 32 else None
     except OSError:
         pass
     try:
@@ -52,8 +54,8 @@ def _user_key() -> bytes | None:
         with os.fdopen(fd, "wb") as stream:
             stream.write(os.urandom(32))
         return path.read_bytes()
-    except FileExistsError:  # another run created it meanwhile
-        return path.read_bytes()
+    except FileExistsError:  # another run is creating it: no cache this time
+        return None
     except OSError:
         return None
 

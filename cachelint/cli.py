@@ -262,25 +262,7 @@ def _fail(message: str) -> None:
     sys.exit(EXIT_ERROR)
 
 
-def isolate_sys_path() -> None:
-    """Drop the working directory and PYTHONPATH entries from sys.path.
-
-    They usually point into the project being scanned (``python -m`` adds the working
-    directory; Django CI setups export PYTHONPATH), and a project module named like one that
-    cachelint or its libraries import later (``calendar``, ``email``, ``queue``...) would be
-    imported, i.e. executed, instead. cachelint itself is already imported, and its own
-    location is kept in case it runs from a checkout.
-    """
-    own = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    unsafe = {"", ".", os.getcwd()} | {p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p}
-    unsafe = {os.path.abspath(p) if p else p for p in unsafe}
-    sys.path[:] = [
-        p for p in sys.path if (os.path.abspath(p) if p else p) not in unsafe or os.path.abspath(p) == own
-    ]
-
-
 def main() -> None:
-    isolate_sys_path()
     try:
         cli.main(prog_name="cachelint", standalone_mode=False)
     except click.exceptions.Exit as exit_:
