@@ -207,6 +207,7 @@ def check(
                 color=use_color,
                 errors=result.errors,
                 suppressed=result.suppressed,
+                docs_url=config.docs_url or None,
             )
 
     if output is not None:

@@ -127,3 +127,10 @@ def test_missing_baseline_is_a_usage_error(project):
     result = invoke("--baseline", "nope.json", ".")
     assert result.exit_code == 2
     assert "nope.json: baseline file not found" in result.output
+
+
+def test_docs_url_sets_the_sarif_help_uri(project):
+    project({"pyproject.toml": '[tool.cachelint]\ndocs-url = "https://docs.example.com/cachelint/rules/"\n'})
+    sarif = json.loads(invoke("--format", "sarif", ".").output)
+    rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+    assert {r["helpUri"] for r in rules if r["id"] == "CL101"} == {"https://docs.example.com/cachelint/rules/CL101.md"}

@@ -47,6 +47,7 @@ def write_report(
     color: bool | None = None,
     errors: Sequence[str] = (),
     suppressed: int = 0,
+    docs_url: str | None = None,
 ) -> None:
     """Write ``findings`` to ``stream`` in ``fmt``.
 
@@ -59,6 +60,8 @@ def write_report(
     module = importlib.import_module(f"cachelint.reporters.{_MODULES[fmt]}")
     if fmt is OutputFormat.TEXT:
         module.write(findings, rules, stream, color=color, errors=errors, suppressed=suppressed)
+    elif fmt is OutputFormat.SARIF and docs_url:
+        module.write(findings, rules, stream, errors=errors, docs_url=docs_url)
     else:
         module.write(findings, rules, stream, errors=errors)
 

@@ -23,7 +23,7 @@ from cachelint.reporters import SourceLines, sorted_findings
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/cachelint/cachelint"
-HELP_URI = "https://github.com/cachelint/cachelint/blob/main/rules/{code}.md"
+DOCS_URL = "https://github.com/cachelint/cachelint/blob/main/rules/"  # + "CL101.md"
 SRCROOT = "%SRCROOT%"
 
 
@@ -33,13 +33,18 @@ def write(
     stream: TextIO,
     *,
     errors: Sequence[str] = (),
+    docs_url: str = DOCS_URL,
 ) -> None:
-    json.dump(build(findings, rules, errors=errors), stream, indent=2)
+    json.dump(build(findings, rules, errors=errors, docs_url=docs_url), stream, indent=2)
     stream.write("\n")
 
 
 def build(
-    findings: Sequence[Finding], rules: Mapping[str, Rule], *, errors: Sequence[str] = ()
+    findings: Sequence[Finding],
+    rules: Mapping[str, Rule],
+    *,
+    errors: Sequence[str] = (),
+    docs_url: str = DOCS_URL,
 ) -> dict[str, Any]:
     ordered_rules = [rules[code] for code in sorted(rules)]
     rule_index = {rule.code: i for i, rule in enumerate(ordered_rules)}
@@ -58,7 +63,7 @@ def build(
                 "version": __version__,
                 "semanticVersion": __version__,
                 "informationUri": INFORMATION_URI,
-                "rules": [_rule(rule) for rule in ordered_rules],
+                "rules": [_rule(rule, docs_url) for rule in ordered_rules],
             }
         },
         "invocations": [invocation],
@@ -75,7 +80,7 @@ def pascal_case(slug: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[-_\s]+", slug))
 
 
-def _rule(rule: Rule) -> dict[str, Any]:
+def _rule(rule: Rule, docs_url: str) -> dict[str, Any]:
     level = rule.severity.value
     tags = list(dict.fromkeys([*rule.tags, "cachelint"]))  # SARIF wants unique tags
     properties: dict[str, Any] = {"tags": tags, "precision": "high", "problem.severity": level}
@@ -96,7 +101,7 @@ def _rule(rule: Rule) -> dict[str, Any]:
             "text": f"{rule.what_it_does.strip()}\n\n{rule.why_is_this_bad.strip()}",
             "markdown": markdown,
         },
-        "helpUri": HELP_URI.format(code=rule.code),
+        "helpUri": f"{docs_url.rstrip('/')}/{rule.code}.md",
         "defaultConfiguration": {"level": level},
         "properties": properties,
     }
