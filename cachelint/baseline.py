@@ -28,18 +28,23 @@ def _normalized(line: str) -> str:
     return " ".join(line.split())
 
 
-def fingerprint(finding: Finding, lines: list[str]) -> str:
+def fingerprint(finding: Finding, relative: str, lines: list[str]) -> str:
     """Code, path, the finding's line and its non-blank neighbours, not its line number."""
     index = finding.location.line - 1
     context = [
         _normalized(lines[i]) for i in range(index - 1, index + 2) if 0 <= i < len(lines) and lines[i].strip()
     ]
     text = "\n".join(context) or finding.message
-    digest = hashlib.sha256(f"{finding.code}\0{finding.location.path}\0{text}".encode())
+    digest = hashlib.sha256(f"{finding.code}\0{relative}\0{text}".encode())
     return digest.hexdigest()[:20]
 
 
-def _keys(findings: Iterable[Finding]) -> list[tuple[str, str, str]]:
+def _relative(path: str, root: Path) -> str:
+    """Paths in a baseline are relative to the project root, wherever cachelint runs from."""
+    return Path(os.path.relpath(os.path.realpath(path), os.path.realpath(root))).as_posix()
+
+
+def _keys(findings: Iterable[Finding], root: Path) -> list[tuple[str, str, str]]:
     cache: dict[str, list[str]] = {}
     keys = []
     for finding in findings:
@@ -49,14 +54,15 @@ def _keys(findings: Iterable[Finding]) -> list[tuple[str, str, str]]:
                 cache[path] = split_lines(Path(path).read_text(encoding="utf-8", errors="replace"))
             except OSError:
                 cache[path] = []
-        keys.append((finding.code, path, fingerprint(finding, cache[path])))
+        relative = _relative(path, root)
+        keys.append((finding.code, relative, fingerprint(finding, relative, cache[path])))
     return keys
 
 
-def write(path: Path, findings: list[Finding]) -> None:
+def write(path: Path, findings: list[Finding], root: Path) -> None:
     entries = [
         {"code": code, "path": file, "fingerprint": digest, "message": finding.message}
-        for (code, file, digest), finding in zip(_keys(findings), findings)
+        for (code, file, digest), finding in zip(_keys(findings, root), findings)
     ]
     data = json.dumps({"version": FORMAT_VERSION, "findings": entries}, indent=2) + "\n"
     directory = path.resolve().parent
@@ -77,11 +83,13 @@ def read(path: Path) -> Counter[tuple[str, str, str]]:
         raise BaselineError(f"{path}: not a cachelint baseline: {error}") from None
 
 
-def new_findings(findings: list[Finding], baseline: Counter[tuple[str, str, str]]) -> list[Finding]:
+def new_findings(
+    findings: list[Finding], baseline: Counter[tuple[str, str, str]], root: Path
+) -> list[Finding]:
     """The findings not accounted for by the baseline."""
     remaining = Counter(baseline)
     new = []
-    for key, finding in zip(_keys(findings), findings):
+    for key, finding in zip(_keys(findings, root), findings):
         if remaining[key] > 0:
             remaining[key] -= 1
         else:

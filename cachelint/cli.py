@@ -145,12 +145,13 @@ def check(
         _fail(f"unknown rule code or prefix: {', '.join(unknown)} (see `cachelint rules`)")
     chosen = configured_rules(rules, config.select, config.extend_select, config.ignore)
 
-    known = None
+    root = find_project_root(targets[0].resolve())
     if baseline is not None:
-        try:
-            known = baselines.read(baseline)
-        except baselines.BaselineError as error:
-            _fail(str(error))
+        config.baseline = str(baseline.resolve())  # absolute: `root / absolute` is the file itself
+        if not baseline.is_file():
+            _fail(f"{baseline}: baseline file not found (create it with --write-baseline)")
+    if write_baseline is not None:
+        config.baseline = ""  # record everything there is
 
     if debug:
         os.environ["CACHELINT_DEBUG"] = "1"
@@ -166,13 +167,11 @@ def check(
             progress.stop()  # type: ignore[attr-defined]
     if write_baseline is not None:
         try:
-            baselines.write(write_baseline, result.findings)
+            baselines.write(write_baseline, result.findings, root)
         except OSError as error:
             _fail(f"{write_baseline}: cannot write baseline: {error.strerror or error}")
         click.echo(f"cachelint: wrote {len(result.findings)} findings to {write_baseline}", err=True)
         sys.exit(EXIT_ERROR if result.errors else EXIT_CLEAN)
-    if known is not None:
-        result.findings = baselines.new_findings(result.findings, known)
     if fix or diff:
         from cachelint.fixing import apply_fixes
 
@@ -192,8 +191,6 @@ def check(
         )
         if report.fixed:  # report what is left, from the fixed files as they are now
             result = run_check(targets, config, chosen)
-            if known is not None:
-                result.findings = baselines.new_findings(result.findings, known)
 
     def report(stream: TextIO, use_color: bool | None) -> None:
         if statistics:

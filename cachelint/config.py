@@ -44,6 +44,7 @@ class Config:
     static_url: str = ""  # empty: STATIC_URL from settings, else "/static/"
     django_version: str = ""  # "5.1"; empty: read from the project's packaging files
     socket_timeout: int = 5  # seconds, written by the CL301 fix
+    baseline: str = ""  # report only findings not in this file (relative to the project root)
     docs_url: str = ""  # where rule pages live (SARIF helpUri): a fork or an internal mirror
     max_file_size: int = 2_000_000  # bytes; larger files are skipped with a CL001 finding
     jobs: int = 0  # 0: all cores
@@ -150,6 +151,7 @@ _VALIDATORS = {
     ),
     "fragment_version_pattern": _check_regex,
     "static_url": lambda v: None if isinstance(v, str) else "must be a string",
+    "baseline": lambda v: None if isinstance(v, str) else "must be a path",
     "docs_url": lambda v: None if isinstance(v, str) and (not v or "://" in v) else "must be a URL",
     "django_version": _check_version,
     "socket_timeout": _check_non_negative,

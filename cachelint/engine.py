@@ -308,6 +308,13 @@ def _check_project(
     findings = _per_file_ignores(findings, config, root)
     suppressions = _suppressions(project, findings)
     kept, used = apply(findings, suppressions)
+    if config.baseline:
+        from cachelint import baseline
+
+        try:
+            kept = baseline.new_findings(kept, baseline.read(root / config.baseline), root)
+        except baseline.BaselineError as error:
+            result.errors.append(str(error))
     result.suppressed += len(findings) - len(kept)
     result.findings.extend(kept)
     if "CL002" in rules:

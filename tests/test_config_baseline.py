@@ -134,3 +134,13 @@ def test_docs_url_sets_the_sarif_help_uri(project):
     sarif = json.loads(invoke("--format", "sarif", ".").output)
     rules = sarif["runs"][0]["tool"]["driver"]["rules"]
     assert {r["helpUri"] for r in rules if r["id"] == "CL101"} == {"https://docs.example.com/cachelint/rules/CL101.md"}
+
+
+def test_configured_baseline_applies_to_every_entry_point(project, tmp_path, monkeypatch):
+    project({})
+    assert invoke("--write-baseline", ".cachelint-baseline.json", ".").exit_code == 0
+    (tmp_path / "pyproject.toml").write_text('[tool.cachelint]\nbaseline = ".cachelint-baseline.json"\n')
+    assert invoke(".").exit_code == 0
+    assert invoke("app/views.py").exit_code == 0  # as pre-commit runs it
+    monkeypatch.chdir(tmp_path / "app")  # paths in the baseline are relative to the project root
+    assert invoke("views.py").exit_code == 0
