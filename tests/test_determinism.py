@@ -86,7 +86,12 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def scan(root: Path, fmt: str, *options: str, seed: int = 0) -> bytes:
-    env = {**os.environ, "PYTHONHASHSEED": str(seed), "NO_COLOR": "1"}
+    env = {
+        **os.environ,
+        "PYTHONHASHSEED": str(seed),
+        "NO_COLOR": "1",
+        "XDG_CACHE_HOME": str(root.parent / "user-cache"),  # the key that signs result caches
+    }
     env.pop("FORCE_COLOR", None)
     proc = subprocess.run(
         [sys.executable, "-m", "cachelint", "check", "--select", "ALL", "--format", fmt, *options, "."],
@@ -138,3 +143,34 @@ def test_result_cache_does_not_change_the_output(tree: Path, fmt: str):
     assert cold == uncached
     assert warm == uncached
     assert warm_serial == uncached
+
+
+def test_warm_cache_after_edits_matches_a_fresh_scan(tmp_path: Path):
+    """What pre-commit does all day: edit, re-check with the cache. Edits, additions,
+    deletions, a file that starts to matter, and a config change must all be picked up."""
+    root = tmp_path / "project"
+    shutil.copytree(FIXTURE, root)
+    write_tree(root, generated_files())
+    scan(root, "json", "--jobs", "2", seed=9)  # warm the cache
+    views = root / "gen0" / "views_0.py"
+    views.write_text(views.read_text().replace("@login_required\n", ""))  # one leak fixed
+    (root / "gen1" / "views_1.py").unlink()
+    page = root / "gen2" / "templates" / "gen2" / "page_3.html"
+    page.write_text(page.read_text().replace("{% endcache %}", "{{ perms.shop }}{% endcache %}"))
+    write_tree(root, {
+        "gen2/views_new.py": generated_files()["gen0/views_4.py"].replace("private_4", "private_new"),
+        # skipped by the byte pre-filter before, now it holds a leak
+        "shop/models.py": (root / "shop" / "models.py").read_text()
+        + "\n\nfrom django.core.cache import cache\n\n\ndef warm():\n    cache.set('k', 1, timeout=None)\n",
+    })
+    edited = scan(root, "json", "--jobs", "2", seed=10)
+    assert edited == scan(root, "json", "--no-cache", "--jobs", "2", seed=11)
+    paths = {f["location"]["path"] for f in json.loads(edited)["findings"]}
+    assert "gen2/views_new.py" in paths and "gen1/views_1.py" not in paths
+
+    (root / "pyproject.toml").write_text(
+        '[tool.cachelint]\nsettings-modules = ["shop/caching.py"]\nextend-exclude = ["gen1/"]\n'
+    )
+    reconfigured = scan(root, "json", "--jobs", "2", seed=12)
+    assert reconfigured == scan(root, "json", "--no-cache", "--jobs", "1", seed=13)
+    assert not any(f["location"]["path"].startswith("gen1/") for f in json.loads(reconfigured)["findings"])

@@ -268,7 +268,7 @@ def found(findings: list[dict]) -> set[tuple[str, str]]:
 
 
 @pytest.fixture
-def hostile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def hostile(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
     """The working directory is the project root, the project is importable (on sys.path, with
     DJANGO_SETTINGS_MODULE pointing at its settings), so any accidental import or settings
     access would run the poisoned code; django.setup raises."""
@@ -276,6 +276,8 @@ def hostile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "myproj.settings")
     monkeypatch.setenv("NO_COLOR", "1")
+    user_cache = tmp_path_factory.mktemp("user-cache")  # holds the key that signs result caches
+    monkeypatch.setenv("XDG_CACHE_HOME", str(user_cache))
     calls: list[tuple] = []
 
     def forbidden_setup(*args, **kwargs):
@@ -289,6 +291,7 @@ def hostile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         return tmp_path
 
     make.setup_calls = calls  # type: ignore[attr-defined]
+    make.user_cache = user_cache  # type: ignore[attr-defined]
     return make
 
 
@@ -373,6 +376,7 @@ def run_module(root: Path, *args: str) -> subprocess.CompletedProcess:
         "NO_COLOR": "1",
         "DJANGO_SETTINGS_MODULE": "myproj.settings",
         "PYTHONPATH": str(root),
+        "XDG_CACHE_HOME": str(root.parent / f"{root.name}-user-cache"),
     }
     return subprocess.run(
         [sys.executable, "-m", "cachelint", "check", "--select", "ALL", "--format", "json", *args],
@@ -398,7 +402,7 @@ def test_subprocess_scan_never_executes_the_project(tmp_path, extra, jobs, cache
         assert required(extra) <= found(data["findings"])
 
 
-# --- known holes --------------------------------------------------------------------------------
+# --- holes these tests found (regression tests) ---------------------------------------------------
 
 
 class _Plant:
@@ -412,6 +416,7 @@ class _Plant:
 
 
 def test_result_cache_from_the_scanned_tree_is_not_unpickled(hostile):
+    """A repository can commit a ``.cachelint_cache/``; loading it must not run its pickle."""
     root = hostile()
     planted = root / ".cachelint_cache" / "facts.pickle"
     planted.parent.mkdir()
@@ -421,9 +426,66 @@ def test_result_cache_from_the_scanned_tree_is_not_unpickled(hostile):
     assert markers(root) == []
 
 
+def test_result_cache_signed_with_an_empty_key_is_not_unpickled(hostile):
+    """An empty key file (a concurrent first run, a full disk) is no secret: not trusted."""
+    import hashlib
+    import hmac
+
+    root = hostile()
+    key = hostile.user_cache / "cachelint" / "key"
+    key.parent.mkdir(parents=True)
+    key.write_bytes(b"")
+    payload = pickle.dumps(("salt", _Plant(root / "pickle.executed")))
+    planted = root / ".cachelint_cache" / "facts.pickle"
+    planted.parent.mkdir()
+    planted.write_bytes(hmac.new(b"", payload, hashlib.sha256).digest() + payload)
+    result = CliRunner().invoke(cli, ["check", "--select", "ALL", "--format", "json", "--jobs", "1", "."])
+    assert result.exit_code == 1
+    assert markers(root) == []
+
+
+def shadowing_app(root: Path, name: str) -> None:
+    """A project app named like a standard-library module, e.g. ``calendar`` or ``platform``."""
+    write_tree(root, {f"{name}/__init__.py": POISON.format(fallback=str(root / name))})
+
+
 def test_python_dash_m_does_not_import_project_apps_shadowing_stdlib(tmp_path):
+    """``python -m`` puts the working directory first on sys.path: a project app named like a
+    module that cachelint imports while scanning must not be imported instead."""
     write_tree(tmp_path, project_files(tmp_path))
-    write_tree(tmp_path, {"calendar/__init__.py": POISON.format(fallback=str(tmp_path / "calendar"))})
+    shadowing_app(tmp_path, "calendar")
     proc = run_module(tmp_path, "--jobs", "1", "--no-cache", ".")
+    assert markers(tmp_path) == []
+    assert proc.returncode == 1
+
+
+# Modules that `import cachelint.cli` (click and the standard library) loads and that a plain
+# interpreter has not imported at startup; Django projects do have apps with such names.
+STARTUP_SHADOWED = ["platform", "token", "uuid", "locale"]
+
+
+@pytest.mark.parametrize("name", STARTUP_SHADOWED)
+def test_python_dash_m_does_not_import_apps_shadowing_modules_of_the_cli_import(tmp_path, name):
+    """sys.path is made safe before ``cachelint.cli`` (click, platform, token...) is imported."""
+    write_tree(tmp_path, project_files(tmp_path))
+    shadowing_app(tmp_path, name)
+    proc = run_module(tmp_path, "--jobs", "1", "--no-cache", ".")
+    assert markers(tmp_path) == []
+    assert proc.returncode == 1
+
+
+CONSOLE_SCRIPT = Path(sys.executable).with_name("cachelint")
+
+
+@pytest.mark.skipif(not CONSOLE_SCRIPT.exists(), reason="cachelint console script not installed")
+def test_console_script_with_pythonpath_does_not_import_shadowing_apps(tmp_path):
+    """PYTHONPATH pointing into the project (common in Django CI) is dropped just as early."""
+    write_tree(tmp_path, project_files(tmp_path))
+    shadowing_app(tmp_path, "platform")
+    env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(tmp_path)}
+    proc = subprocess.run(
+        [str(CONSOLE_SCRIPT), "check", "--select", "ALL", "--format", "json", "--no-cache", "."],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env,
+    )
     assert markers(tmp_path) == []
     assert proc.returncode == 1

@@ -28,6 +28,7 @@ from cachelint.facts.views import (
     TemplateRef,
     ViewFacts,
 )
+from cachelint.facts.walk import walk
 from cachelint.finding import Span
 
 
@@ -41,7 +42,7 @@ def collect(source: bytes, path: str, module: str, is_package: bool, settings_li
     except RecursionError:
         raise ParseError("too deeply nested to parse") from None
     collector = _Collector(tree, ImportTable(module, is_package))
-    tree.visit(collector)
+    walk(tree, collector)
     views = collector.finish()
     settings = None
     if settings_like or collector.assigns_settings_marker or collector.imports.star_imports:
@@ -257,8 +258,10 @@ class _Collector(cst.CSTVisitor):
         assert self._function is not None
         target = expression.func if isinstance(expression, cst.Call) else expression
         name = self.resolve(target)
-        if name and name not in self._function.calls:
-            self._function.calls[name] = self.span(expression)
+        if name:
+            span = self.span(expression)
+            if name not in self._function.calls or span < self._function.calls[name]:
+                self._function.calls[name] = span
 
     # --- inside functions ------------------------------------------------------------------
 
@@ -290,12 +293,12 @@ class _Collector(cst.CSTVisitor):
                 state.inline_wrappers.append(wrapper)
         if name is None:
             return True
-        if name not in state.calls:
-            state.calls[name] = self.span(node)
-        if name not in state.request_calls and any(
-            dotted_name(a.value) in state.request_names for a in node.args
-        ):
-            state.request_calls[name] = self.span(node)
+        span = self.span(node)
+        if name not in state.calls or span < state.calls[name]:  # the first in the source
+            state.calls[name] = span
+        if any(dotted_name(a.value) in state.request_names for a in node.args):
+            if name not in state.request_calls or span < state.request_calls[name]:
+                state.request_calls[name] = span
         if name in api.TEMPLATE_RENDERERS:
             self._record_templates(node, api.TEMPLATE_RENDERERS[name])
         elif name in api.PERSONAL_CALLS:
@@ -526,10 +529,10 @@ class _Collector(cst.CSTVisitor):
                 accesses=tuple(state.accesses),
                 renders=tuple(state.renders),
                 header_writes=tuple(state.header_writes),
-                calls=tuple(state.calls.items()),
+                calls=tuple(sorted(state.calls.items(), key=lambda item: item[1])),
                 inline_wrappers=tuple(state.inline_wrappers),
                 session_accessed_writes=tuple(state.session_accessed_writes),
-                request_calls=tuple(state.request_calls.items()),
+                request_calls=tuple(sorted(state.request_calls.items(), key=lambda item: item[1])),
                 returned_keys=tuple(state.returned_keys),
                 cache_calls=tuple(state.cache_calls),
                 params=tuple(p.name.value for p in node.params.params),
