@@ -36,6 +36,7 @@ class Config:
     exclude: list[str] | None = None
     extend_exclude: list[str] = field(default_factory=list)
     template_dirs: list[str] = field(default_factory=list)
+    check_tests: bool = False  # test code (tests/ folders, test_*.py, conftest.py) is never served
     # globs of files that are settings modules (besides settings.py and settings/ packages)
     settings_modules: list[str] = field(default_factory=list)
     # globs of settings modules that are production ones (replaces the name/DEBUG detection)
@@ -158,6 +159,7 @@ _VALIDATORS = {
     "max_file_size": _check_non_negative,
     "jobs": _check_non_negative,
     "cache": lambda v: None if isinstance(v, bool) else "must be true or false",
+    "check_tests": lambda v: None if isinstance(v, bool) else "must be true or false",
 }
 assert set(_VALIDATORS) == {f.name for f in fields(Config)}
 

@@ -109,12 +109,23 @@ def _spec(lines: list[str]) -> pathspec.PathSpec:
         return pathspec.PathSpec.from_lines("gitwildmatch", lines)
 
 
-def walk(root: Path, excludes: Iterable[str] = (), skip_default_dirs: bool = True) -> Iterator[Path]:
+def is_test_file(name: str) -> bool:
+    """Test modules by pytest's and Django's naming: test_*.py, *_test(s).py, tests.py, conftest.py."""
+    return name in ("tests.py", "conftest.py") or (
+        name.endswith(".py") and (name.startswith("test_") or name.endswith(("_test.py", "_tests.py")))
+    )
+
+
+def walk(
+    root: Path, excludes: Iterable[str] = (), skip_default_dirs: bool = True, skip_tests: bool = True
+) -> Iterator[Path]:
     """Python files and possible templates below ``root``, honouring .gitignore and ``excludes``
     (gitignore syntax).
 
-    Symlinked directories are not followed (they loop, or lead outside the project), nor are
-    symlinked files that point outside it. Paths stay strings until a file is kept: this walk
+    Test code (``tests/`` folders and test modules) is skipped unless ``skip_tests`` is False:
+    it is never served, so its cached views cannot leak. Symlinked directories are not followed
+    (they loop, or lead outside the project), nor are symlinked files that point outside it.
+    Paths stay strings until a file is kept: this walk
     sees every file of the tree, and pathlib objects for each cost more than the rest of it.
     """
     ignore = _gitignore(root)
@@ -141,10 +152,14 @@ def walk(root: Path, excludes: Iterable[str] = (), skip_default_dirs: bool = Tru
                     continue
                 if "{{" in name or "{%" in name:
                     continue  # a cookiecutter/copier template tree: its files are not Python yet
+                if skip_tests and name == "tests":
+                    continue
                 if not _ignored(f"{prefix}{name}/", ignore, extra):
                     subdirs.append((entry.path, f"{prefix}{name}/"))
                 continue
             if os.path.splitext(name)[1] not in WALKED_SUFFIXES or _ignored(prefix + name, ignore, extra):
+                continue
+            if skip_tests and is_test_file(name):
                 continue
             if entry.is_symlink():
                 target = os.path.realpath(entry.path)

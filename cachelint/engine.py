@@ -287,7 +287,7 @@ def _check_project(
 ) -> None:
     classifier = Classifier(root, config.template_dirs, config.settings_modules)
     excludes = (config.exclude or []) + config.extend_exclude
-    paths = walk(root, excludes, skip_default_dirs=config.exclude is None)
+    paths = walk(root, excludes, skip_default_dirs=config.exclude is None, skip_tests=not config.check_tests)
     sources = [s for s in (classifier.classify(p) for p in paths) if s is not None]
     if targets is not None:
         # Files passed explicitly are checked even when ignored or not below a usual location.

@@ -39,6 +39,8 @@ def project_files(root: Path, extra: int = 0) -> dict[str, str]:
         return poison + body
 
     files = {
+        # Test code (conftest.py) is skipped by default; here it must be analysed, not executed.
+        "pyproject.toml": "[tool.cachelint]\ncheck-tests = true\n",
         "manage.py": py(
             '''
 import os
@@ -362,7 +364,7 @@ def test_engine_check_never_executes_the_project(hostile):
 
     root = hostile(PARALLEL_EXTRA)
     before = set(sys.modules)
-    result = check([root], Config(cache=False, jobs=2), select_rules(all_rules(), ["ALL"], None))
+    result = check([root], Config(cache=False, jobs=2, check_tests=True), select_rules(all_rules(), ["ALL"], None))
     assert markers(root) == []
     assert result.errors == []
     assert required(PARALLEL_EXTRA) <= {(f.location.path, f.code) for f in result.findings}
