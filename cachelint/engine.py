@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import re
@@ -60,7 +61,10 @@ PYTHON_TOKENS = (
 )
 MAX_BRACKET_DEPTH = 200  # CPython's parser limit for nested brackets
 _BRACKET = re.compile(rb"[()\[\]{}]")
-PARALLEL_THRESHOLD = 64  # files; below this a process pool costs more than it saves
+# Bytes of Python to parse below which worker processes cost more than they save (measured on
+# the benchmark corpus: each worker's start, mostly importing libcst, costs about 0.15 s).
+# CACHELINT_PARALLEL_MIN_BYTES overrides it (tests force the pool with 0).
+PARALLEL_MIN_BYTES = int(os.environ.get("CACHELINT_PARALLEL_MIN_BYTES", "1500000"))
 
 
 @dataclass
@@ -77,23 +81,31 @@ class _Task:
     force: bool = False  # parse even if the byte pre-filter finds nothing of interest
 
 
-def _parse(task: _Task) -> object:
-    """Runs in a worker: read one file and turn it into facts, a Problem, or None (skipped)."""
+def _read(task: _Task) -> bytes | Problem | None:
+    """The file's bytes if it needs analysing; a Problem; or None when it cannot matter."""
+    source = task.source
+    try:
+        if source.path.stat().st_size > task.max_size:
+            return Problem(Location(source.display), f"skipped: file is larger than {task.max_size} bytes")
+        data = source.path.read_bytes()
+    except OSError as error:
+        return Problem(Location(source.display), f"cannot read file: {error.strerror or error}")
+    if source.kind == "python":
+        if not (task.force or source.settings_like or any(token in data for token in PYTHON_TOKENS)):
+            return None
+    elif b"{%" not in data and b"{{" not in data and b"/static" not in data:
+        return None  # no template code, and no literal static URL (CL504)
+    return data
+
+
+def _analyse(task: _Task, data: bytes) -> object:
+    """Facts of one file that needs analysing, or a Problem."""
     from cachelint.facts.python import ParseError, parse_python
     from cachelint.facts.templates import parse_template
 
     source = task.source
     try:
-        size = source.path.stat().st_size
-        if size > task.max_size:
-            return Problem(Location(source.display), f"skipped: file is larger than {task.max_size} bytes")
-        data = source.path.read_bytes()
-    except OSError as error:
-        return Problem(Location(source.display), f"cannot read file: {error.strerror or error}")
-    try:
         if source.kind == "python":
-            if not (task.force or source.settings_like or any(token in data for token in PYTHON_TOKENS)):
-                return None
             if b"\x00" in data:
                 return Problem(Location(source.display), "cannot parse: file contains NUL bytes (binary?)")
             depth = _bracket_depth(data)
@@ -108,8 +120,6 @@ def _parse(task: _Task) -> object:
                 text = data.decode("utf-8", errors="replace")
                 facts = dataclasses.replace(facts, suppressions=scan_suppressions(text, template=False))
             return facts
-        if b"{%" not in data and b"{{" not in data and b"/static" not in data:
-            return None  # no template code, and no literal static URL (CL504)
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as error:
@@ -122,6 +132,12 @@ def _parse(task: _Task) -> object:
         return Problem(Location(source.display, error.span), error.reason)
     except RecursionError:
         return Problem(Location(source.display), "too deeply nested to analyse")
+
+
+def _parse_in_worker(task: _Task) -> object:
+    """Runs in a worker process: the file is read again there (cheaper than pickling it over)."""
+    data = _read(task)
+    return data if not isinstance(data, bytes) else _analyse(task, data)
 
 
 def _bracket_depth(data: bytes) -> int:
@@ -193,19 +209,33 @@ def _parse_all(
             results[index] = cached
         else:
             misses.append(index)
-    tasks = [_Task(sources[i], config.max_file_size, force) for i in misses]
-    progress.add_total(len(tasks))
+    # Reading and the byte pre-filter are cheap and happen here; only Python files that need a
+    # parse go to worker processes, and only when there is enough of them to pay for the
+    # workers' start (each imports libcst). Templates are lexed here meanwhile.
+    pending: dict[int, tuple[_Task, bytes]] = {}
+    for index in misses:
+        task = _Task(sources[index], config.max_file_size, force)
+        data = _read(task)
+        if isinstance(data, bytes):
+            pending[index] = (task, data)
+        else:
+            results[index] = data
+    progress.add_total(len(pending))
+    python = [i for i, (task, _) in pending.items() if task.source.kind == "python"]
     jobs = config.jobs or os.cpu_count() or 1
-    parsed: list[object] = []
-    if jobs > 1 and len(tasks) >= PARALLEL_THRESHOLD:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for result in pool.map(_parse, tasks, chunksize=max(1, len(tasks) // (jobs * 8))):
-                parsed.append(result)
+    parallel = jobs > 1 and sum(len(pending[i][1]) for i in python) >= PARALLEL_MIN_BYTES
+    with ProcessPoolExecutor(max_workers=jobs) if parallel else contextlib.nullcontext() as pool:
+        in_workers = (
+            pool.map(_parse_in_worker, [pending[i][0] for i in python], chunksize=4) if pool else None
+        )
+        for index, (task, data) in pending.items():
+            if in_workers is None or task.source.kind != "python":
+                results[index] = _analyse(task, data)
                 progress.advance()
-    else:
-        for task in tasks:
-            parsed.append(_parse(task))
+        for index, result in zip(python, in_workers or ()):
+            results[index] = result
             progress.advance()
+    parsed = [results[i] for i in misses]
     for index, result in zip(misses, parsed):
         results[index] = result
         if cache is not None and not isinstance(result, Problem):  # read errors may be transient

@@ -2,7 +2,8 @@
 worker counts, and cold/warm/absent result caches.
 
 The tree is the leaky fixture project plus generated apps, so that it holds more files than
-``engine.PARALLEL_THRESHOLD`` and ``--jobs 2`` really parses in a process pool. Every run is a
+worker processes get real work (``CACHELINT_PARALLEL_MIN_BYTES=0`` forces them) and ``--jobs 2``
+really parses in a process pool. Every run is a
 subprocess with the project root as working directory (SARIF embeds the working directory's
 URI, so it stays the same within each comparison), each with its own ``PYTHONHASHSEED`` so that
 an output depending on set or dict-of-set order shows up.
@@ -19,7 +20,6 @@ from pathlib import Path
 
 import pytest
 
-from cachelint.engine import PARALLEL_THRESHOLD
 from tests.helpers import write_tree
 
 FIXTURE = Path(__file__).parent / "fixtures" / "leaky_project"
@@ -81,7 +81,7 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(FIXTURE, root)
     write_tree(root, generated_files())
     python_and_templates = [p for p in root.rglob("*") if p.suffix in (".py", ".html", ".txt", ".xml")]
-    assert len(python_and_templates) > PARALLEL_THRESHOLD + 50  # so --jobs 2 uses the process pool
+    assert len(python_and_templates) > 100
     return root
 
 
@@ -91,6 +91,7 @@ def scan(root: Path, fmt: str, *options: str, seed: int = 0) -> bytes:
         "PYTHONHASHSEED": str(seed),
         "NO_COLOR": "1",
         "XDG_CACHE_HOME": str(root.parent / "user-cache"),  # the key that signs result caches
+        "CACHELINT_PARALLEL_MIN_BYTES": "0",  # --jobs 2 really parses in worker processes
     }
     env.pop("FORCE_COLOR", None)
     proc = subprocess.run(

@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from cachelint.cli import cli
 from tests.helpers import write_tree
 
-PARALLEL_EXTRA = 80  # generated view modules, to go past engine.PARALLEL_THRESHOLD (64 files)
+PARALLEL_EXTRA = 80  # generated view modules: many files through the worker processes
 
 POISON = '''\
 import sys as _poison_sys
@@ -319,8 +319,7 @@ def test_in_process_scan_never_executes_the_project(hostile, monkeypatch, extra,
     import cachelint.engine as engine
 
     root = hostile(extra)
-    python_files = [p for p in root.rglob("*.py")]
-    assert (len(python_files) >= engine.PARALLEL_THRESHOLD) == (jobs > 1)
+    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)  # any amount of work goes to workers
     pools: list[int] = []
 
     class CountingPool(engine.ProcessPoolExecutor):
@@ -364,7 +363,13 @@ def test_engine_check_never_executes_the_project(hostile):
 
     root = hostile(PARALLEL_EXTRA)
     before = set(sys.modules)
-    result = check([root], Config(cache=False, jobs=2, check_tests=True), select_rules(all_rules(), ["ALL"], None))
+    import cachelint.engine as engine
+
+    engine.PARALLEL_MIN_BYTES, saved = 0, engine.PARALLEL_MIN_BYTES
+    try:
+        result = check([root], Config(cache=False, jobs=2, check_tests=True), select_rules(all_rules(), ["ALL"], None))
+    finally:
+        engine.PARALLEL_MIN_BYTES = saved
     assert markers(root) == []
     assert result.errors == []
     assert required(PARALLEL_EXTRA) <= {(f.location.path, f.code) for f in result.findings}
@@ -379,6 +384,7 @@ def run_module(root: Path, *args: str) -> subprocess.CompletedProcess:
         "DJANGO_SETTINGS_MODULE": "myproj.settings",
         "PYTHONPATH": str(root),
         "XDG_CACHE_HOME": str(root.parent / f"{root.name}-user-cache"),
+        "CACHELINT_PARALLEL_MIN_BYTES": "0",  # --jobs 2 really uses worker processes
     }
     return subprocess.run(
         [sys.executable, "-m", "cachelint", "check", "--select", "ALL", "--format", "json", *args],
