@@ -39,6 +39,7 @@ PYTHON_TOKENS = (
     b"Cache-Control",
     b"session.accessed",
     b"decorators.http",
+    b"as_view(",  # a URLconf can give a class-based view its template
     # settings
     b"CACHES",
     b"STORAGES",
