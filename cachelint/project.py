@@ -212,6 +212,20 @@ class ProjectModel:
             yield from ((facts, f) for f in facts.views.functions)
             yield from ((facts, m) for cls in facts.views.classes for m in cls.methods)
 
+    @cached_property
+    def cache_control_settings(self) -> list[tuple[dict[str, Any], Location]]:
+        """Every literal Cache-Control setting in the project, once each: the views'
+        decorators, and ``patch_cache_control``/``response["Cache-Control"]`` in any function."""
+        found: dict[Location, dict[str, Any]] = {}
+        for view in self.views:
+            for directives, location in view.cache_control():
+                found.setdefault(location, directives)
+        for facts, function in self.functions():
+            for write in function.header_writes:
+                if write.header == "cache-control" and isinstance(write.value, dict):
+                    found.setdefault(Location(facts.path, write.span), write.value)
+        return [(directives, location) for location, directives in sorted(found.items())]
+
     def referenced_modules(self) -> set[str]:
         """Modules that may hold evidence although the byte pre-filter skipped them (parsed on
         demand): views a cached URLconf entry wraps, helpers a cached view passes the request

@@ -6,7 +6,7 @@ from typing import Any
 
 from cachelint import django_api as api
 from cachelint.facts.values import UNKNOWN
-from cachelint.finding import Finding, Location, Severity
+from cachelint.finding import Finding, Severity
 from cachelint.project import ProjectModel
 from cachelint.registry import Rule, register
 
@@ -51,16 +51,7 @@ def landing(request):
     }
 
     def check(self, project: ProjectModel) -> Iterator[Finding]:
-        sources: list[tuple[dict[str, Any], Location]] = []
-        for view in project.views:
-            sources += view.cache_control()
-        for facts, function in project.functions():
-            sources += [
-                (w.value, Location(facts.path, w.span))
-                for w in function.header_writes
-                if w.header == "cache-control" and isinstance(w.value, dict)
-            ]
-        for directives, location in sources:
+        for directives, location in project.cache_control_settings:
             problem = _problem(directives)
             if problem is not None:
                 yield self.finding(location, problem[0], hint=problem[1])

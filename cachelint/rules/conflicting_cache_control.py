@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from cachelint.finding import Evidence, Finding, Location, Severity
+from cachelint.finding import Evidence, Finding, Severity
 from cachelint.project import CACHE_PAGE, NEVER_CACHE, ProjectModel
 from cachelint.registry import Rule, register
 
@@ -48,15 +48,15 @@ def landing(request):
     }
 
     def check(self, project: ProjectModel) -> Iterator[Finding]:
+        for directives, location in project.cache_control_settings:
+            conflict = _conflict(directives)
+            if conflict:
+                yield self.finding(
+                    location,
+                    f"Cache-Control {conflict}: caches will disagree about whether to store it",
+                    hint="keep the directive you mean and drop the other",
+                )
         for view in project.views:
-            for directives, location in view.cache_control():
-                conflict = _conflict(directives)
-                if conflict:
-                    yield self.finding(
-                        location,
-                        f"Cache-Control {conflict}: caches will disagree about whether to store it",
-                        hint="keep the directive you mean and drop the other",
-                    )
             never, cached = view.wrappers(NEVER_CACHE), view.wrappers(CACHE_PAGE)
             if never and cached:
                 yield self.finding(
@@ -66,16 +66,6 @@ def landing(request):
                     hint="remove one of them",
                     related=[Evidence(cached[0].location, "`cache_page` here")],
                 )
-        for facts, function in project.functions():
-            for write in function.header_writes:
-                if write.header == "cache-control" and isinstance(write.value, dict):
-                    conflict = _conflict(write.value)
-                    if conflict:
-                        yield self.finding(
-                            Location(facts.path, write.span),
-                            f"Cache-Control {conflict}: caches will disagree about whether to store it",
-                            hint="keep the directive you mean and drop the other",
-                        )
 
 
 def _positive(value: Any) -> bool:
