@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from cachelint.cache_calls import enclosing_callees, is_test_path, mask_strings
 from cachelint.config import Config
 from cachelint.engine import Result
 from cachelint.facts.views import CacheCall, FunctionFacts
 from cachelint.finding import Finding, Span
-from cachelint.rules.cache_entry_never_expires import enclosing_callees, is_test_path, mask_strings
 from cachelint.rules.cache_key_from_raw_request_input import raw_request_input
 from cachelint.rules.rendered_html_cached_without_language import key_may_carry_language, renders_html
 from cachelint.rules.user_data_under_shared_key import key_is_shared, user_dependency

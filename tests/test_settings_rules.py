@@ -11,7 +11,7 @@ from cachelint.config import Config
 from cachelint.engine import Result
 from cachelint.finding import Finding, Severity
 from cachelint.registry import all_rules
-from cachelint.rules.redis_shared_across_roles import parse_redis_url
+from cachelint.settings_queries import parse_redis_url
 from tests.helpers import expected_markers, run, triples, write_tree
 
 SETTINGS_PROJECT = Path(__file__).parent / "fixtures" / "settings_project"

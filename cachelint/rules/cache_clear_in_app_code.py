@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from cachelint.cache_calls import is_test_path, receiver
 from cachelint.finding import Evidence, Finding, Location, Severity
 from cachelint.project import ProjectModel, location_in_dict
 from cachelint.registry import Rule, register
-from cachelint.rules.cache_entry_never_expires import is_test_path, receiver
 
 CLEAR_METHODS = frozenset({"clear", "aclear"})
 # Backends whose clear() empties one process's memory (or nothing), not a shared store.

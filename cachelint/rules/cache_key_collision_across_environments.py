@@ -11,8 +11,7 @@ from cachelint.facts.values import FromEnv
 from cachelint.finding import Evidence, Finding, Location, Severity
 from cachelint.project import ProjectModel, SettingsModule, location_in_dict
 from cachelint.registry import Rule, register
-from cachelint.rules.redis_shared_across_roles import parse_redis_url
-from cachelint.rules.removed_cache_backend_or_setting import cache_aliases, is_literal, location_items
+from cachelint.settings_queries import cache_aliases, is_literal, location_items, parse_redis_url
 
 
 @dataclass(frozen=True)

@@ -3,16 +3,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from cachelint.cache_calls import KEY_METHODS, enclosing_callees, is_test_path, mask_strings, receiver
 from cachelint.finding import Finding, Location, Severity
 from cachelint.project import ProjectModel
 from cachelint.registry import Rule, register
-from cachelint.rules.cache_entry_never_expires import (
-    KEY_METHODS,
-    enclosing_callees,
-    is_test_path,
-    mask_strings,
-    receiver,
-)
 
 # ``request.GET``, ``self.request.headers``, ``request.get_full_path()``...
 RAW_INPUT = re.compile(

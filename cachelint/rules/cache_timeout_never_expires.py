@@ -8,7 +8,7 @@ from cachelint.facts.settings import NON_PRODUCTION_NAME
 from cachelint.finding import Finding, Location, Severity
 from cachelint.project import ProjectModel, SettingsModule, location_in_dict
 from cachelint.registry import Rule, register
-from cachelint.rules.removed_cache_backend_or_setting import assignments, cache_aliases
+from cachelint.settings_queries import assignments, cache_aliases
 
 DUMMY_CACHE = "django.core.cache.backends.dummy.DummyCache"
 

@@ -8,7 +8,7 @@ from cachelint.config import Config
 from cachelint.finding import Finding, Location, Severity
 from cachelint.project import ProjectModel
 from cachelint.registry import Rule, register
-from cachelint.rules.removed_cache_backend_or_setting import assignments, is_literal
+from cachelint.settings_queries import assignments, is_literal
 
 
 @register

@@ -8,7 +8,7 @@ from cachelint.facts.values import UNKNOWN
 from cachelint.finding import Evidence, Finding, Location, Severity
 from cachelint.project import ProjectModel, SettingsModule, location_in_dict
 from cachelint.registry import Rule, register
-from cachelint.rules.process_local_cache_in_production import deployable_production
+from cachelint.settings_queries import deployable_production
 
 STATICFILES_APP = "django.contrib.staticfiles"
 

@@ -3,27 +3,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cachelint import django_api as api
-from cachelint.facts.settings import NON_PRODUCTION_NAME, PRODUCTION_NAME, TEST_NAME
+from cachelint.facts.settings import TEST_NAME
 from cachelint.facts.values import FromEnv
 from cachelint.finding import Evidence, Finding, Location, Severity, Span
 from cachelint.project import CACHE_PAGE, ProjectModel, SettingsModule, location_in_dict
 from cachelint.registry import Rule, register
-
-
-def deployable_production(module: SettingsModule) -> bool:
-    """A production settings module that is run as it is: a leaf, or one named for production
-    (``production.py`` that ``production_eu.py`` extends). A base that is production only by
-    ``DEBUG = False`` is checked through the modules that star-import it. Shared with CL501."""
-    if not module.production or NON_PRODUCTION_NAME.search(module.module.lower()):
-        return False
-    return module.is_leaf or bool(PRODUCTION_NAME.search(module.module.rsplit(".", 1)[-1].lower()))
-
-
-def production_evidence(module: SettingsModule) -> Evidence:
-    debug = module.location_of("DEBUG")
-    if debug is not None and module.value("DEBUG") is False:
-        return Evidence(debug, "production settings: DEBUG is False here")
-    return Evidence(Location(module.path), f"production settings `{module.module}`")
+from cachelint.settings_queries import deployable_production, production_evidence
 
 
 @register

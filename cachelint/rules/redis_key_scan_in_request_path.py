@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from cachelint.cache_calls import is_test_path, receiver
 from cachelint.facts.python import PythonFacts
 from cachelint.facts.views import FunctionFacts
 from cachelint.finding import Evidence, Finding, Location, Severity
 from cachelint.project import ProjectModel
 from cachelint.registry import Rule, register
-from cachelint.rules.cache_entry_never_expires import is_test_path, receiver
 
 SCAN_METHODS = {
     "keys": "runs `KEYS`, which walks every key and blocks Redis for all clients meanwhile",

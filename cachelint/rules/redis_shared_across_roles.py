@@ -3,7 +3,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from cachelint import django_api as api
 from cachelint.facts.settings import NON_PRODUCTION_NAME
@@ -11,50 +10,14 @@ from cachelint.facts.values import FromEnv
 from cachelint.finding import Evidence, Finding, Location, Severity
 from cachelint.project import ProjectModel, SettingsModule, location_in_dict
 from cachelint.registry import Rule, register
-from cachelint.rules.removed_cache_backend_or_setting import cache_aliases, location_items
-
-LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
-
-# (transport, host or socket path, port, database): one Redis keyspace.
-RedisDb = tuple[str, str, int, int]
-
-
-def parse_redis_url(text: str) -> RedisDb | None:
-    """The keyspace a redis-py URL names (``redis://``, ``rediss://``, ``unix://``), as redis-py
-    reads it: port 6379 unless given, database from ``?db=`` first, then the path, else 0."""
-    try:
-        parts = urlsplit(text.strip())
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    if scheme not in ("redis", "rediss", "unix"):
-        return None
-    query = parse_qs(parts.query)
-    db_text = query["db"][0] if query.get("db") else ""
-    if scheme == "unix":
-        if not parts.path:
-            return None
-        transport, host, port = "unix", unquote(parts.path), 0
-    else:
-        if not parts.hostname:
-            return None
-        transport, host, port = "tcp", parts.hostname.lower(), port or api.DEFAULT_REDIS_PORT
-        if not db_text:
-            db_text = unquote(parts.path).replace("/", "")
-    if host in LOOPBACK:
-        host = "localhost"  # one machine, however it is spelled
-    try:
-        db = int(db_text) if db_text else 0
-    except ValueError:
-        return None
-    return transport, host, port, db
-
-
-def describe(db: RedisDb) -> str:
-    transport, host, port, number = db
-    server = host if transport == "unix" else f"{host}:{port}"
-    return f"Redis `{server}` database {number}"
+from cachelint.settings_queries import (
+    LOOPBACK,
+    RedisDb,
+    cache_aliases,
+    describe,
+    location_items,
+    parse_redis_url,
+)
 
 
 @dataclass(frozen=True)

@@ -1,96 +1,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from cachelint import django_api as api
 from cachelint.facts.settings import Definition
-from cachelint.facts.values import UNKNOWN, FromEnv
 from cachelint.finding import Finding, Location, Severity
 from cachelint.project import ProjectModel, location_in_dict
 from cachelint.registry import Rule, register
+from cachelint.settings_queries import assignments, cache_aliases, is_literal, location_items
 
 # django-redis < 4 accepted "host:port:db"; this is the form to suggest instead.
 _OLD_REDIS_LOCATION = re.compile(r"^(?P<host>[^:/]+):(?P<port>\d+)(?::(?P<db>\d+))?$")
-
-
-def assignments(project: ProjectModel, names: Iterable[str]) -> Iterator[Definition]:
-    """Every plain assignment (``NAME = ...``) of ``names`` in any settings module, once each,
-    leaving out assignments inside a branch cachelint cannot decide (``if django.VERSION <
-    (4, 2): STATICFILES_STORAGE = ...``): such code may be a deliberate compatibility shim."""
-    wanted = set(names)
-    owners = {m.path: m for m in project.settings_modules}
-    branches: dict[str, set[Any]] = {}
-    seen: set[tuple[str, Any, str]] = set()
-    for module in project.settings_modules:
-        for definition in module.definitions:
-            if definition.name not in wanted:
-                continue
-            key = (definition.path, definition.span, definition.name)
-            if key in seen:
-                continue
-            seen.add(key)
-            if definition.path not in branches:
-                branches[definition.path] = _branch_spans(project, definition.path)
-            owner = owners.get(definition.path)
-            binding = owner.namespace.get(definition.name) if owner is not None else None
-            if (
-                definition.span in branches[definition.path]
-                and binding is not None
-                and (binding.path, binding.span) == (definition.path, definition.span)
-                and binding.value is UNKNOWN
-                and definition.value is not UNKNOWN
-            ):
-                continue  # evaluated, then forgotten: it sits in an undecidable branch
-            yield definition
-
-
-def _branch_spans(project: ProjectModel, path: str) -> set[Any]:
-    """Spans of the assignments of a settings file that sit inside an ``if`` or ``except``."""
-    facts = project.python.get(path)
-    settings = facts.settings if facts is not None else None
-    spans: set[Any] = set()
-
-    def walk(statements: Any, nested: bool) -> None:
-        for statement in statements:
-            if statement[0] == "=" and nested:
-                spans.add(statement[3])
-            elif statement[0] == "if":
-                walk(statement[2], True)
-                walk(statement[3], True)
-            elif statement[0] == "try":
-                walk(statement[1], nested)
-                walk(statement[2], True)
-
-    if settings is not None:
-        walk(settings.statements, False)
-    return spans
-
-
-def cache_aliases(caches: Any) -> Iterator[tuple[Any, dict]]:
-    """(alias, config) for each evaluated alias of a ``CACHES`` value."""
-    if isinstance(caches, dict):
-        for alias, conf in caches.items():
-            if isinstance(conf, dict):
-                yield alias, conf
-
-
-def location_items(value: Any) -> list[tuple[Any, int | None]]:
-    """A cache ``LOCATION``: its servers with their index in a list (None for a plain string)."""
-    if isinstance(value, str):
-        kind = FromEnv if isinstance(value, FromEnv) else str  # keep an env default's provenance
-        return [(kind(item.strip()), None) for item in re.split(r"[;,]", value) if item.strip()]
-    if isinstance(value, list | tuple):
-        return [
-            (item, index) for index, item in enumerate(value) if not isinstance(item, str) or item.strip()
-        ]
-    return []
-
-
-def is_literal(value: Any) -> bool:
-    """A known string that is not just an environment variable's default."""
-    return isinstance(value, str) and not isinstance(value, FromEnv)
 
 
 def _removed(project: ProjectModel, release: tuple[int, int]) -> bool:

@@ -3,18 +3,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from cachelint.finding import Finding, Location, Severity
-from cachelint.project import ProjectModel
-from cachelint.registry import Rule, register
-from cachelint.rules.cache_entry_never_expires import (
+from cachelint.cache_calls import (
+    OPAQUE_PARTS,
     STORE_METHODS,
     dotted_names,
     has_string_literal,
     is_test_path,
     mask_strings,
     receiver,
+    request_path,
 )
-from cachelint.rules.user_data_under_shared_key import OPAQUE_PARTS, request_path
+from cachelint.finding import Finding, Location, Severity
+from cachelint.project import ProjectModel
+from cachelint.registry import Rule, register
 
 # Rendering a template to text: ``render_to_string(...)``, ``template.render(...)``,
 # ``get_template(...).render(...)``, ``Template(...).render(...)``.

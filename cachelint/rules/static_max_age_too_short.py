@@ -6,7 +6,7 @@ from cachelint import django_api as api
 from cachelint.finding import Finding, Location, Severity
 from cachelint.project import ProjectModel
 from cachelint.registry import Rule, register
-from cachelint.rules.process_local_cache_in_production import deployable_production, production_evidence
+from cachelint.settings_queries import deployable_production, production_evidence
 
 
 @register

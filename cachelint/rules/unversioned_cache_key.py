@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from cachelint.cache_calls import KEY_METHODS, is_test_path, receiver
 from cachelint.finding import Finding, Location, Severity
 from cachelint.project import ProjectModel
 from cachelint.registry import Rule, register
-from cachelint.rules.cache_entry_never_expires import KEY_METHODS, is_test_path, receiver
 
 # What separates a namespace from the name in a key: "blog:top_tags", "blog.top_tags".
 NAMESPACE_SEPARATORS = (":", ".", "/")

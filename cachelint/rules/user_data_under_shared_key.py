@@ -3,23 +3,23 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from cachelint.facts.views import CacheCall, FunctionFacts
-from cachelint.finding import Evidence, Finding, Location, Severity
-from cachelint.project import ProjectModel
-from cachelint.registry import Rule, register
-from cachelint.rules.cache_entry_never_expires import (
+from cachelint.cache_calls import (
+    OPAQUE_PARTS,
     STORE_METHODS,
     dotted_names,
     has_string_literal,
     is_test_path,
     mask_strings,
     receiver,
+    request_path,
 )
+from cachelint.facts.views import CacheCall, FunctionFacts
+from cachelint.finding import Evidence, Finding, Location, Severity
+from cachelint.project import ProjectModel
+from cachelint.registry import Rule, register
 
 # Name parts that make a key per user: ``user.pk``, ``user_id``, ``uid``, ``session_key``.
 IDENTIFYING_PARTS = frozenset({"user", "pk", "id", "username", "uid", "uuid", "email", "userid"})
-# Name parts of a key built elsewhere, whose content cannot be seen here: ``cache_key``, ``prefix``.
-OPAQUE_PARTS = frozenset({"key", "prefix"})
 # Request attributes that carry no identity of the visitor.
 ANONYMOUS_REQUEST_ATTRIBUTES = frozenset(
     {
@@ -41,16 +41,6 @@ ANONYMOUS_REQUEST_ATTRIBUTES = frozenset(
 # it does not put the user's data in front of others.
 IDENTITY_ATTRIBUTES = frozenset({"pk", "id", "username", "get_username", "session_key", "uuid"})
 _CONSTANT = re.compile(r"^[A-Z][A-Z0-9_]*$")
-
-
-def request_path(segments: list[str]) -> list[str] | None:
-    """The attributes read from the request (``["user", "pk"]`` for ``self.request.user.pk``),
-    None when the chain does not start at the request."""
-    if segments[:2] == ["self", "request"]:
-        return segments[2:]
-    if segments[0] in ("request", "req"):
-        return segments[1:]
-    return None
 
 
 def key_is_shared(call: CacheCall) -> bool:
