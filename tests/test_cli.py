@@ -518,3 +518,35 @@ def test_imported_alias_reported_at_use_site(project):
     })
     result = invoke("check", "--format", "json", ".")
     assert json_findings(result.stdout) == [("app/views.py", LEAK_LINE, "CL101")]
+
+
+def test_a_crashing_rule_is_one_error_line_and_the_other_rules_still_report(tmp_path, monkeypatch):
+    """An internal error in one rule names the rule; --debug adds the traceback; exit 2."""
+    from cachelint.registry import all_rules
+    from tests.helpers import write_tree
+
+    write_tree(
+        tmp_path,
+        {
+            "manage.py": "",
+            "app/views.py": "from django.contrib.auth.decorators import login_required\n"
+            "from django.views.decorators.cache import cache_page\n\n\n"
+            "@login_required\n@cache_page(60)\ndef dashboard(request):\n    return None\n",
+            "templates/nav.html": "{% load cache %}{% cache 60 nav %}{% endcache %}",
+        },
+    )
+    monkeypatch.chdir(tmp_path)
+
+    def boom(self, project):
+        raise ValueError("boom")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(type(all_rules()["CL201"]), "check", boom)
+    monkeypatch.setenv("CACHELINT_DEBUG", "")  # --debug sets it; teardown removes it again
+    result = CliRunner().invoke(cli, ["check", "--no-cache", "."])
+    assert result.exit_code == 2
+    assert "app/views.py:6:2: CL101 " in result.stdout
+    assert "cachelint: error: internal error in rule CL201 (unversioned-fragment-key): ValueError: boom" in result.stderr
+    assert "Traceback" not in result.stderr
+    debug = CliRunner().invoke(cli, ["check", "--no-cache", "--debug", "."])
+    assert "Traceback (most recent call last)" in debug.stderr
