@@ -40,16 +40,7 @@ PYTHON_TOKENS = (
     b"session.accessed",
     b"decorators.http",
     b"as_view(",  # a URLconf can give a class-based view its template
-    # settings
-    b"CACHES",
-    b"STORAGES",
-    b"STATICFILES_STORAGE",
-    b"DEFAULT_FILE_STORAGE",
-    b"MIDDLEWARE",
-    b"SESSION_ENGINE",
-    b"INSTALLED_APPS",
-    b"REST_FRAMEWORK",
-    b"WHITENOISE",
+    # settings chains
     b"import *",
     # authentication
     b"login_required",
@@ -60,12 +51,20 @@ PYTHON_TOKENS = (
     b"UserPassesTestMixin",
     b"permission_classes",
 )
+# Settings names count only where a module assigns them: code that merely reads
+# ``settings.INSTALLED_APPS`` cannot matter, and is everywhere in large projects.
+SETTINGS_ASSIGNMENT = re.compile(
+    rb"^(?:CACHES|STORAGES|STATICFILES_STORAGE|DEFAULT_FILE_STORAGE|MIDDLEWARE|SESSION_ENGINE|"
+    rb"INSTALLED_APPS|REST_FRAMEWORK|WHITENOISE_\w+|TEMPLATES|DEBUG|CELERY_\w+|BROKER_URL|"
+    rb"CHANNEL_LAYERS|STATIC_URL|USE_I18N|CACHE_\w+)\s*(?:=|\+=|:)",
+    re.MULTILINE,
+)
 MAX_BRACKET_DEPTH = 200  # CPython's parser limit for nested brackets
 _BRACKET = re.compile(rb"[()\[\]{}]")
 # Bytes of Python to parse below which worker processes cost more than they save (measured on
-# the benchmark corpus: each worker's start, mostly importing libcst, costs about 0.15 s).
+# the benchmark corpus: a pool pays for itself from about 100-200 KB of Python to parse).
 # CACHELINT_PARALLEL_MIN_BYTES overrides it (tests force the pool with 0).
-PARALLEL_MIN_BYTES = int(os.environ.get("CACHELINT_PARALLEL_MIN_BYTES", "1500000"))
+PARALLEL_MIN_BYTES = int(os.environ.get("CACHELINT_PARALLEL_MIN_BYTES", "150000"))
 
 
 @dataclass
@@ -82,6 +81,11 @@ class _Task:
     force: bool = False  # parse even if the byte pre-filter finds nothing of interest
 
 
+def may_matter(data: bytes) -> bool:
+    """The byte pre-filter: could any rule care about this Python file?"""
+    return any(token in data for token in PYTHON_TOKENS) or SETTINGS_ASSIGNMENT.search(data) is not None
+
+
 def _read(task: _Task) -> bytes | Problem | None:
     """The file's bytes if it needs analysing; a Problem; or None when it cannot matter."""
     source = task.source
@@ -92,7 +96,7 @@ def _read(task: _Task) -> bytes | Problem | None:
     except OSError as error:
         return Problem(Location(source.display), f"cannot read file: {error.strerror or error}")
     if source.kind == "python":
-        if not (task.force or source.settings_like or any(token in data for token in PYTHON_TOKENS)):
+        if not (task.force or source.settings_like or may_matter(data)):
             return None
     elif b"{%" not in data and b"{{" not in data and b"/static" not in data:
         return None  # no template code, and no literal static URL (CL504)

@@ -42,4 +42,4 @@ def test_same_findings_as_parsing_everything(source, tmp_path, monkeypatch):
 
 def _has_token(path: Path) -> bool:
     data = path.read_bytes()
-    return any(token in data for token in engine.PYTHON_TOKENS)
+    return engine.may_matter(data)
