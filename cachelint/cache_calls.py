@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from cachelint.discovery import is_test_file
 from cachelint.facts.views import CacheCall
 
 # Methods whose first argument is one cache key (Django's API, its async twins, django-redis).
@@ -89,15 +90,12 @@ def receiver(call: CacheCall) -> str:
 
 
 def is_test_path(path: str) -> bool:
-    """Test code: a ``tests``/``test`` package, ``tests.py``, ``test_*.py``, ``*_test.py``, ``conftest.py``."""
+    """Test code (when ``check-tests`` lets it in): a ``tests``/``test``/``test_utils`` folder
+    or a test module as discovery names them."""
     padded = f"/{path}"
-    name = padded.rsplit("/", 1)[-1]
-    return (
-        "/tests/" in padded
-        or "/test/" in padded
-        or name in ("tests.py", "conftest.py")
-        or (name.startswith("test_") and name.endswith(".py"))
-        or name.endswith("_test.py")
+    folders = padded.split("/")[:-1]
+    return bool({"tests", "test", "test_utils"} & set(folders)) or is_test_file(
+        folders and padded.rsplit("/", 1)[-1] or path
     )
 
 

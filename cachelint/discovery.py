@@ -12,6 +12,7 @@ import pathspec
 PROJECT_MARKERS = ("manage.py", "pyproject.toml", ".git")
 TEMPLATE_SUFFIXES = frozenset({".html", ".htm", ".txt", ".xml"})
 WALKED_SUFFIXES = TEMPLATE_SUFFIXES | {".py"}
+TEST_DIRS = frozenset({"tests", "test_utils"})  # a test project's views and templates are never served
 SKIPPED_DIRS = frozenset(
     {
         ".git",
@@ -111,7 +112,7 @@ def _spec(lines: list[str]) -> pathspec.PathSpec:
 
 def is_test_file(name: str) -> bool:
     """Test modules by pytest's and Django's naming: test_*.py, *_test(s).py, tests.py, conftest.py."""
-    return name in ("tests.py", "conftest.py") or (
+    return name in ("tests.py", "conftest.py", "testcases.py") or (
         name.endswith(".py") and (name.startswith("test_") or name.endswith(("_test.py", "_tests.py")))
     )
 
@@ -152,7 +153,7 @@ def walk(
                     continue
                 if "{{" in name or "{%" in name:
                     continue  # a cookiecutter/copier template tree: its files are not Python yet
-                if skip_tests and name == "tests":
+                if skip_tests and name in TEST_DIRS:
                     continue
                 if not _ignored(f"{prefix}{name}/", ignore, extra):
                     subdirs.append((entry.path, f"{prefix}{name}/"))

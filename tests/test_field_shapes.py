@@ -175,3 +175,13 @@ def test_django_split_settings_include_is_a_star_import_chain(tmp_path, monkeypa
     result = scan(tmp_path, monkeypatch, files, ["CL501"])
     assert triples(result) == [("mysite/settings/__init__.py", 1, "CL501")]
     assert "`mysite.settings`" in result.findings[0].message
+
+
+def test_test_utils_packages_and_testcases_modules_are_test_code(tmp_path, monkeypatch):
+    clear = "from django.core.cache import cache\n\n\ndef reset():\n    cache.clear()\n"
+    files = {
+        "cms/test_utils/testcases.py": clear,
+        "cms/test_utils/project/templates/broken.html": "{% endspaceless %}",
+        "cms/utils.py": clear,
+    }
+    assert triples(scan(tmp_path, monkeypatch, files, ["CL605", "CL001"])) == [("cms/utils.py", 5, "CL605")]
