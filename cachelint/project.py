@@ -25,7 +25,7 @@ from cachelint.facts.settings import (
     run_settings,
 )
 from cachelint.facts.templates import TemplateFacts, TemplateUse
-from cachelint.facts.values import UNKNOWN, LocList, Namespace
+from cachelint.facts.values import LocList, Namespace
 from cachelint.facts.views import Call, ClassFacts, FunctionFacts, HeaderWrite, Route
 from cachelint.finding import Evidence, Location, Span
 
@@ -734,10 +734,6 @@ class ProjectModel:
         if target is None:
             return None
         return [base for _, cls in self._class_chain(*target) for base in cls.bases]
-
-
-def evaluated(value: Any) -> bool:
-    return value is not None and value is not UNKNOWN
 
 
 def location_in_dict(container: Any, key: Any, fallback: Location) -> Location:

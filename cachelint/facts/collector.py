@@ -374,9 +374,7 @@ class _Collector(cst.CSTVisitor):
                 )
                 view = self.resolve(func.value)
                 span = self.span(expression)
-                self.routes.append(
-                    Route(self.span(node), route, tuple(wrappers), view, span, True, initkwargs)
-                )
+                self.routes.append(Route(self.span(node), route, tuple(wrappers), view, span, initkwargs))
                 return True
             if isinstance(func, cst.Call):  # cache_page(60)(view)
                 call = self.to_call(func)

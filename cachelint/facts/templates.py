@@ -104,9 +104,6 @@ class TemplateFacts:
     translation_tags: tuple[tuple[str, Span], ...] = ()  # every {% trans %}-like tag
     suppressions: tuple[Suppression, ...] = ()
 
-    def personal_uses(self) -> tuple[TemplateUse, ...]:
-        return tuple(u for u in self.uses if u.kind)
-
 
 def literal_name(token: str) -> str | None:
     if len(token) >= 2 and token[0] == token[-1] and token[0] in "\"'":

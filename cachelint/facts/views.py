@@ -169,7 +169,6 @@ class Route:
     wrappers: tuple[Call, ...]
     view: str | None
     view_span: Span
-    is_class: bool = False
     initkwargs: tuple[tuple[str, Any], ...] = ()
 
 

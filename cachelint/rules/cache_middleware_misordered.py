@@ -8,7 +8,6 @@ from cachelint.registry import Rule, register
 
 UPDATE = "django.middleware.cache.UpdateCacheMiddleware"
 FETCH = "django.middleware.cache.FetchFromCacheMiddleware"
-WHOLE = "django.middleware.cache.CacheMiddleware"
 # Middleware that add Vary headers or cookies to the response (Django's own).
 VARYING = (
     "django.contrib.sessions.middleware.SessionMiddleware",
