@@ -170,7 +170,7 @@ def check(
             baselines.write(write_baseline, result.findings, root)
         except OSError as error:
             _fail(f"{write_baseline}: cannot write baseline: {error.strerror or error}")
-        click.echo(f"cachelint: wrote {len(result.findings)} findings to {write_baseline}", err=True)
+        _info(quiet, f"wrote {_count(len(result.findings), 'finding')} to {write_baseline}")
         sys.exit(EXIT_ERROR if result.errors else EXIT_CLEAN)
     if fix or diff:
         from cachelint.fixing import apply_fixes
@@ -180,15 +180,9 @@ def check(
             click.echo(f"cachelint: {line}", err=True)
         if diff:
             click.echo("".join(report.diffs), nl=False)
-            click.echo(
-                f"cachelint: {_count(report.count, 'fixable finding')} in {_count(len(report.fixed), 'file')}",
-                err=True,
-            )
+            _info(quiet, f"{_count(report.count, 'fixable finding')} in {_count(len(report.fixed), 'file')}")
             sys.exit(EXIT_FINDINGS if report.diffs else EXIT_CLEAN)
-        click.echo(
-            f"cachelint: fixed {_count(report.count, 'finding')} in {_count(len(report.fixed), 'file')}",
-            err=True,
-        )
+        _info(quiet, f"fixed {_count(report.count, 'finding')} in {_count(len(report.fixed), 'file')}")
         if report.fixed:  # report what is left, from the fixed files as they are now
             result = run_check(targets, config, chosen)
 
@@ -249,6 +243,12 @@ def explain_rule(code: str) -> None:
     if rule is None:
         _fail(f"unknown rule `{code}` (see `cachelint rules`)")
     click.echo(rule_markdown(rule))
+
+
+def _info(quiet: bool, message: str) -> None:
+    """An informational line on stderr, unless --quiet."""
+    if not quiet:
+        click.echo(f"cachelint: {message}", err=True)
 
 
 def _count(number: int, noun: str) -> str:
