@@ -110,7 +110,6 @@ def check(
     color: bool | None,
 ) -> None:
     """Check PATHS (default: the current directory) for cache-safety mistakes."""
-    from cachelint import baseline as baselines
     from cachelint.config import ConfigError, all_codes, load_config
     from cachelint.discovery import find_project_root
     from cachelint.engine import check as run_check
@@ -166,6 +165,8 @@ def check(
         if progress is not None:
             progress.stop()  # type: ignore[attr-defined]
     if write_baseline is not None:
+        from cachelint import baseline as baselines
+
         try:
             baselines.write(write_baseline, result.findings, root)
         except OSError as error:
