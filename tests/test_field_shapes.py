@@ -185,3 +185,14 @@ def test_test_utils_packages_and_testcases_modules_are_test_code(tmp_path, monke
         "cms/utils.py": clear,
     }
     assert triples(scan(tmp_path, monkeypatch, files, ["CL605", "CL001"])) == [("cms/utils.py", 5, "CL605")]
+
+
+def test_django_environ_schema_defaults(tmp_path, monkeypatch):
+    settings = (
+        "import environ\n\n"
+        'env = environ.FileAwareEnv(DEBUG=(bool, False), REDIS=(str, "redis://cache:6379/1"))\n'
+        'DEBUG = env("DEBUG")\n'
+        'INSTALLED_APPS = ["django.contrib.staticfiles"]\n'
+    )
+    result = scan(tmp_path, monkeypatch, {"mysite/settings.py": settings}, ["CL501"])
+    assert triples(result) == [("mysite/settings.py", 1, "CL501")]  # DEBUG is False by default

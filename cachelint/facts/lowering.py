@@ -140,6 +140,21 @@ def lower_module(module: cst.Module, imports: ImportTable, locate: Locate) -> Se
     resolve = imports.resolve
     assigned: set[str] = set()
     stars: list[str] = []
+    schemas = _environ_schemas(module, resolve, locate)
+
+    def lower_value(node: cst.BaseExpression) -> IR:
+        """``env("DEBUG")`` takes its default from ``env = environ.Env(DEBUG=(bool, False))``."""
+        if (
+            isinstance(node, cst.Call)
+            and node.args
+            and (dotted_name(node.func) or "").split(".")[0] in schemas
+        ):
+            schema = schemas[(dotted_name(node.func) or "").split(".")[0]]
+            name = node.args[0].value
+            key = name.evaluated_value if isinstance(name, cst.SimpleString) else None
+            if len(node.args) == 1 and key in schema:
+                return schema[key]
+        return lower(node, resolve, locate)
 
     def block(statements: Any) -> tuple[Stmt, ...]:
         out: list[Stmt] = []
@@ -173,7 +188,7 @@ def lower_module(module: cst.Module, imports: ImportTable, locate: Locate) -> Se
 
     def lower_small(node: cst.BaseSmallStatement) -> list[Stmt]:
         if isinstance(node, cst.Assign):
-            value = lower(node.value, resolve, locate)
+            value = lower_value(node.value)
             names: list[str] = []
             out: list[Stmt] = []
             for target in node.targets:
@@ -293,3 +308,40 @@ def _included_modules(call: cst.Call, imports: ImportTable) -> list[str]:
             continue
         modules.append(".".join([package, *parts]) if package else ".".join(parts))
     return modules
+
+
+ENVIRON_CLASSES = frozenset({"environ.Env", "environ.FileAwareEnv", "environ.environ.Env"})
+
+
+def _environ_schemas(module: cst.Module, resolve: Resolve, locate: Locate) -> dict[str, dict[str, IR]]:
+    """django-environ schemas declared at module level: ``env = environ.Env(DEBUG=(bool, False))``
+    -> {"env": {"DEBUG": env IR with default False, cast bool}}."""
+    schemas: dict[str, dict[str, IR]] = {}
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if not (
+                isinstance(small, cst.Assign)
+                and len(small.targets) == 1
+                and isinstance(small.value, cst.Call)
+            ):
+                continue
+            target = small.targets[0].target
+            if (
+                not isinstance(target, cst.Name)
+                or resolve(dotted_name(small.value.func)) not in ENVIRON_CLASSES
+            ):
+                continue
+            schema: dict[str, IR] = {}
+            for argument in small.value.args:
+                value = argument.value
+                if argument.keyword and isinstance(value, cst.Tuple) and len(value.elements) == 2:
+                    cast = dotted_name(value.elements[0].value) or "?"
+                    schema[argument.keyword.value] = (
+                        "env",
+                        lower(value.elements[1].value, resolve, locate),
+                        cast,
+                    )
+            schemas[target.value] = schema
+    return schemas
