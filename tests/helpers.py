@@ -43,3 +43,21 @@ def run(root: Path, select: list[str] | None = None, config: Config | None = Non
 
 def triples(result: Result) -> list[tuple[str, int, str]]:
     return sorted((f.location.path, f.location.line, f.code) for f in result.findings)
+
+
+def stub_rule(code: str, slug: str, severity, summary: str, what: str, why: str, **extra) -> type:
+    """A Rule subclass for reporter tests, never registered (the global registry stays clean)."""
+    from cachelint.registry import Rule
+
+    attributes = {
+        "code": code,
+        "slug": slug,
+        "severity": severity,
+        "summary": summary,
+        "what_it_does": what,
+        "why_is_this_bad": why,
+        "bad_example": {},
+        "good_example": {},
+        **extra,
+    }
+    return type(slug.title().replace("-", ""), (Rule,), attributes)

@@ -16,42 +16,28 @@ from cachelint.finding import Evidence, Finding, Location, Severity, Span
 from cachelint.registry import Rule
 from cachelint.reporters import OutputFormat, write_report, write_statistics
 from cachelint.reporters.github import escape_data, escape_property
-from tests.helpers import write_tree
+from tests.helpers import stub_rule, write_tree
 
-
-# Rules are instantiated directly, never registered, so the global registry stays clean.
-class LeakRule(Rule):
-    code = "CL101"
-    slug = "cache-page-on-authenticated-view"
-    severity = Severity.ERROR
-    summary = "`cache_page` on a view that requires login"
-    what_it_does = "Checks for `cache_page` on views that require a logged-in user."
-    why_is_this_bad = "The first user's page is served to everyone."
-    security_severity = 8
-    bad_example: dict[str, str] = {}
-    good_example: dict[str, str] = {}
-
-
-class PlainErrorRule(Rule):
-    code = "CL110"
-    slug = "plain-error"
-    severity = Severity.ERROR
-    summary = "An error without a security severity"
-    what_it_does = "Nothing."
-    why_is_this_bad = "Nothing."
-    bad_example: dict[str, str] = {}
-    good_example: dict[str, str] = {}
-
-
-class FragmentRule(Rule):
-    code = "CL202"
-    slug = "user-in-cached-fragment"
-    severity = Severity.WARNING
-    summary = "`request.user` printed inside `{% cache %}`"
-    what_it_does = "Checks for user data inside cached template fragments."
-    why_is_this_bad = "The fragment is cached once and shown to every user."
-    bad_example: dict[str, str] = {}
-    good_example: dict[str, str] = {}
+LeakRule = stub_rule(
+    "CL101",
+    "cache-page-on-authenticated-view",
+    Severity.ERROR,
+    "`cache_page` on a view that requires login",
+    "Checks for `cache_page` on views that require a logged-in user.",
+    "The first user's page is served to everyone.",
+    security_severity=8,
+)
+PlainErrorRule = stub_rule(
+    "CL110", "plain-error", Severity.ERROR, "An error without a security severity", "Nothing.", "Nothing."
+)
+FragmentRule = stub_rule(
+    "CL202",
+    "user-in-cached-fragment",
+    Severity.WARNING,
+    "`request.user` printed inside `{% cache %}`",
+    "Checks for user data inside cached template fragments.",
+    "The fragment is cached once and shown to every user.",
+)
 
 
 RULES: dict[str, Rule] = {"CL202": FragmentRule(), "CL110": PlainErrorRule(), "CL101": LeakRule()}

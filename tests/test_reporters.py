@@ -16,42 +16,34 @@ from cachelint import __version__
 from cachelint.finding import Evidence, Finding, Location, Severity, Span
 from cachelint.registry import Rule
 from cachelint.reporters import OutputFormat, write_report
+from tests.helpers import stub_rule
 
-
-# Rules are instantiated directly, never registered, so the global registry stays clean.
-class CachePageOnAuthenticatedView(Rule):
-    code = "CL101"
-    slug = "cache-page-on-authenticated-view"
-    severity = Severity.ERROR
-    summary = "`cache_page` on a view that requires login"
-    what_it_does = "Checks for `cache_page` on views that require a logged-in user."
-    why_is_this_bad = "The first user's page is served to everyone."
-    tags = ("leak",)
-    security_severity = 8
-    bad_example: dict[str, str] = {}
-    good_example: dict[str, str] = {}
-
-
-class UserInCachedFragment(Rule):
-    code = "CL202"
-    slug = "user-in-cached-fragment"
-    severity = Severity.WARNING
-    summary = "`request.user` printed inside `{% cache %}`"
-    what_it_does = "Checks for user data inside cached template fragments."
-    why_is_this_bad = "The fragment is cached once and shown to every user."
-    bad_example: dict[str, str] = {}
-    good_example: dict[str, str] = {}
-
-
-class RedisWithoutTimeout(Rule):
-    code = "CL300"
-    slug = "redis-without-timeout"
-    severity = Severity.WARNING
-    summary = "Redis cache without a socket timeout"
-    what_it_does = "Checks `CACHES` for Redis backends without timeouts."
-    why_is_this_bad = "A Redis outage hangs every worker."
-    bad_example: dict[str, str] = {}
-    good_example: dict[str, str] = {}
+CachePageOnAuthenticatedView = stub_rule(
+    "CL101",
+    "cache-page-on-authenticated-view",
+    Severity.ERROR,
+    "`cache_page` on a view that requires login",
+    "Checks for `cache_page` on views that require a logged-in user.",
+    "The first user's page is served to everyone.",
+    tags=("leak",),
+    security_severity=8,
+)
+UserInCachedFragment = stub_rule(
+    "CL202",
+    "user-in-cached-fragment",
+    Severity.WARNING,
+    "`request.user` printed inside `{% cache %}`",
+    "Checks for user data inside cached template fragments.",
+    "The fragment is cached once and shown to every user.",
+)
+RedisWithoutTimeout = stub_rule(
+    "CL300",
+    "redis-without-timeout",
+    Severity.WARNING,
+    "Redis cache without a socket timeout",
+    "Checks `CACHES` for Redis backends without timeouts.",
+    "A Redis outage hangs every worker.",
+)
 
 
 # Deliberately not in code order: reporters must sort the rules themselves.
