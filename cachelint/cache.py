@@ -60,6 +60,10 @@ def _user_key() -> bytes | None:
         return None
 
 
+def _digest(content: bytes) -> str:
+    return hashlib.blake2b(content, digest_size=16).hexdigest()
+
+
 def _sign(key: bytes, payload: bytes) -> bytes:
     return hmac.new(key, payload, hashlib.sha256).digest()
 
@@ -86,7 +90,7 @@ class ResultCache:
     @staticmethod
     def content_key(path: Path) -> str | None:
         try:
-            return hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+            return _digest(path.read_bytes())
         except OSError:
             return None
 
@@ -108,12 +112,13 @@ class ResultCache:
             return True, result
         return False, None
 
-    def put(self, key: str, path: Path, result: Any) -> None:
+    def put(self, key: str, path: Path, result: Any, content: bytes | None = None) -> None:
+        """Remember ``result`` for the file; ``content`` is its bytes when already read."""
         try:
             stat = path.stat()
         except OSError:
             return
-        digest = self.content_key(path)
+        digest = self.content_key(path) if content is None else _digest(content)
         if digest is not None:
             self._entries[key] = (stat.st_size, stat.st_mtime_ns, digest, result)
             self._dirty = True

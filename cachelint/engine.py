@@ -86,21 +86,23 @@ def may_matter(data: bytes) -> bool:
     return any(token in data for token in PYTHON_TOKENS) or SETTINGS_ASSIGNMENT.search(data) is not None
 
 
-def _read(task: _Task) -> bytes | Problem | None:
-    """The file's bytes if it needs analysing; a Problem; or None when it cannot matter."""
+def _load(task: _Task) -> bytes | Problem:
+    """The file's bytes, or a Problem (too large, unreadable)."""
     source = task.source
     try:
         if source.path.stat().st_size > task.max_size:
             return Problem(Location(source.display), f"skipped: file is larger than {task.max_size} bytes")
-        data = source.path.read_bytes()
+        return source.path.read_bytes()
     except OSError as error:
         return Problem(Location(source.display), f"cannot read file: {error.strerror or error}")
+
+
+def _needs_analysis(task: _Task, data: bytes) -> bool:
+    """The byte pre-filter: False for a file that cannot matter to any rule."""
+    source = task.source
     if source.kind == "python":
-        if not (task.force or source.settings_like or may_matter(data)):
-            return None
-    elif b"{%" not in data and b"{{" not in data and b"/static" not in data:
-        return None  # no template code, and no literal static URL (CL504)
-    return data
+        return task.force or source.settings_like or may_matter(data)
+    return b"{%" in data or b"{{" in data or b"/static" in data  # template code, or CL504
 
 
 def _analyse(task: _Task, data: bytes) -> object:
@@ -141,8 +143,8 @@ def _analyse(task: _Task, data: bytes) -> object:
 
 def _parse_in_worker(task: _Task) -> object:
     """Runs in a worker process: the file is read again there (cheaper than pickling it over)."""
-    data = _read(task)
-    return data if not isinstance(data, bytes) else _analyse(task, data)
+    data = _load(task)
+    return data if isinstance(data, Problem) else _analyse(task, data)
 
 
 def _bracket_depth(data: bytes) -> int:
@@ -218,13 +220,16 @@ def _parse_all(
     # parse go to worker processes, and only when there is enough of them to pay for the
     # workers' start (each imports libcst). Templates are lexed here meanwhile.
     pending: dict[int, tuple[_Task, bytes]] = {}
+    contents: dict[int, bytes] = {}  # what was read, so the cache hashes it without reading again
     for index in misses:
         task = _Task(sources[index], config.max_file_size, force)
-        data = _read(task)
-        if isinstance(data, bytes):
-            pending[index] = (task, data)
-        else:
+        data = _load(task)
+        if isinstance(data, Problem):
             results[index] = data
+            continue
+        contents[index] = data
+        if _needs_analysis(task, data):
+            pending[index] = (task, data)
     progress.add_total(len(pending))
     python = [i for i, (task, _) in pending.items() if task.source.kind == "python"]
     jobs = config.jobs or os.cpu_count() or 1
@@ -244,7 +249,7 @@ def _parse_all(
     for index, result in zip(misses, parsed):
         results[index] = result
         if cache is not None and not isinstance(result, Problem):  # read errors may be transient
-            cache.put(keys[index], sources[index].path, result)
+            cache.put(keys[index], sources[index].path, result, contents.get(index))
     return results
 
 
