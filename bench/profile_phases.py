@@ -105,7 +105,7 @@ def main() -> int:
 
     positions.Positions.span = span
 
-    wrap(engine, "_parse", "_parse rest (I/O, pre-filter, glue)")
+    wrap(engine, "_parse_all", "_parse_all rest (I/O, pre-filter, glue)")
     wrap(libcst, "parse_module", "libcst.parse_module")
     wrap(libcst.Module, "visit", "visitor (libcst traversal + collectors)")
     if hasattr(collector, "walk"):  # cachelint's own read-only walker replaced libcst's visit
@@ -123,14 +123,14 @@ def main() -> int:
     wrap(engine, "run_rules", "rules")
     wrap(discovery.Classifier, "classify", "discovery: classify")
     collected: list[object] = []
-    original_parse = engine._parse
+    original_parse = engine._analyse
 
-    def keep(task):
-        result = original_parse(task)
+    def keep(task, data):
+        result = original_parse(task, data)
         collected.append(result)
         return result
 
-    engine._parse = keep
+    engine._analyse = keep
 
     def timed_walk(*args, **kwargs):
         _enter("discovery: walk")
@@ -162,8 +162,8 @@ def main() -> int:
     print("parse results:", dict(kinds))
     print("first position request per file, by caller:", dict(first_span_caller.most_common()))
 
-    # The pool below pickles engine._parse by name: put the unwrapped function back.
-    engine._parse, engine.walk = getattr(original_parse, "__wrapped__", original_parse), walk
+    # The pool below pickles engine._analyse by name: put the unwrapped function back.
+    engine._analyse, engine.walk = getattr(original_parse, "__wrapped__", original_parse), walk
 
     # What a worker pool adds: each result is pickled in the worker and unpickled in the parent.
     payload = [r for r in collected if r is not None]

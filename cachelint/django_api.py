@@ -36,6 +36,16 @@ AUTH_DECORATORS = frozenset(
         "django.contrib.admin.views.decorators.staff_member_required",
     }
 )
+# Bytes any module that applies one of the auth decorators or mixins (or DRF permissions) contains.
+AUTH_TOKENS = (
+    b"login_required",
+    b"permission_required",
+    b"user_passes_test",
+    b"staff_member_required",
+    b"RequiredMixin",
+    b"UserPassesTestMixin",
+    b"permission_classes",
+)
 AUTH_MIXINS = frozenset(
     {
         "django.contrib.auth.mixins.LoginRequiredMixin",

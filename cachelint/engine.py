@@ -17,13 +17,15 @@ from cachelint.config import Config
 from cachelint.discovery import Classifier, SourceFile, find_project_root, glob_spec, walk
 from cachelint.django_version import detect as detect_django
 from cachelint.django_version import parse_version
+from cachelint.facts.python import PythonFacts, SkippedModule, skipped_module
 from cachelint.finding import Finding, Location
 from cachelint.project import Problem, ProjectModel
 from cachelint.registry import Rule
 from cachelint.suppressions import Suppression, apply, unused
 from cachelint.suppressions import scan as scan_suppressions
 
-# A Python file that contains none of these cannot affect any rule, so it is never parsed.
+# A Python file that contains none of these cannot affect a rule on its own, so it is not parsed
+# (unless parsed code points at it: see build_project). Rules add their own (``Rule.file_tokens``).
 PYTHON_TOKENS = (
     # caching API
     b"cache_page",
@@ -38,19 +40,11 @@ PYTHON_TOKENS = (
     b"Vary",
     b"Cache-Control",
     b"session.accessed",
-    b"decorators.http",
-    b"as_view(",  # a URLconf can give a class-based view its template
     # settings chains
     b"import *",
-    # authentication
-    b"login_required",
-    b"permission_required",
-    b"user_passes_test",
-    b"staff_member_required",
-    b"RequiredMixin",
-    b"UserPassesTestMixin",
-    b"permission_classes",
 )
+# A URLconf can give a class-based view its template: ``Page.as_view(template_name=...)``.
+AS_VIEW_WITH_ARGUMENTS = re.compile(rb"as_view\(\s*\w+\s*=")
 # Settings names count only where a module assigns them: code that merely reads
 # ``settings.INSTALLED_APPS`` cannot matter, and is everywhere in large projects.
 SETTINGS_ASSIGNMENT = re.compile(
@@ -79,11 +73,17 @@ class _Task:
     source: SourceFile
     max_size: int
     force: bool = False  # parse even if the byte pre-filter finds nothing of interest
+    rule_tokens: tuple[bytes, ...] = ()  # what the selected rules add to the pre-filter
 
 
-def may_matter(data: bytes) -> bool:
-    """The byte pre-filter: could any rule care about this Python file?"""
-    return any(token in data for token in PYTHON_TOKENS) or SETTINGS_ASSIGNMENT.search(data) is not None
+def may_matter(data: bytes, rule_tokens: tuple[bytes, ...] = ()) -> bool:
+    """The byte pre-filter: could a rule care about this Python file on its own?"""
+    return (
+        any(token in data for token in PYTHON_TOKENS)
+        or any(token in data for token in rule_tokens)
+        or SETTINGS_ASSIGNMENT.search(data) is not None
+        or (b"as_view(" in data and AS_VIEW_WITH_ARGUMENTS.search(data) is not None)
+    )
 
 
 def _load(task: _Task) -> bytes | Problem:
@@ -101,7 +101,7 @@ def _needs_analysis(task: _Task, data: bytes) -> bool:
     """The byte pre-filter: False for a file that cannot matter to any rule."""
     source = task.source
     if source.kind == "python":
-        return task.force or source.settings_like or may_matter(data)
+        return task.force or source.settings_like or may_matter(data, task.rule_tokens)
     return b"{%" in data or b"{{" in data or b"/static" in data  # template code, or CL504
 
 
@@ -175,28 +175,39 @@ SILENT = Progress()
 
 
 def build_project(
-    sources: list[SourceFile], config: Config, root: Path | None = None, progress: Progress = SILENT
+    sources: list[SourceFile],
+    config: Config,
+    root: Path | None = None,
+    progress: Progress = SILENT,
+    rule_tokens: tuple[bytes, ...] = (),
 ) -> ProjectModel:
     """Parse ``sources`` (cached, in parallel when it pays) and join them into a ProjectModel.
 
-    Parsing is demand-driven in a second round: a module skipped by the byte pre-filter is
-    parsed after all when a cached URLconf entry points at a view in it.
+    Parsing is demand-driven in further rounds: a module skipped by the byte pre-filter is
+    parsed after all when parsed code points at it (a cached URLconf entry's view, a base class,
+    a decorator, a context processor), until nothing new is pointed at.
     """
     cache = (
         ResultCache(root, f"max_file_size={config.max_file_size}")
         if root is not None and config.cache
         else None
     )
-    results = _parse_all(sources, config, cache, False, progress)
+    results = _parse_all(sources, config, cache, rule_tokens, False, progress)
     project = _join(sources, results, config)
-    wanted = project.referenced_modules() - set(project.modules)
-    second = [s for s in sources if s.kind == "python" and s.module in wanted]
-    if second:
-        forced = dict(zip((s.path for s in second), _parse_all(second, config, cache, True, progress)))
-        results = [forced.get(s.path, r) for s, r in zip(sources, results)]
+    forced: set[Path] = set()
+    while True:
+        wanted = project.referenced_modules() - set(project.modules)
+        batch = [s for s in sources if s.kind == "python" and s.module in wanted and s.path not in forced]
+        if not batch:
+            break
+        forced.update(s.path for s in batch)
+        parsed = dict(
+            zip((s.path for s in batch), _parse_all(batch, config, cache, rule_tokens, True, progress))
+        )
+        results = [parsed.get(s.path, r) for s, r in zip(sources, results)]
         project = _join(sources, results, config)
     if cache is not None:
-        cache.save({_cache_key(s, force) for s in sources for force in (False, True)})
+        cache.save({_cache_key(s, force, rule_tokens) for s in sources for force in (False, True)})
     return project
 
 
@@ -204,10 +215,11 @@ def _parse_all(
     sources: list[SourceFile],
     config: Config,
     cache: ResultCache | None,
+    rule_tokens: tuple[bytes, ...],
     force: bool,
     progress: Progress = SILENT,
 ) -> list[object]:
-    keys = [_cache_key(s, force) for s in sources]
+    keys = [_cache_key(s, force, rule_tokens) for s in sources]
     results: list[object] = [None] * len(sources)
     misses: list[int] = []
     for index, (source, key) in enumerate(zip(sources, keys)):
@@ -222,7 +234,7 @@ def _parse_all(
     pending: dict[int, tuple[_Task, bytes]] = {}
     contents: dict[int, bytes] = {}  # what was read, so the cache hashes it without reading again
     for index in misses:
-        task = _Task(sources[index], config.max_file_size, force)
+        task = _Task(sources[index], config.max_file_size, force, rule_tokens)
         data = _load(task)
         if isinstance(data, Problem):
             results[index] = data
@@ -230,6 +242,8 @@ def _parse_all(
         contents[index] = data
         if _needs_analysis(task, data):
             pending[index] = (task, data)
+        elif task.source.kind == "python":
+            results[index] = skipped_module(data, task.source.module, task.source.is_package)
     progress.add_total(len(pending))
     python = [i for i, (task, _) in pending.items() if task.source.kind == "python"]
     jobs = config.jobs or os.cpu_count() or 1
@@ -254,7 +268,6 @@ def _parse_all(
 
 
 def _join(sources: list[SourceFile], results: list[object], config: Config) -> ProjectModel:
-    from cachelint.facts.python import PythonFacts
     from cachelint.facts.templates import TemplateFacts
 
     project = ProjectModel(config=config)
@@ -263,6 +276,8 @@ def _join(sources: list[SourceFile], results: list[object], config: Config) -> P
             project.problems.append(result)
         elif isinstance(result, PythonFacts):
             project.python[source.display] = result
+        elif isinstance(result, SkippedModule):
+            project.skipped_imports[source.module] = result.imports
         elif isinstance(result, TemplateFacts):
             project.templates_by_path[source.display] = result
             project.problems.extend(
@@ -273,11 +288,11 @@ def _join(sources: list[SourceFile], results: list[object], config: Config) -> P
     return project
 
 
-def _cache_key(source: SourceFile, force: bool) -> str:
-    # Facts embed the display path and depend on how the file was classified.
-    return (
-        f"{source.display}|{source.kind}|{source.module}|{source.is_package}|{source.settings_like}|{force}"
-    )
+def _cache_key(source: SourceFile, force: bool, rule_tokens: tuple[bytes, ...]) -> str:
+    # Facts embed the display path and depend on how the file was classified; whether a file is
+    # parsed at all depends on the pre-filter.
+    prefilter = "all" if force else b",".join(rule_tokens).decode("ascii", "replace")
+    return f"{source.display}|{source.kind}|{source.module}|{source.is_package}|{source.settings_like}|{prefilter}"
 
 
 def run_rules(project: ProjectModel, rules: dict[str, Rule], result: Result) -> list[Finding]:
@@ -334,7 +349,8 @@ def _check_project(
         known = {s.path for s in sources}
         files = {t for t in targets if not t.is_dir()}
         sources.extend(s for s in (classifier.classify(p) for p in sorted(files - known)) if s is not None)
-    project = build_project(sources, config, root, progress)
+    rule_tokens = tuple(sorted({token for rule in rules.values() for token in rule.file_tokens}))
+    project = build_project(sources, config, root, progress, rule_tokens)
     project.root = root
     project.django_version = (
         parse_version(config.django_version) if config.django_version else detect_django(root)

@@ -141,6 +141,16 @@ class View:
         return None
 
 
+# Layers that make a view worth a rule's look (a bare ``require_POST`` or ``csrf_protect`` does not).
+_MATTERING_KINDS = frozenset(
+    {CACHE_PAGE, AUTH, VARY_COOKIE, VARY_HEADERS, CACHE_CONTROL, NEVER_CACHE, CONDITIONAL}
+)
+
+
+def _may_matter(view: View) -> bool:
+    return bool(view.header_writes) or any(w.kind in _MATTERING_KINDS for w in view.stack)
+
+
 def _private(directives: dict[str, Any]) -> bool:
     return directives.get("private") is True or directives.get("no_store") is True
 
@@ -183,6 +193,8 @@ class ProjectModel:
     templates_by_path: dict[str, TemplateFacts] = field(default_factory=dict)
     template_names: dict[str, str] = field(default_factory=dict)  # template name -> display path
     problems: list[Problem] = field(default_factory=list)
+    # Modules the pre-filter skipped -> what they import (see referenced_modules).
+    skipped_imports: dict[str, frozenset[str]] = field(default_factory=dict)
 
     # --- lookups ---------------------------------------------------------------------------
 
@@ -229,7 +241,8 @@ class ProjectModel:
     def referenced_modules(self) -> set[str]:
         """Modules that may hold evidence although the byte pre-filter skipped them (parsed on
         demand): views a cached URLconf entry wraps, helpers a cached view passes the request
-        to, and the context processors listed in settings."""
+        to, the decorators and base classes parsed code uses, the context processors and
+        storage classes named in settings."""
         modules = {
             route.view.rpartition(".")[0]
             for facts in self.python.values()
@@ -240,6 +253,16 @@ class ProjectModel:
             if any("cache" in call.name for call in function.decorators):
                 modules.update(name.rpartition(".")[0] for name, _ in function.request_calls)
         modules.update(p.rpartition(".")[0] for p in self.context_processors)
+        # Decorators, mixins and base classes that parsed code uses (and what a project decorator
+        # applies inside): where a cached view's login check, template or personal reads may live.
+        modules.update(name.rpartition(".")[0] for name in self._wrapper_and_base_names())
+        # Skipped modules that import a module defining a wrapper alias (``cache_day = cache_page(...)``).
+        alias_modules = {
+            name.rpartition(".")[0]
+            for name, (facts, call) in self._aliases.items()
+            if any(w.kind in _MATTERING_KINDS for w in self.classify(call, facts.path))
+        }
+        modules.update(m for m, imports in self.skipped_imports.items() if imports & alias_modules)
         for module in self.settings_modules:  # project storage classes named in settings
             storages = module.value("STORAGES")
             backends = [module.value("STATICFILES_STORAGE")]
@@ -247,6 +270,33 @@ class ProjectModel:
                 backends += [e.get("BACKEND") for e in storages.values() if isinstance(e, dict)]
             modules.update(b.rpartition(".")[0] for b in backends if isinstance(b, str))
         return modules
+
+    def _wrapper_and_base_names(self) -> set[str]:
+        """The decorators and base classes of the views a rule may look at (those with a cache,
+        header, auth or conditional layer), and what those decorators call inside."""
+        names: set[str] = set()
+        calls: list[Call] = []
+        for facts in self.python.values():
+            calls += [call for route in facts.views.routes for call in route.wrappers]
+            for function in facts.views.functions:
+                if _may_matter(self._function_view(facts, function)):
+                    calls += (*function.decorators, *function.inline_wrappers)
+            for cls in facts.views.classes:
+                if _may_matter(self._class_view(facts, cls)):
+                    for _, owner in self._class_chain(facts, cls):
+                        names.update(owner.bases)
+                    calls += cls.decorators
+                    for method in cls.methods:
+                        calls += (*method.decorators, *method.inline_wrappers)
+        while calls:
+            call = calls.pop()
+            names.add(call.name)
+            calls += call.inner
+        for name in list(names):
+            target = self._definitions.get(name)
+            if target is not None and isinstance(target[1], FunctionFacts):
+                names.update(called for called, _ in target[1].calls)
+        return names
 
     def template(self, name: str) -> TemplateFacts | None:
         path = self.template_names.get(name)

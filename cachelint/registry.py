@@ -40,6 +40,10 @@ class Rule:
     bad_example: ClassVar[dict[str, str]]
     good_example: ClassVar[dict[str, str]]
 
+    # Bytes that make a Python file worth parsing for this rule even when no cache-related code
+    # points at it (the engine's pre-filter skips the rest): CL106 needs every login-protected view.
+    file_tokens: ClassVar[tuple[bytes, ...]] = ()
+
     # Rules with one correct mechanical fix set this and implement ``fix``.
     fixable: ClassVar[bool] = False
 

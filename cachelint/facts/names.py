@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from cachelint.facts.python import absolute_module
+
 
 def dotted_name(node: cst.BaseExpression) -> str | None:
     """``a.b.c`` for Name/Attribute chains, else None."""
@@ -27,16 +29,6 @@ def module_of(node: cst.BaseExpression | None) -> str:
     if node is None:
         return ""
     return dotted_name(node) or ""
-
-
-def absolute_module(module: str, level: int, current_module: str, is_package: bool) -> str:
-    """Resolve ``from ..x import y`` against the importing module's dotted name."""
-    if level == 0:
-        return module
-    package = current_module if is_package else current_module.rpartition(".")[0]
-    for _ in range(level - 1):
-        package = package.rpartition(".")[0]
-    return f"{package}.{module}" if module and package else (module or package)
 
 
 class ImportTable:

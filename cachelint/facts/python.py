@@ -6,6 +6,7 @@ never pays for importing the parser.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from cachelint.facts.settings import SettingsFacts
@@ -21,6 +22,46 @@ class PythonFacts:
     views: ViewFacts
     settings: SettingsFacts | None
     suppressions: tuple[Suppression, ...] = ()
+
+
+@dataclass(frozen=True)
+class SkippedModule:
+    """A Python file the byte pre-filter found nothing in: not parsed, but what it imports is
+    kept, so that it is parsed after all when it imports a cache alias (``@cache_day``)."""
+
+    imports: frozenset[str]
+
+
+_FROM_IMPORT = re.compile(rb"^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]*(\([^)]*\)|[^\n#;]*)", re.M)
+_IMPORT = re.compile(rb"^[ \t]*import[ \t]+([\w. \t,]+)", re.M)
+_WORD = re.compile(rb"[\w.]+")
+
+
+def skipped_module(source: bytes, module: str, is_package: bool) -> SkippedModule:
+    """The modules ``source`` imports, and each name it imports from them as a module too
+    (``from app import caching``); from the text, so an import inside a string may count."""
+    found: set[str] = set()
+    for dots, name, names in _FROM_IMPORT.findall(source):
+        base = absolute_module(name.decode("ascii", "replace"), len(dots), module, is_package)
+        found.add(base)
+        for word in _WORD.findall(names):
+            if word != b"as":
+                found.add(
+                    f"{base}.{word.decode('ascii', 'replace')}" if base else word.decode("ascii", "replace")
+                )
+    for names in _IMPORT.findall(source):
+        found.update(w.decode("ascii", "replace") for w in _WORD.findall(names) if w != b"as")
+    return SkippedModule(frozenset(found))
+
+
+def absolute_module(module: str, level: int, current_module: str, is_package: bool) -> str:
+    """Resolve ``from ..x import y`` against the importing module's dotted name."""
+    if level == 0:
+        return module
+    package = current_module if is_package else current_module.rpartition(".")[0]
+    for _ in range(level - 1):
+        package = package.rpartition(".")[0]
+    return f"{package}.{module}" if module and package else (module or package)
 
 
 class ParseError(Exception):

@@ -24,6 +24,7 @@ class ExpensiveEtagFunction(Rule):
     slug = "expensive-etag-function"
     severity = Severity.WARNING
     default_enabled = False
+    file_tokens = (b"decorators.http",)  # every etag/last_modified/condition, cached or not
     summary = "The function given to `etag`/`last_modified`/`condition` does expensive work"
     tags = ("performance",)
     what_it_does = """

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from cachelint import django_api as api
 from cachelint.finding import Evidence, Finding, Severity
 from cachelint.project import AUTH, NEVER_CACHE, ProjectModel
 from cachelint.registry import Rule, register
@@ -13,6 +14,7 @@ class PrivateResponseWithoutCacheControl(Rule):
     slug = "private-response-without-cache-control"
     severity = Severity.WARNING
     default_enabled = False
+    file_tokens = api.AUTH_TOKENS  # every protected view, cached or not
     summary = "Login-protected HTML view without `Cache-Control: private` or `no-store`"
     tags = ("security", "privacy")
     security_severity = 4.3
