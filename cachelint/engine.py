@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
 import re
 import traceback
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cachelint.cache import ResultCache
 from cachelint.config import Config
@@ -23,6 +22,9 @@ from cachelint.project import Problem, ProjectModel
 from cachelint.registry import Rule
 from cachelint.suppressions import Suppression, apply, unused
 from cachelint.suppressions import scan as scan_suppressions
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 # A Python file that contains none of these cannot affect a rule on its own, so it is not parsed
 # (unless parsed code points at it: see build_project). Rules add their own (``Rule.file_tokens``).
@@ -43,8 +45,6 @@ PYTHON_TOKENS = (
     # settings chains
     b"import *",
 )
-# A URLconf can give a class-based view its template: ``Page.as_view(template_name=...)``.
-AS_VIEW_WITH_ARGUMENTS = re.compile(rb"as_view\(\s*\w+\s*=")
 # Settings names count only where a module assigns them: code that merely reads
 # ``settings.INSTALLED_APPS`` cannot matter, and is everywhere in large projects.
 SETTINGS_ASSIGNMENT = re.compile(
@@ -55,8 +55,9 @@ SETTINGS_ASSIGNMENT = re.compile(
 )
 MAX_BRACKET_DEPTH = 200  # CPython's parser limit for nested brackets
 _BRACKET = re.compile(rb"[()\[\]{}]")
-# Bytes of Python to parse below which worker processes cost more than they save (measured on
-# the benchmark corpus: a pool pays for itself from about 100-200 KB of Python to parse).
+# Bytes of Python to parse below which worker processes cost more than they save, unless
+# templates are lexed meanwhile (measured on the benchmark corpus: Python alone pays for a pool
+# from about 100-200 KB).
 # CACHELINT_PARALLEL_MIN_BYTES overrides it (tests force the pool with 0).
 PARALLEL_MIN_BYTES = int(os.environ.get("CACHELINT_PARALLEL_MIN_BYTES", "150000"))
 
@@ -82,7 +83,8 @@ def may_matter(data: bytes, rule_tokens: tuple[bytes, ...] = ()) -> bool:
         any(token in data for token in PYTHON_TOKENS)
         or any(token in data for token in rule_tokens)
         or SETTINGS_ASSIGNMENT.search(data) is not None
-        or (b"as_view(" in data and AS_VIEW_WITH_ARGUMENTS.search(data) is not None)
+        # A URLconf can give a class-based view its template: ``Page.as_view(template_name=...)``.
+        or (b"as_view(" in data and b"template_name" in data)
     )
 
 
@@ -192,79 +194,99 @@ def build_project(
         if root is not None and config.cache
         else None
     )
-    results = _parse_all(sources, config, cache, rule_tokens, False, progress)
-    project = _join(sources, results, config)
-    forced: set[Path] = set()
-    while True:
-        wanted = project.referenced_modules() - set(project.modules)
-        batch = [s for s in sources if s.kind == "python" and s.module in wanted and s.path not in forced]
-        if not batch:
-            break
-        forced.update(s.path for s in batch)
-        parsed = dict(
-            zip((s.path for s in batch), _parse_all(batch, config, cache, rule_tokens, True, progress))
-        )
-        results = [parsed.get(s.path, r) for s, r in zip(sources, results)]
+    with _Parser(config, cache, rule_tokens, progress) as parser:
+        results = parser.parse(sources, force=False)
         project = _join(sources, results, config)
+        forced: set[Path] = set()
+        while True:
+            wanted = project.referenced_modules() - set(project.modules)
+            batch = [s for s in sources if s.kind == "python" and s.module in wanted and s.path not in forced]
+            if not batch:
+                break
+            forced.update(s.path for s in batch)
+            parsed = dict(zip((s.path for s in batch), parser.parse(batch, force=True)))
+            results = [parsed.get(s.path, r) for s, r in zip(sources, results)]
+            project = _join(sources, results, config)
     if cache is not None:
         cache.save({_cache_key(s, force, rule_tokens) for s in sources for force in (False, True)})
     return project
 
 
-def _parse_all(
-    sources: list[SourceFile],
-    config: Config,
-    cache: ResultCache | None,
-    rule_tokens: tuple[bytes, ...],
-    force: bool,
-    progress: Progress = SILENT,
-) -> list[object]:
-    keys = [_cache_key(s, force, rule_tokens) for s in sources]
-    results: list[object] = [None] * len(sources)
-    misses: list[int] = []
-    for index, (source, key) in enumerate(zip(sources, keys)):
-        hit, cached = cache.get(key, source.path) if cache is not None else (False, None)
-        if hit:
-            results[index] = cached
-        else:
-            misses.append(index)
-    # Reading and the byte pre-filter are cheap and happen here; only Python files that need a
-    # parse go to worker processes, and only when there is enough of them to pay for the
-    # workers' start (each imports libcst). Templates are lexed here meanwhile.
-    pending: dict[int, tuple[_Task, bytes]] = {}
-    contents: dict[int, bytes] = {}  # what was read, so the cache hashes it without reading again
-    for index in misses:
-        task = _Task(sources[index], config.max_file_size, force, rule_tokens)
-        data = _load(task)
-        if isinstance(data, Problem):
-            results[index] = data
-            continue
-        contents[index] = data
-        if _needs_analysis(task, data):
-            pending[index] = (task, data)
-        elif task.source.kind == "python":
-            results[index] = skipped_module(data, task.source.module, task.source.is_package)
-    progress.add_total(len(pending))
-    python = [i for i, (task, _) in pending.items() if task.source.kind == "python"]
-    jobs = config.jobs or os.cpu_count() or 1
-    parallel = jobs > 1 and sum(len(pending[i][1]) for i in python) >= PARALLEL_MIN_BYTES
-    with ProcessPoolExecutor(max_workers=jobs) if parallel else contextlib.nullcontext() as pool:
+class _Parser:
+    """Facts of source files: from the result cache, or read, pre-filtered and analysed.
+
+    Python files go to worker processes when that pays: when there is enough Python for the
+    workers' start (each imports libcst), or when templates are to be lexed here meanwhile (the
+    two imports and parses then run side by side). The pool, once started, serves the demand
+    rounds too.
+    """
+
+    def __init__(
+        self, config: Config, cache: ResultCache | None, rule_tokens: tuple[bytes, ...], progress: Progress
+    ) -> None:
+        self.config, self.cache, self.rule_tokens, self.progress = config, cache, rule_tokens, progress
+        self.jobs = config.jobs or os.cpu_count() or 1
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> _Parser:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+
+    def parse(self, sources: list[SourceFile], force: bool) -> list[object]:
+        cache = self.cache
+        keys = [_cache_key(s, force, self.rule_tokens) for s in sources]
+        results: list[object] = [None] * len(sources)
+        misses: list[int] = []
+        for index, (source, key) in enumerate(zip(sources, keys)):
+            hit, cached = cache.get(key, source.path) if cache is not None else (False, None)
+            if hit:
+                results[index] = cached
+            else:
+                misses.append(index)
+        pending: dict[int, tuple[_Task, bytes]] = {}
+        contents: dict[int, bytes] = {}  # what was read, so the cache hashes it without reading again
+        for index in misses:
+            task = _Task(sources[index], self.config.max_file_size, force, self.rule_tokens)
+            data = _load(task)
+            if isinstance(data, Problem):
+                results[index] = data
+                continue
+            contents[index] = data
+            if _needs_analysis(task, data):
+                pending[index] = (task, data)
+            elif task.source.kind == "python":
+                results[index] = skipped_module(data, task.source.module, task.source.is_package)
+        self.progress.add_total(len(pending))
+        python = [i for i, (task, _) in pending.items() if task.source.kind == "python"]
+        pool = (
+            self._pool(sum(len(pending[i][1]) for i in python), len(pending) - len(python))
+            if python
+            else None
+        )
         in_workers = (
             pool.map(_parse_in_worker, [pending[i][0] for i in python], chunksize=4) if pool else None
         )
         for index, (task, data) in pending.items():
             if in_workers is None or task.source.kind != "python":
                 results[index] = _analyse(task, data)
-                progress.advance()
+                self.progress.advance()
         for index, result in zip(python, in_workers or ()):
             results[index] = result
-            progress.advance()
-    parsed = [results[i] for i in misses]
-    for index, result in zip(misses, parsed):
-        results[index] = result
-        if cache is not None and not isinstance(result, Problem):  # read errors may be transient
-            cache.put(keys[index], sources[index].path, result, contents.get(index))
-    return results
+            self.progress.advance()
+        for index in misses:
+            if cache is not None and not isinstance(results[index], Problem):  # read errors may be transient
+                cache.put(keys[index], sources[index].path, results[index], contents.get(index))
+        return results
+
+    def _pool(self, python_bytes: int, templates: int) -> ProcessPoolExecutor | None:
+        if self.pool is None and self.jobs > 1 and (python_bytes >= PARALLEL_MIN_BYTES or templates):
+            from concurrent.futures import ProcessPoolExecutor  # most runs need no workers: import on use
+
+            self.pool = ProcessPoolExecutor(max_workers=self.jobs)
+        return self.pool
 
 
 def _join(sources: list[SourceFile], results: list[object], config: Config) -> ProjectModel:

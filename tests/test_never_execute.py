@@ -316,18 +316,20 @@ def test_in_process_scan_never_executes_the_project(hostile, monkeypatch, extra,
     from django.apps import apps
     from django.conf import settings
 
+    import concurrent.futures
+
     import cachelint.engine as engine
 
     root = hostile(extra)
     monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)  # any amount of work goes to workers
     pools: list[int] = []
 
-    class CountingPool(engine.ProcessPoolExecutor):
+    class CountingPool(concurrent.futures.ProcessPoolExecutor):
         def __init__(self, *args, **kwargs):
             pools.append(1)
             super().__init__(*args, **kwargs)
 
-    monkeypatch.setattr(engine, "ProcessPoolExecutor", CountingPool)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", CountingPool)
     settings_configured, apps_ready = settings.configured, apps.ready
     before = set(sys.modules)
     runner = CliRunner()
