@@ -141,6 +141,13 @@ def _analyse(task: _Task, data: bytes) -> object:
         return Problem(Location(source.display, error.span), error.reason)
     except RecursionError:
         return Problem(Location(source.display), "too deeply nested to analyse")
+    except Exception as error:  # a bug in cachelint must not stop the scan of the other files
+        if os.environ.get("CACHELINT_DEBUG"):
+            raise
+        return Problem(
+            Location(source.display),
+            f"internal error while analysing this file (please report it): {type(error).__name__}: {error}",
+        )
 
 
 def _parse_in_worker(task: _Task) -> object:

@@ -337,3 +337,38 @@ def test_moderately_nested_brackets_parse(tree):
     code, findings, errors, _ = scan(root)
     assert code == 1 and errors == []
     assert triples(findings) == [LEAK]
+
+
+# --- cachelint's own bugs -----------------------------------------------------------------------
+
+
+def test_dict_with_tuple_keys_is_evaluated_without_error(tree):
+    root = tree({
+        "app/choices.py": (
+            "from django.core.cache import cache\n\n\n"
+            "class Colors:\n"
+            '    LABELS = {("red", 1): "Red", (("nested",), 2): "Nested"}\n'
+        )
+    })
+    code, findings, errors, _ = scan(root)
+    assert errors == [] and triples(findings) == [LEAK]
+
+
+def test_internal_error_in_one_file_is_a_finding_and_the_scan_goes_on(tree, monkeypatch):
+    from cachelint.facts import collector
+
+    original = collector.collect
+
+    def broken(source, path, *args):
+        if path == "app/broken.py":
+            raise ValueError("boom")
+        return original(source, path, *args)
+
+    monkeypatch.setattr(collector, "collect", broken)
+    root = tree({"app/broken.py": "from django.core.cache import cache\n"})
+    code, findings, errors, _ = scan(root)
+    assert code == 1 and errors == []
+    assert triples(findings) == sorted([LEAK, ("app/broken.py", 1, "CL001")])
+    assert cl001(findings, "app/broken.py")["message"] == (
+        "internal error while analysing this file (please report it): ValueError: boom"
+    )

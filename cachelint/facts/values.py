@@ -107,7 +107,9 @@ def evaluate(ir: IR, ns: Namespace, path: str = "") -> Any:
                     result.key_spans.update(splat.key_spans)
                 continue
             key = evaluate(key_ir, ns, path)
-            if key is UNKNOWN:
+            if isinstance(key, list):  # a tuple key: tuples evaluate to (unhashable) LocLists
+                key = tuple(key)
+            if key is UNKNOWN or not _hashable(key):
                 return UNKNOWN
             result[key] = evaluate(value_ir, ns, path)
             if span is not None:
@@ -204,3 +206,11 @@ def _cast(value: Any, cast: str) -> Any:
         except (TypeError, ValueError):
             return UNKNOWN
     return UNKNOWN
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
