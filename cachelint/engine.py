@@ -188,14 +188,16 @@ def build_project(
     config: Config,
     root: Path | None = None,
     progress: Progress = SILENT,
-    rule_tokens: tuple[bytes, ...] = (),
+    rules: dict[str, Rule] | None = None,
 ) -> ProjectModel:
     """Parse ``sources`` (cached, in parallel when it pays) and join them into a ProjectModel.
 
     Parsing is demand-driven in further rounds: a module skipped by the byte pre-filter is
     parsed after all when parsed code points at it (a cached URLconf entry's view, a base class,
-    a decorator, a context processor), until nothing new is pointed at.
+    a decorator, a context processor) or a selected rule asks for it, until nothing new is.
     """
+    rules = rules or {}
+    rule_tokens = tuple(sorted({token for rule in rules.values() for token in rule.file_tokens}))
     cache = (
         ResultCache(root, f"max_file_size={config.max_file_size}")
         if root is not None and config.cache
@@ -206,7 +208,8 @@ def build_project(
         project = _join(sources, results, config)
         forced: set[Path] = set()
         while True:
-            wanted = project.referenced_modules() - set(project.modules)
+            wanted = project.referenced_modules().union(*(r.wanted_modules(project) for r in rules.values()))
+            wanted -= set(project.modules)
             batch = [s for s in sources if s.kind == "python" and s.module in wanted and s.path not in forced]
             if not batch:
                 break
@@ -378,8 +381,7 @@ def _check_project(
         known = {s.path for s in sources}
         files = {t for t in targets if not t.is_dir()}
         sources.extend(s for s in (classifier.classify(p) for p in sorted(files - known)) if s is not None)
-    rule_tokens = tuple(sorted({token for rule in rules.values() for token in rule.file_tokens}))
-    project = build_project(sources, config, root, progress, rule_tokens)
+    project = build_project(sources, config, root, progress, rules)
     project.root = root
     project.django_version = (
         parse_version(config.django_version) if config.django_version else detect_django(root)

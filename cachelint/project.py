@@ -256,13 +256,14 @@ class ProjectModel:
         # Decorators, mixins and base classes that parsed code uses (and what a project decorator
         # applies inside): where a cached view's login check, template or personal reads may live.
         modules.update(name.rpartition(".")[0] for name in self._wrapper_and_base_names())
-        # Skipped modules that import a module defining a wrapper alias (``cache_day = cache_page(...)``).
-        alias_modules = {
-            name.rpartition(".")[0]
-            for name, (facts, call) in self._aliases.items()
-            if any(w.kind in _MATTERING_KINDS for w in self.classify(call, facts.path))
-        }
-        modules.update(m for m, imports in self.skipped_imports.items() if imports & alias_modules)
+        # Skipped modules that import a wrapper alias (``cache_day = cache_page(...)``).
+        modules.update(
+            self.modules_importing(
+                name
+                for name, (facts, call) in self._aliases.items()
+                if any(w.kind in _MATTERING_KINDS for w in self.classify(call, facts.path))
+            )
+        )
         for module in self.settings_modules:  # project storage classes named in settings
             storages = module.value("STORAGES")
             backends = [module.value("STATICFILES_STORAGE")]
@@ -270,6 +271,27 @@ class ProjectModel:
                 backends += [e.get("BACKEND") for e in storages.values() if isinstance(e, dict)]
             modules.update(b.rpartition(".")[0] for b in backends if isinstance(b, str))
         return modules
+
+    def modules_importing(self, names: Iterable[str]) -> set[str]:
+        """Modules the pre-filter skipped that import one of ``names`` (or its module)."""
+        wanted: set[str] = set()
+        for name in names:
+            wanted.update((name, name.rpartition(".")[0]))
+        return {module for module, imports in self.skipped_imports.items() if imports & wanted}
+
+    def protecting_names(self) -> set[str]:
+        """The project's own decorators and classes that require login (``members_only``,
+        ``class StaffView(LoginRequiredMixin, View)``): views elsewhere use them by name."""
+        names = set()
+        for name, (facts, item) in self._definitions.items():
+            if isinstance(item, FunctionFacts):
+                if self._project_auth_decorator(name, 0):
+                    names.add(name)
+            elif any(
+                base in api.AUTH_MIXINS for _, owner in self._class_chain(facts, item) for base in owner.bases
+            ):
+                names.add(name)
+        return names
 
     def _wrapper_and_base_names(self) -> set[str]:
         """The decorators and base classes of the views a rule may look at (those with a cache,

@@ -44,6 +44,11 @@ class Rule:
     # points at it (the engine's pre-filter skips the rest): CL106 needs every login-protected view.
     file_tokens: ClassVar[tuple[bytes, ...]] = ()
 
+    def wanted_modules(self, project: ProjectModel) -> set[str]:
+        """Modules this rule needs parsed beyond what the pre-filter and the project's own
+        references bring; the engine parses them on demand and joins the project again."""
+        return set()
+
     # Rules with one correct mechanical fix set this and implement ``fix``.
     fixable: ClassVar[bool] = False
 

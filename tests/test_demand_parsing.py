@@ -138,3 +138,36 @@ def test_result_cache_keeps_prefilter_decisions_apart(tree):
     cached = Config(cache=True)
     assert triples(run(root, DEFAULT_RULES, config=cached)) == []  # the file is skipped and cached so
     assert triples(run(root, ["CL106"], config=Config(cache=True))) == [("app/views.py", 6, "CL106")]
+
+
+def test_cl106_finds_views_protected_by_project_decorators_and_mixins(tree):
+    root = tree({
+        "app/access.py": (
+            "from django.contrib.auth.decorators import login_required\n"
+            "from django.contrib.auth.mixins import LoginRequiredMixin\n\n\n"
+            "def staff_only(view):\n"
+            "    return login_required(view)\n\n\n"
+            "class MemberMixin(LoginRequiredMixin):\n"
+            "    pass\n"
+        ),
+        # Neither module names an auth decorator or mixin of Django's: no pre-filter token.
+        "app/views.py": (
+            "from django.shortcuts import render\n\n"
+            "from app.access import staff_only\n\n\n"
+            "@staff_only\n"
+            "def report(request):\n"
+            '    return render(request, "report.html")\n'
+        ),
+        "app/pages.py": (
+            "from django.views.generic import TemplateView\n\n"
+            "from app import access\n\n\n"
+            "class Account(access.MemberMixin, TemplateView):\n"
+            '    template_name = "account.html"\n'
+        ),
+        "app/public.py": (
+            "from django.shortcuts import render\n\n\n"
+            "def about(request):\n"
+            '    return render(request, "about.html")\n'
+        ),
+    })
+    assert triples(run(root, ["CL106"])) == [("app/pages.py", 6, "CL106"), ("app/views.py", 7, "CL106")]

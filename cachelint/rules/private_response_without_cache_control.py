@@ -51,6 +51,10 @@ def settings_page(request):
 """,
     }
 
+    def wanted_modules(self, project: ProjectModel) -> set[str]:
+        # Views protected by a project decorator or mixin mention no auth token themselves.
+        return project.modules_importing(project.protecting_names())
+
     def check(self, project: ProjectModel) -> Iterator[Finding]:
         if _middleware_marks_private(project):
             return
