@@ -313,10 +313,10 @@ def test_poison_works(tmp_path: Path):
 
 @pytest.mark.parametrize("extra, jobs", [(0, 1), (PARALLEL_EXTRA, 2)], ids=["serial", "process-pool"])
 def test_in_process_scan_never_executes_the_project(hostile, monkeypatch, extra, jobs):
+    import concurrent.futures
+
     from django.apps import apps
     from django.conf import settings
-
-    import concurrent.futures
 
     import cachelint.engine as engine
 
