@@ -105,7 +105,7 @@ def main() -> int:
 
     positions.Positions.span = span
 
-    wrap(engine, "_parse_all", "_parse_all rest (I/O, pre-filter, glue)")
+    wrap(engine._Parser, "parse", "_Parser.parse rest (I/O, pre-filter, glue)")
     wrap(libcst, "parse_module", "libcst.parse_module")
     wrap(libcst.Module, "visit", "visitor (libcst traversal + collectors)")
     if hasattr(collector, "walk"):  # cachelint's own read-only walker replaced libcst's visit

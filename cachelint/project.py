@@ -147,7 +147,7 @@ _MATTERING_KINDS = frozenset(
 )
 
 
-def _may_matter(view: View) -> bool:
+def _worth_a_look(view: View) -> bool:
     return bool(view.header_writes) or any(w.kind in _MATTERING_KINDS for w in view.stack)
 
 
@@ -297,19 +297,21 @@ class ProjectModel:
         """The decorators and base classes of the views a rule may look at (those with a cache,
         header, auth or conditional layer), and what those decorators call inside."""
         names: set[str] = set()
-        calls: list[Call] = []
-        for facts in self.python.values():
-            calls += [call for route in facts.views.routes for call in route.wrappers]
-            for function in facts.views.functions:
-                if _may_matter(self._function_view(facts, function)):
-                    calls += (*function.decorators, *function.inline_wrappers)
-            for cls in facts.views.classes:
-                if _may_matter(self._class_view(facts, cls)):
-                    for _, owner in self._class_chain(facts, cls):
-                        names.update(owner.bases)
-                    calls += cls.decorators
-                    for method in cls.methods:
-                        calls += (*method.decorators, *method.inline_wrappers)
+        calls = [
+            call for facts in self.python.values() for route in facts.views.routes for call in route.wrappers
+        ]
+        for view in self.views:
+            target = self._definitions.get(view.name) if _worth_a_look(view) else None
+            if target is None:
+                continue
+            facts, item = target
+            if isinstance(item, ClassFacts):
+                names.update(base for _, owner in self._class_chain(facts, item) for base in owner.bases)
+                calls += item.decorators
+                for method in item.methods:
+                    calls += (*method.decorators, *method.inline_wrappers)
+            else:
+                calls += (*item.decorators, *item.inline_wrappers)
         while calls:
             call = calls.pop()
             names.add(call.name)
