@@ -295,7 +295,10 @@ class _Parser:
         if self.pool is None and self.jobs > 1 and (python_bytes >= PARALLEL_MIN_BYTES or templates):
             from concurrent.futures import ProcessPoolExecutor  # most runs need no workers: import on use
 
-            self.pool = ProcessPoolExecutor(max_workers=self.jobs)
+            # Little Python: one worker beside the lexing here, which also takes the demand
+            # rounds with libcst already imported (a second one would import it again).
+            workers = self.jobs if python_bytes >= PARALLEL_MIN_BYTES else 1
+            self.pool = ProcessPoolExecutor(max_workers=workers)
         return self.pool
 
 
