@@ -29,11 +29,10 @@ if TYPE_CHECKING:
 # A Python file that contains none of these cannot affect a rule on its own, so it is not parsed
 # (unless parsed code points at it: see build_project). Rules add their own (``Rule.file_tokens``).
 PYTHON_TOKENS = (
-    # caching API
+    # caching API (``never_cache`` and ``vary_on_*`` alone are not here: they matter only beside a
+    # ``cache_page`` or ``cache_control`` in the file, or pointed at by one: a demand round)
     b"cache_page",
     b"cache_control",
-    b"never_cache",
-    b"vary_on",
     b"patch_vary_headers",
     b"patch_cache_control",
     b"add_never_cache_headers",
@@ -53,6 +52,9 @@ SETTINGS_ASSIGNMENT = re.compile(
     rb"CHANNEL_LAYERS|STATIC_URL|USE_I18N|CACHE_\w+)\s*(?:=|\+=|:|\[|\.(?:append|extend|insert|update)\()",
     re.MULTILINE,
 )
+# A URLconf can give a class-based view its template: ``Page.as_view(template_name=...)``
+# (other arguments before it may hold one level of brackets).
+AS_VIEW_WITH_TEMPLATE = re.compile(rb"as_view\((?:[^()]|\([^()]*\))*?template_name")
 MAX_BRACKET_DEPTH = 200  # CPython's parser limit for nested brackets
 _BRACKET = re.compile(rb"[()\[\]{}]")
 # Bytes of Python to parse below which worker processes cost more than they save, unless
@@ -83,8 +85,7 @@ def may_matter(data: bytes, rule_tokens: tuple[bytes, ...] = ()) -> bool:
         any(token in data for token in PYTHON_TOKENS)
         or any(token in data for token in rule_tokens)
         or SETTINGS_ASSIGNMENT.search(data) is not None
-        # A URLconf can give a class-based view its template: ``Page.as_view(template_name=...)``.
-        or (b"as_view(" in data and b"template_name" in data)
+        or (b"as_view(" in data and AS_VIEW_WITH_TEMPLATE.search(data) is not None)
     )
 
 

@@ -102,6 +102,20 @@ def test_unrelated_modules_stay_unparsed(tree, monkeypatch):
             "    login_required = models.BooleanField(default=False)\n"
         ),
         "app/forms.py": "from django.views.decorators.http import require_POST\n",
+        # A class-based view module: its own template_name and a plain as_view() are no URLconf
+        # giving a view its template.
+        "app/pages.py": (
+            "from django.views.generic import TemplateView\n\n\n"
+            "class About(TemplateView):\n"
+            '    template_name = "about.html"\n\n\n'
+            "about = About.as_view()\n"
+        ),
+        "app/account.py": (
+            "from django.views.decorators.cache import never_cache\n\n\n"
+            "@never_cache\n"
+            "def logout(request):\n"
+            "    return None\n"
+        ),
         "app/views.py": (
             "from django.views.decorators.cache import cache_page\n\n\n"
             "@cache_page(60)\n"
@@ -171,3 +185,23 @@ def test_cl106_finds_views_protected_by_project_decorators_and_mixins(tree):
         ),
     })
     assert triples(run(root, ["CL106"])) == [("app/pages.py", 6, "CL106"), ("app/views.py", 7, "CL106")]
+
+
+def test_never_cache_view_wrapped_by_a_cached_route(tree):
+    root = tree({
+        "app/urls.py": (
+            "from django.urls import path\n"
+            "from django.views.decorators.cache import cache_page\n\n"
+            "from app import views\n\n"
+            'urlpatterns = [path("account/", cache_page(600)(views.account))]\n'
+        ),
+        # never_cache alone is no pre-filter token: the cached route points at this module.
+        "app/views.py": (
+            "from django.shortcuts import render\n"
+            "from django.views.decorators.cache import never_cache\n\n\n"
+            "@never_cache\n"
+            "def account(request):\n"
+            '    return render(request, "account.html")\n'
+        ),
+    })
+    assert triples(run(root, ["CL404"])) == [("app/views.py", 5, "CL404")]
