@@ -423,6 +423,15 @@ def prefilter_tokens() -> tuple[bytes, ...]:
         return (b"cache",)
 
 
+def _is_test_code(relative: Path) -> bool:
+    """What cachelint's discovery skips as test code by default; a stand-in if it moved."""
+    try:
+        from cachelint.discovery import TEST_DIRS, is_test_file
+    except ImportError:
+        return "tests" in relative.parts
+    return is_test_file(relative.name) or any(part in TEST_DIRS for part in relative.parts[:-1])
+
+
 def survey(tree: Path, package: Package, tokens: tuple[bytes, ...]) -> TreeInfo:
     py, size, templates = [], 0, 0
     for directory, dirs, files in os.walk(tree):
@@ -434,9 +443,14 @@ def survey(tree: Path, package: Package, tokens: tuple[bytes, ...]) -> TreeInfo:
                 size += path.stat().st_size
             elif name.endswith(TEMPLATE_SUFFIXES) and "templates" in path.relative_to(tree).parts:
                 templates += 1
-    # The file to change: one that passes cachelint's pre-filter (so it is re-parsed), of median size.
+    # The file to change: one that cachelint scans (not test code) and whose bytes pass its
+    # pre-filter (so it is re-parsed), of median size.
     candidates = sorted(
-        (p for p in py if any(token in p.read_bytes() for token in tokens)),
+        (
+            p
+            for p in py
+            if not _is_test_code(p.relative_to(tree)) and any(t in p.read_bytes() for t in tokens)
+        ),
         key=lambda p: (p.stat().st_size, p),
     )
     candidates = candidates or sorted(py, key=lambda p: (p.stat().st_size, p))
@@ -584,6 +598,13 @@ def ok(flag: bool) -> str:
     return "PASS" if flag else "FAIL"
 
 
+def _shown_path(path: Path) -> str:
+    try:
+        return path.absolute().relative_to(REPO).as_posix()
+    except ValueError:
+        return path.name
+
+
 def machine_info(tools: dict[str, list[str]]) -> dict[str, str]:
     def out(cmd: list[str]) -> str:
         try:
@@ -610,7 +631,8 @@ def machine_info(tools: dict[str, list[str]]) -> dict[str, str]:
         "cpu": cpu,
         "memory": mem,
         "os": platform.platform(),
-        "python": platform.python_version() + f" ({sys.executable})",
+        # The interpreter's path relative to the repository (a local path says nothing to readers).
+        "python": platform.python_version() + f" ({_shown_path(Path(sys.executable))})",
         "cachelint": out([*tools["cachelint"], "--version"])
         + f", commit {commit}"
         + (" + uncommitted changes in cachelint/" if dirty else ""),
