@@ -9,7 +9,9 @@ last writer wins, which only costs a re-parse).
 The cache lives in the scanned tree, which may be hostile (a repository can commit a
 ``.cachelint_cache/``), and unpickling runs code. So every cache file is signed with an HMAC
 keyed by a per-user secret kept outside any project (``$XDG_CACHE_HOME/cachelint/key``, mode
-0600): a file cachelint did not write for this user is never unpickled.
+0600): a file cachelint did not write for this user is never unpickled. A key inside the
+scanned tree (``XDG_CACHE_HOME`` pointed into the checkout, as CI caches often are) could have
+been committed with a forged cache, so it is not used: that run has no result cache.
 """
 
 from __future__ import annotations
@@ -38,10 +40,13 @@ def _build_salt() -> str:
     return digest.hexdigest()
 
 
-def _user_key() -> bytes | None:
-    """This user's secret for signing caches, created on first use; None if impossible."""
+def _user_key(root: Path) -> bytes | None:
+    """This user's secret for signing caches, created on first use; None if impossible or if
+    it would live inside the scanned tree ``root``."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     path = Path(base) / "cachelint" / "key"
+    if Path(os.path.realpath(path)).is_relative_to(os.path.realpath(root)):
+        return None
     try:
         key = path.read_bytes()
         # A short key (a concurrent first run still writing it, a full disk) is no secret.
@@ -74,7 +79,7 @@ class ResultCache:
         self._salt = f"{_build_salt()}:{salt}"
         self._entries: dict[str, tuple[int, int, str, Any]] = {}
         self._dirty = False
-        self._key = _user_key()
+        self._key = _user_key(root)
         if self._key is None:  # no place for a secret: run without a cache rather than unsafely
             return
         try:

@@ -14,12 +14,14 @@ DEFAULT_RULES = ["CL101", "CL102", "CL105"]
 
 @pytest.fixture
 def tree(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+    root = tmp_path / "project"
+    root.mkdir()
+    monkeypatch.chdir(root)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
 
     def make(files: dict[str, str]):
-        write_tree(tmp_path, {"app/__init__.py": "", **files})
-        return tmp_path
+        write_tree(root, {"app/__init__.py": "", **files})
+        return root
 
     return make
 

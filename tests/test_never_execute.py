@@ -454,6 +454,28 @@ def test_result_cache_signed_with_an_empty_key_is_not_unpickled(hostile):
     assert markers(root) == []
 
 
+def test_key_inside_the_scanned_tree_is_not_trusted(hostile, monkeypatch):
+    """CI often points XDG_CACHE_HOME into the checkout (GitLab caches must live there): a
+    repository could then commit both the key and a cache signed with it."""
+    import hashlib
+    import hmac
+
+    root = hostile()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(root / ".cache"))
+    key = root / ".cache" / "cachelint" / "key"
+    key.parent.mkdir(parents=True)
+    key.write_bytes(b"k" * 32)
+    payload = pickle.dumps(("salt", _Plant(root / "pickle.executed")))
+    planted = root / ".cachelint_cache" / "facts.pickle"
+    planted.parent.mkdir()
+    planted.write_bytes(hmac.new(key.read_bytes(), payload, hashlib.sha256).digest() + payload)
+    for _ in range(2):  # nor is a cache written with it trusted by the next run
+        result = CliRunner().invoke(cli, ["check", "--select", "ALL", "--format", "json", "--jobs", "1", "."])
+        assert result.exit_code == 1
+        assert markers(root) == []
+    assert planted.read_bytes().endswith(payload)  # untouched: no cache was written with that key
+
+
 def shadowing_app(root: Path, name: str) -> None:
     """A project app named like a standard-library module, e.g. ``calendar`` or ``platform``."""
     write_tree(root, {f"{name}/__init__.py": POISON.format(fallback=str(root / name))})
