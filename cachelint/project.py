@@ -256,14 +256,8 @@ class ProjectModel:
         # Decorators, mixins and base classes that parsed code uses (and what a project decorator
         # applies inside): where a cached view's login check, template or personal reads may live.
         modules.update(name.rpartition(".")[0] for name in self._wrapper_and_base_names())
-        # Skipped modules that import a wrapper alias (``cache_day = cache_page(...)``).
-        modules.update(
-            self.modules_importing(
-                name
-                for name, (facts, call) in self._aliases.items()
-                if any(w.kind in _MATTERING_KINDS for w in self.classify(call, facts.path))
-            )
-        )
+        # Skipped modules that use a cache alias or decorator (``cache_day = cache_page(...)``).
+        modules.update(self.modules_importing(self.cache_decorator_names()))
         for module in self.settings_modules:  # project storage classes named in settings
             storages = module.value("STORAGES")
             backends = [module.value("STATICFILES_STORAGE")]
@@ -370,7 +364,39 @@ class ProjectModel:
             wrapped = self._project_auth_decorator(name, depth)
             if wrapped is not None:
                 return [Wrapper(AUTH, location, call, f"`{call.text}` requires login here", wrapped)]
+            cached = self._project_cache_decorator(name)
+            if cached is not None:
+                return [Wrapper(CACHE_PAGE, location, call, via=(cached,))]
         return []
+
+    def _project_cache_decorator(self, name: str) -> Evidence | None:
+        """A project function that applies ``cache_page`` inside (``def cache_for(minutes): ...``)
+        and never looks at the user: one that does may cache anonymous visitors only."""
+        target = self._definitions.get(name)
+        if target is None or not isinstance(target[1], FunctionFacts):
+            return None
+        facts, function = target
+        if function.reads_user or function.accesses:
+            return None
+        for called, span in function.calls:
+            if called in api.CACHE_PAGE:
+                return Evidence(Location(facts.path, span), f"`{function.name}` applies `cache_page` here")
+        return None
+
+    def cache_decorator_names(self) -> set[str]:
+        """Module-level aliases and project functions that apply ``cache_page`` (or another layer
+        a rule looks at): views elsewhere use them by name."""
+        names = {
+            name
+            for name, (facts, call) in self._aliases.items()
+            if any(w.kind in _MATTERING_KINDS for w in self.classify(call, facts.path))
+        }
+        names.update(
+            name
+            for name, (_, item) in self._definitions.items()
+            if isinstance(item, FunctionFacts) and self._project_cache_decorator(name) is not None
+        )
+        return names
 
     def _project_auth_decorator(self, name: str, depth: int) -> tuple[Evidence, ...] | None:
         """A project function that applies an auth decorator inside (``def staff_only(view): ...``)."""

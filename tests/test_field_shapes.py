@@ -196,3 +196,55 @@ def test_django_environ_schema_defaults(tmp_path, monkeypatch):
     )
     result = scan(tmp_path, monkeypatch, {"mysite/settings.py": settings}, ["CL501"])
     assert triples(result) == [("mysite/settings.py", 1, "CL501")]  # DEBUG is False by default
+
+
+CACHING_HELPERS = (
+    CACHE
+    + """
+
+def cache_for(minutes):
+    return cache_page(minutes * 60)
+
+
+def cache_if_anonymous(timeout):
+    def decorator(view):
+        def wrapped(req, *args, **kwargs):
+            if req.user.is_authenticated:
+                return view(req, *args, **kwargs)
+            return cache_page(timeout)(view)(req, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+"""
+)
+
+
+def test_project_decorator_that_applies_cache_page(tmp_path, monkeypatch):
+    # Pattern met in open-synthesis (a project's own caching decorator). Views in a module with
+    # no cache token of its own: parsed because they import the decorator.
+    views = (
+        LOGIN
+        + RENDER
+        + """
+from app.caching import cache_for, cache_if_anonymous
+
+
+@login_required
+@cache_for(10)
+def orders(request):
+    return render(request, "orders.html")
+
+
+@cache_if_anonymous(600)
+def home(request):
+    return render(request, "home.html", {"name": request.user.get_full_name()})
+"""
+    )
+    result = scan(tmp_path, monkeypatch, {"app/caching.py": CACHING_HELPERS, "app/views.py": views}, ["CL101", "CL102"])
+    assert triples(result) == [("app/views.py", 8, "CL101")]
+    (finding,) = result.findings
+    assert [(e.location.path, e.location.line, e.label) for e in finding.related] == [
+        ("app/views.py", 7, "`login_required` requires login here"),
+        ("app/caching.py", 5, "`cache_for` applies `cache_page` here"),
+    ]

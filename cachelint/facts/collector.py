@@ -80,6 +80,7 @@ class _FunctionState:
         self.request_calls: dict[str, Span] = {}
         self.returned_keys: list[str] = []
         self.cache_calls: list[CacheCall] = []
+        self.reads_user = False
 
 
 class _ClassState:
@@ -274,6 +275,8 @@ class _Collector(cst.CSTVisitor):
         if state is not None and node.attr.value in ("user", "session"):
             if dotted_name(node.value) in state.request_names:
                 state.accesses.append(Access(f"request.{node.attr.value}", self.span(node)))
+        if state is not None and node.attr.value in ("user", "is_authenticated", "is_anonymous"):
+            state.reads_user = True
         return True
 
     def visit_Call(self, node: cst.Call) -> bool:
@@ -534,6 +537,7 @@ class _Collector(cst.CSTVisitor):
                 returned_keys=tuple(state.returned_keys),
                 cache_calls=tuple(state.cache_calls),
                 params=tuple(p.name.value for p in node.params.params),
+                reads_user=state.reads_user,
             )
             if class_state is not None:
                 class_state.methods.append(facts)

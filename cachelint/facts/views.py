@@ -120,6 +120,9 @@ class FunctionFacts:
     cache_calls: tuple[CacheCall, ...] = ()
     # Parameter names, in order (``request``, ``user``...).
     params: tuple[str, ...] = ()
+    # The body reads some ``.user``/``.is_authenticated``/``.is_anonymous``, whatever the receiver
+    # is called: a project decorator that does may cache anonymous visitors only.
+    reads_user: bool = False
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,10 @@ Flags `cache_page` on a view that is protected by `login_required`, `permission_
 `user_passes_test`, `staff_member_required`, `LoginRequiredMixin`, `PermissionRequiredMixin`,
 `UserPassesTestMixin`, a DRF authenticated permission class, or a project decorator that wraps
 one of these. It understands both decorator orders, `method_decorator(cache_page(...),
-name="dispatch")` on a class, `method_decorator` on `get`/`dispatch`, and module-level aliases
-such as `cache_hour = cache_page(3600)`.
+name="dispatch")` on a class, `method_decorator` on `get`/`dispatch`, module-level aliases
+such as `cache_hour = cache_page(3600)`, and project decorators that apply `cache_page` inside
+(`def cache_for(minutes): return cache_page(minutes * 60)`); a project decorator that looks at
+the user (`.user`, `is_authenticated`) is left alone, as it may cache anonymous visitors only.
 
 It stays silent when the cached response varies per user: `vary_on_cookie`, `never_cache`, or
 `cache_control(private=True)`/`no_store=True` applied *inside* `cache_page` (below it), the same
