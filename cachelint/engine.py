@@ -313,7 +313,7 @@ def _join(sources: list[SourceFile], results: list[object], config: Config) -> P
         elif isinstance(result, PythonFacts):
             project.python[source.display] = result
         elif isinstance(result, SkippedModule):
-            project.skipped_imports[source.module] = result.imports
+            project.skipped[source.module] = result
         elif isinstance(result, TemplateFacts):
             project.templates_by_path[source.display] = result
             project.problems.extend(

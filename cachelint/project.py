@@ -16,7 +16,7 @@ from typing import Any
 from cachelint import django_api as api
 from cachelint.config import Config
 from cachelint.discovery import glob_spec
-from cachelint.facts.python import PythonFacts
+from cachelint.facts.python import PythonFacts, SkippedModule
 from cachelint.facts.settings import (
     SETTINGS_MARKERS,
     Definition,
@@ -193,8 +193,8 @@ class ProjectModel:
     templates_by_path: dict[str, TemplateFacts] = field(default_factory=dict)
     template_names: dict[str, str] = field(default_factory=dict)  # template name -> display path
     problems: list[Problem] = field(default_factory=list)
-    # Modules the pre-filter skipped -> what they import (see referenced_modules).
-    skipped_imports: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Modules the pre-filter skipped, with what they import (see modules_importing).
+    skipped: dict[str, SkippedModule] = field(default_factory=dict)
 
     # --- lookups ---------------------------------------------------------------------------
 
@@ -271,7 +271,9 @@ class ProjectModel:
         wanted: set[str] = set()
         for name in names:
             wanted.update((name, name.rpartition(".")[0]))
-        return {module for module, imports in self.skipped_imports.items() if imports & wanted}
+        if not wanted:
+            return set()
+        return {module for module, skipped in self.skipped.items() if skipped.imported() & wanted}
 
     def protecting_names(self) -> set[str]:
         """The project's own decorators and classes that require login (``members_only``,
