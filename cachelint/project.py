@@ -241,8 +241,8 @@ class ProjectModel:
     def referenced_modules(self) -> set[str]:
         """Modules that may hold evidence although the byte pre-filter skipped them (parsed on
         demand): views a cached URLconf entry wraps, helpers a cached view passes the request
-        to, the decorators and base classes parsed code uses, the context processors and
-        storage classes named in settings."""
+        to, the decorators and base classes parsed code uses, modules that import a cache alias
+        or decorator, the context processors and storage classes named in settings."""
         modules = {
             route.view.rpartition(".")[0]
             for facts in self.python.values()
