@@ -27,7 +27,8 @@ class PythonFacts:
 @dataclass(frozen=True)
 class SkippedModule:
     """A Python file the byte pre-filter found nothing in: not parsed, but what it imports is
-    kept, so that it is parsed after all when it imports a cache alias (``@cache_day``).
+    kept, so that it is parsed after all when it imports something a rule follows (a cache alias
+    such as ``@cache_day``, a project decorator applying ``cache_page`` or, for CL106, login).
 
     The names are one newline-separated string: most runs never look at them, and a warm run
     unpickles one per file of the project (a string is several times cheaper than a set)."""
