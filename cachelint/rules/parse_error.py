@@ -20,8 +20,10 @@ Reports a Python file that libcst cannot parse, a template whose block structure
 cannot be decoded, read, or is larger than `max-file-size`. The rest of the scan goes on.
 
 Only files that can matter are parsed: a Python file that contains none of the tokens the rules
-look for (`cache`, `login_required`, `Mixin`, `CACHES`, ...) is skipped after a byte search,
-so its syntax errors are left to your Python linter.
+look for (`cache_page`, `cache_control`, `core.cache`, `CACHES = `, ...) and that no parsed code
+points at is skipped after a byte search, so its syntax errors are left to your Python linter.
+An unexpected error inside cachelint while analysing one file is reported here too (as an
+internal error to report), and the rest of the scan goes on.
 """
     why_is_this_bad = """
 cachelint cannot see cache decorators or template fragments in a file it cannot parse, so a
