@@ -271,11 +271,12 @@ class _Collector(cst.CSTVisitor):
         return not isinstance(node.value, cst.Attribute)
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
-        state = self._function
-        if state is not None and node.attr.value in ("user", "session"):
-            if dotted_name(node.value) in state.request_names:
-                state.accesses.append(Access(f"request.{node.attr.value}", self.span(node)))
-        if state is not None and node.attr.value in ("user", "is_authenticated", "is_anonymous"):
+        state, attribute = self._function, node.attr.value
+        if state is None:
+            return True
+        if attribute in ("user", "session") and dotted_name(node.value) in state.request_names:
+            state.accesses.append(Access(f"request.{attribute}", self.span(node)))
+        if attribute in ("user", "is_authenticated", "is_anonymous"):
             state.reads_user = True
         return True
 
