@@ -1,0 +1,93 @@
+"""Which skipped modules parsed code points at: what the demand rounds parse next."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from cachelint import django_api as api
+from cachelint.facts.views import ClassFacts, FunctionFacts
+from cachelint.project.views import worth_a_look
+
+
+class DemandQueries:
+    """Modules worth parsing although the byte pre-filter skipped them."""
+
+    def referenced_modules(self) -> set[str]:
+        """Modules that may hold evidence although the byte pre-filter skipped them (parsed on
+        demand): views a cached URLconf entry wraps, helpers a cached view passes the request
+        to, the decorators and base classes parsed code uses, modules that import a cache alias
+        or decorator, the context processors and storage classes named in settings."""
+        modules = {
+            route.view.rpartition(".")[0]
+            for facts in self.python.values()
+            for route in facts.views.routes
+            if route.view and (route.wrappers or route.initkwargs)
+        }
+        for _, function in self.functions():
+            if any("cache" in call.name for call in function.decorators):
+                modules.update(name.rpartition(".")[0] for name, _ in function.request_calls)
+        modules.update(p.rpartition(".")[0] for p in self.context_processors)
+        # Decorators, mixins and base classes that parsed code uses (and what a project decorator
+        # applies inside): where a cached view's login check, template or personal reads may live.
+        modules.update(name.rpartition(".")[0] for name in self._wrapper_and_base_names())
+        # Skipped modules that use a cache alias or decorator (``cache_day = cache_page(...)``).
+        modules.update(self.modules_importing(self.cache_decorator_names()))
+        for module in self.settings_modules:  # project storage classes named in settings
+            storages = module.value("STORAGES")
+            backends = [module.value("STATICFILES_STORAGE")]
+            if isinstance(storages, dict):
+                backends += [e.get("BACKEND") for e in storages.values() if isinstance(e, dict)]
+            modules.update(b.rpartition(".")[0] for b in backends if isinstance(b, str))
+        return modules
+
+    def modules_importing(self, names: Iterable[str]) -> set[str]:
+        """Modules the pre-filter skipped that import one of ``names`` (or its module)."""
+        wanted: set[str] = set()
+        for name in names:
+            wanted.update((name, name.rpartition(".")[0]))
+        if not wanted:
+            return set()
+        return {module for module, skipped in self.skipped.items() if skipped.imported() & wanted}
+
+    def protecting_names(self) -> set[str]:
+        """The project's own decorators and classes that require login (``members_only``,
+        ``class StaffView(LoginRequiredMixin, View)``): views elsewhere use them by name."""
+        names = set()
+        for name, (facts, item) in self._definitions.items():
+            if isinstance(item, FunctionFacts):
+                if self._project_auth_decorator(name, 0):
+                    names.add(name)
+            elif any(
+                base in api.AUTH_MIXINS for _, owner in self._class_chain(facts, item) for base in owner.bases
+            ):
+                names.add(name)
+        return names
+
+    def _wrapper_and_base_names(self) -> set[str]:
+        """The decorators and base classes of the views a rule may look at (those with a cache,
+        header, auth or conditional layer), and what those decorators call inside."""
+        names: set[str] = set()
+        calls = [
+            call for facts in self.python.values() for route in facts.views.routes for call in route.wrappers
+        ]
+        for view in self.views:
+            target = self._definitions.get(view.name) if worth_a_look(view) else None
+            if target is None:
+                continue
+            facts, item = target
+            if isinstance(item, ClassFacts):
+                names.update(base for _, owner in self._class_chain(facts, item) for base in owner.bases)
+                calls += item.decorators
+                for method in item.methods:
+                    calls += (*method.decorators, *method.inline_wrappers)
+            else:
+                calls += (*item.decorators, *item.inline_wrappers)
+        while calls:
+            call = calls.pop()
+            names.add(call.name)
+            calls += call.inner
+        for name in list(names):
+            target = self._definitions.get(name)
+            if target is not None and isinstance(target[1], FunctionFacts):
+                names.update(called for called, _ in target[1].calls)
+        return names
