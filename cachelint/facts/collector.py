@@ -8,6 +8,7 @@ from typing import Any
 import libcst as cst
 
 from cachelint import django_api as api
+from cachelint.facts.flow import FunctionFlowBuilder
 from cachelint.facts.lowering import lower, lower_module
 from cachelint.facts.names import ImportTable, dotted_name
 from cachelint.facts.positions import Positions
@@ -68,9 +69,10 @@ def _syntax_error(error: cst.ParserSyntaxError, source: bytes) -> ParseError:
 
 
 class _FunctionState:
-    def __init__(self, node: cst.FunctionDef, request_names: set[str]) -> None:
+    def __init__(self, node: cst.FunctionDef, request_names: set[str], flow: FunctionFlowBuilder) -> None:
         self.node = node
         self.request_names = request_names
+        self.flow = flow
         self.accesses: list[Access] = []
         self.renders: list[TemplateRef] = []
         self.header_writes: list[HeaderWrite] = []
@@ -117,6 +119,25 @@ class _Collector(cst.CSTVisitor):
 
     def resolve(self, node: cst.BaseExpression) -> str | None:
         return self.imports.resolve(dotted_name(node))
+
+    def resolve_bound(self, node: cst.BaseExpression) -> str | None:
+        """Like ``resolve``, but a name the module does not import or define (yet) is marked
+        ``?name``: a function defined further down is resolved when the walk is over."""
+        dotted = dotted_name(node)
+        if dotted is None:
+            return None
+        if dotted.partition(".")[0] not in self.imports.bindings:
+            return f"?{dotted}"
+        return self.imports.resolve(dotted)
+
+    def late(self, name: str) -> str:
+        """A name as the finished import table resolves it (``helper`` defined below its use)."""
+        if name.startswith("?"):
+            name = name[1:]
+            return self.imports.resolve(name) or "" if name.partition(".")[0] in self.imports.bindings else ""
+        if "." not in name and name in self.imports.bindings:
+            return self.imports.resolve(name) or name
+        return name
 
     def literal(self, node: cst.BaseExpression) -> Any:
         return evaluate(lower(node, self.imports.resolve, self.span), {})
@@ -240,7 +261,13 @@ class _Collector(cst.CSTVisitor):
                     request_names.add(params[1])
             elif params:
                 request_names.add(params[0])
-            self._function = _FunctionState(node, request_names)
+            flow = FunctionFlowBuilder(
+                request_names, params, self.resolve_bound, self.span, api.PERSONAL_CALLS
+            )
+            for param in node.params.params:
+                if param.default is not None:  # ``template_name="stats/stats.html"``
+                    flow.constant(param.name.value, self.literal(param.default))
+            self._function = _FunctionState(node, request_names, flow)
         elif self._function is not None:
             # Decorators of nested functions: how a project decorator applies login_required.
             for decorator in node.decorators:
@@ -288,6 +315,7 @@ class _Collector(cst.CSTVisitor):
         if state is None:
             return True
         if isinstance(node.func, cst.Attribute):
+            state.flow.mutate(node)
             alias = self._cache_alias(node.func.value)
             if alias is not False:
                 state.cache_calls.append(self._cache_call(node, node.func.attr.value, alias))
@@ -341,6 +369,7 @@ class _Collector(cst.CSTVisitor):
                 return keywords[keyword]
             return positional[index] if index is not None and index < len(positional) else None
 
+        flow = self._function.flow if self._function is not None else None
         slots = api.CACHE_METHOD_ARGUMENTS.get(method, (0, None, None))
         key = argument(slots[0], "key")
         value = argument(slots[1], "value" if method != "get_or_set" else "default")
@@ -354,6 +383,8 @@ class _Collector(cst.CSTVisitor):
             value_text=self.code(value) if value is not None else None,
             timeout=self.literal(timeout) if timeout is not None else ABSENT,
             debug_only=self._debug_only > 0,
+            key_labels=flow.labels(key) if flow else frozenset(),
+            value_labels=flow.labels(value) if flow else frozenset(),
         )
 
     def _record_route(self, node: cst.Call) -> None:
@@ -409,6 +440,8 @@ class _Collector(cst.CSTVisitor):
             return
         value = self.literal(target)
         names = value if isinstance(value, list | tuple) else [value]
+        if value is UNKNOWN:  # a local or a parameter default: ``render(request, template_name)``
+            names = self._function.flow.template_names(target)
         # Keys the view puts in the context itself: ``{"user": profile_owner}`` hides the
         # visitor's ``user`` from the template.
         context = next((a.value for a in node.args if a.keyword and a.keyword.value == "context"), None)
@@ -426,6 +459,8 @@ class _Collector(cst.CSTVisitor):
                 self._function.renders.append(TemplateRef(name, self.span(target), keys))
 
     def visit_Return(self, node: cst.Return) -> bool:
+        if self._function is not None:
+            self._function.flow.returned(node.value)
         if self._function is not None and isinstance(node.value, cst.Dict):
             for element in node.value.elements:
                 if isinstance(element, cst.DictElement):
@@ -441,7 +476,12 @@ class _Collector(cst.CSTVisitor):
 
     def visit_Assign(self, node: cst.Assign) -> bool:
         if self._function is not None:
+            flow = self._function.flow
+            labels = flow.labels(node.value)
             for target in node.targets:
+                flow.assign(target.target, node.value, labels)
+                if isinstance(target.target, cst.Name):
+                    flow.constant(target.target.value, self.literal(node.value))
                 self._header_assignment(target.target, node.value, node)
                 if isinstance(target.target, cst.Attribute) and target.target.attr.value == "accessed":
                     session = target.target.value
@@ -457,7 +497,34 @@ class _Collector(cst.CSTVisitor):
                     self._module_assignment(target.target.value, node.value)
         return True
 
+    def visit_AugAssign(self, node: cst.AugAssign) -> bool:
+        if self._function is not None:
+            flow = self._function.flow
+            flow.assign(node.target, node.value, flow.labels(node.value))
+        return True
+
+    def visit_For(self, node: cst.For) -> bool:
+        if self._function is not None:
+            flow = self._function.flow
+            flow.assign(node.target, node.iter, flow.labels(node.iter))
+        return True
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> bool:
+        if self._function is not None:
+            flow = self._function.flow
+            flow.assign(node.target, node.value, flow.labels(node.value))
+        return True
+
+    def visit_WithItem(self, node: cst.WithItem) -> bool:
+        if self._function is not None and node.asname is not None:
+            flow = self._function.flow
+            flow.assign(node.asname.name, node.item, flow.labels(node.item))
+        return True
+
     def visit_AnnAssign(self, node: cst.AnnAssign) -> bool:
+        if self._function is not None and node.value is not None:
+            flow = self._function.flow
+            flow.assign(node.target, node.value, flow.labels(node.value))
         if self._class is not None and self._depth == 1 and isinstance(node.target, cst.Name) and node.value:
             self._class.attributes.append(self._class_attr(node.target.value, node.value))
         return True
@@ -531,14 +598,21 @@ class _Collector(cst.CSTVisitor):
                 accesses=tuple(state.accesses),
                 renders=tuple(state.renders),
                 header_writes=tuple(state.header_writes),
-                calls=tuple(sorted(state.calls.items(), key=lambda item: item[1])),
+                calls=tuple(
+                    sorted(((self.late(n), s) for n, s in state.calls.items()), key=lambda item: item[1])
+                ),
                 inline_wrappers=tuple(state.inline_wrappers),
                 session_accessed_writes=tuple(state.session_accessed_writes),
-                request_calls=tuple(sorted(state.request_calls.items(), key=lambda item: item[1])),
+                request_calls=tuple(
+                    sorted(
+                        ((self.late(n), s) for n, s in state.request_calls.items()), key=lambda item: item[1]
+                    )
+                ),
                 returned_keys=tuple(state.returned_keys),
                 cache_calls=tuple(state.cache_calls),
                 params=tuple(p.name.value for p in node.params.params),
                 reads_user=state.reads_user,
+                flow=state.flow.finish(self.late),
             )
             if class_state is not None:
                 class_state.methods.append(facts)

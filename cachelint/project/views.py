@@ -395,23 +395,33 @@ class ViewQueries:
     def _accesses(
         self, functions: Iterable[tuple[str, FunctionFacts]]
     ) -> list[tuple[str, tuple[Evidence, ...]]]:
-        """What the view's code reads, directly or in a project function it passes the request to
-        (one hop: ``get_cart(request)`` reading ``request.session``)."""
+        """What the view's code reads, directly or in the project functions it passes the request
+        to (``get_cart(request)`` reading ``request.session``), up to three helpers deep."""
         found: list[tuple[str, tuple[Evidence, ...]]] = []
         for path, function in functions:
             for access in function.accesses:
                 evidence = Evidence(Location(path, access.span), f"reads `{access.what}` here")
                 found.append((ACCESS_KINDS[access.what], (evidence,)))
-            for called, span in function.request_calls:
-                target = self._definitions.get(called)
-                if target is None or not isinstance(target[1], FunctionFacts):
-                    continue
-                helper_facts, helper = target
-                for access in helper.accesses[:1]:
-                    call = Evidence(Location(path, span), f"passes the request to `{helper.name}` here")
-                    read = Evidence(
-                        Location(helper_facts.path, access.span),
-                        f"`{helper.name}` reads `{access.what}` here",
-                    )
-                    found.append((ACCESS_KINDS[access.what], (call, read)))
+            found.extend(self._helper_reads(path, function, 1, {function.name}))
+        return found
+
+    def _helper_reads(
+        self, path: str, function: FunctionFacts, depth: int, seen: set[str]
+    ) -> list[tuple[str, tuple[Evidence, ...]]]:
+        """The first read of each helper the request is passed to, with the calls leading there."""
+        found: list[tuple[str, tuple[Evidence, ...]]] = []
+        for called, span in function.request_calls:
+            target = self._definitions.get(called)
+            if called in seen or target is None or not isinstance(target[1], FunctionFacts):
+                continue
+            helper_facts, helper = target
+            call = Evidence(Location(path, span), f"passes the request to `{helper.name}` here")
+            for access in helper.accesses[:1]:
+                read = Evidence(
+                    Location(helper_facts.path, access.span), f"`{helper.name}` reads `{access.what}` here"
+                )
+                found.append((ACCESS_KINDS[access.what], (call, read)))
+            if not helper.accesses and depth < 3:
+                for kind, chain in self._helper_reads(helper_facts.path, helper, depth + 1, seen | {called}):
+                    found.append((kind, (call, *chain)))
         return found

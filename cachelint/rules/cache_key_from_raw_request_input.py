@@ -4,8 +4,10 @@ import re
 from collections.abc import Iterator
 
 from cachelint.cache_calls import KEY_METHODS, enclosing_callees, is_test_path, mask_strings, receiver
+from cachelint.facts.flow import is_input
 from cachelint.finding import Finding, Location, Severity
 from cachelint.project import ProjectModel
+from cachelint.project.flow import describe
 from cachelint.registry import Rule, register
 
 # ``request.GET``, ``self.request.headers``, ``request.get_full_path()``...
@@ -125,12 +127,21 @@ def search(request):
         for facts, function in project.functions():
             if is_test_path(facts.path):
                 continue
+            owner = project.owner_of(facts, function)
             for call in function.cache_calls:
                 if call.method not in KEY_METHODS or call.key_text is None:
                     continue
-                raw = raw_request_input(call.key_text)
+                raw, related = raw_request_input(call.key_text), []
                 if raw is None:
-                    continue
+                    # ``q = request.GET.get("q")`` ... ``key = "search:" + q``: followed locals
+                    # and helpers (hashing or ``int()`` on the way makes it safe).
+                    sources = project.sources(facts, function, call.key_labels, owner)
+                    label = next((label for label in sorted(sources) if is_input(label)), None)
+                    if label is None:
+                        continue
+                    raw, related = describe(label), list(sources[label])
+                    if raw.endswith(("get_full_path", "get_full_path_info", "build_absolute_uri")):
+                        raw += "()"
                 yield self.finding(
                     Location(facts.path, call.span),
                     f"the key of `{receiver(call)}.{call.method}` is built from raw `{raw}`: every "
@@ -138,4 +149,5 @@ def search(request):
                     "errors, cache poisoning)",
                     hint="validate the value against the allowed ones (or convert it with `int()`), "
                     "or hash it: `hashlib.sha256(value.encode()).hexdigest()`",
+                    related=related,
                 )

@@ -1,0 +1,181 @@
+"""Value flow: locals, helpers, parameter defaults and context processors, followed as Python
+runs them (``cachelint.facts.flow`` inside a function, ``cachelint.project.flow`` across them).
+
+``fixtures/flow_project`` puts each pattern next to its safe look-alike; expected findings are
+marked on their lines. The unit tests pin the labels the collector gives each construct.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from cachelint.config import Config
+from cachelint.engine import Result
+from cachelint.facts.collector import collect
+from cachelint.facts.flow import kind_of
+from cachelint.facts.views import FunctionFacts
+from tests.helpers import expected_markers, run, triples
+from tests.test_fixtures import fixture_files
+
+PROJECT = Path(__file__).parent / "fixtures" / "flow_project"
+
+
+@pytest.fixture(scope="module")
+def project() -> Result:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(PROJECT)
+        return run(PROJECT, ["ALL"], config=Config(cache=False))
+
+
+def test_flow_project_yields_exactly_the_marked_findings(project: Result) -> None:
+    assert triples(project) == expected_markers(fixture_files(PROJECT))
+
+
+def _finding(result: Result, path: str, line: int):
+    return next(f for f in result.findings if f.location.path == path and f.location.line == line)
+
+
+def test_cache_aside_idiom_names_the_read_that_reaches_the_stored_value(project: Result) -> None:
+    finding = _finding(project, "shop/views.py", 15)
+    assert finding.code == "CL603"
+    assert finding.message == (
+        '`cache.set` stores a value computed from `request.user` under the key `"dashboard:v1"`, which '
+        "does not identify the visitor: every visitor reads the first one's data"
+    )
+    assert [(e.location.line, e.location.col, e.label) for e in finding.related] == [
+        (14, 27, "reads `request.user` here")
+    ]
+
+
+def test_a_literal_local_key_and_a_helper_result_are_followed(project: Result) -> None:
+    finding = _finding(project, "shop/views.py", 31)
+    assert '`"profile:summary:v1"`' in finding.message
+    assert [(e.location.line, e.label) for e in finding.related] == [
+        (30, "calls `build_summary` here"),
+        (30, "reads `request.user` here"),
+    ]
+
+
+def test_raw_input_reaches_the_key_through_locals(project: Result) -> None:
+    finding = _finding(project, "shop/views.py", 41)
+    assert finding.code == "CL604"
+    assert "raw `request.GET`" in finding.message
+    assert [(e.location.line, e.location.col) for e in finding.related] == [(39, 9)]
+
+
+def test_helpers_are_followed_three_calls_deep(project: Result) -> None:
+    finding = _finding(project, "shop/views.py", 58)
+    assert finding.code == "CL102"
+    assert [(e.location.path, e.location.line, e.label) for e in finding.related] == [
+        ("shop/views.py", 60, "passes the request to `cart_total` here"),
+        ("shop/helpers.py", 14, "passes the request to `basket_for` here"),
+        ("shop/helpers.py", 18, "passes the request to `sum_items` here"),
+        ("shop/helpers.py", 22, "`sum_items` reads `request.session` here"),
+    ]
+
+
+def test_template_names_come_from_parameter_defaults_and_locals(project: Result) -> None:
+    stats = _finding(project, "shop/views.py", 48)
+    assert [e.label for e in stats.related][:1] == ["renders `shop/stats.html`"]
+    home = _finding(project, "shop/views.py", 70)
+    assert [e.label for e in home.related] == [
+        "renders `shop/home.html`",
+        "template prints `theme` here",
+        "context processor `storefront` reads `request.user` here",
+    ]
+
+
+def test_context_processor_keys_are_personal_one_by_one(project: Result) -> None:
+    """``storefront`` reads the user for ``theme`` only: the fragment printing ``shop_name`` is
+    not reported, the one printing ``theme`` is."""
+    fragments = [f for f in project.findings if f.code == "CL202"]
+    assert [(f.location.path, f.location.line) for f in fragments] == [("shop/templates/shop/home.html", 3)]
+
+
+# --- labels inside one function ---------------------------------------------------------------
+
+
+def _function(source: str, name: str = "view") -> FunctionFacts:
+    facts = collect(textwrap.dedent(source).encode(), "app/views.py", "app.views", False, False)
+    return next(f for f in facts.views.functions if f.name == name)
+
+
+def _kinds(function: FunctionFacts, local: str) -> set[str]:
+    labels = dict(function.flow.names).get(local, frozenset())
+    return {kind_of(label) for label in labels}
+
+
+@pytest.mark.parametrize(
+    ("body", "local", "kinds"),
+    [
+        ("a, b = request.user.profile, 1", "a", {"user"}),
+        ("rows = [o.total for o in request.user.orders.all()]", "rows", {"user"}),
+        ("n = 0\n    n += request.session['visits']", "n", {"session"}),
+        ("ctx = {}\n    ctx.update({'cart': request.session['cart']})", "ctx", {"session"}),
+        ("ctx = {}\n    ctx['orders'] = request.user.orders.all()", "ctx", {"user"}),
+        ("if x:\n        v = 1\n    else:\n        v = request.user.email", "v", {"user"}),
+        ("if (v := request.GET.get('q')):\n        pass", "v", {"input:GET"}),
+        ("for item in request.session['cart']:\n        pass", "item", {"session"}),
+        ("uid = request.user.pk", "uid", {"user_id"}),
+        ("member = request.user.is_authenticated", "member", {"auth_state"}),
+        ("key = request.session.session_key", "key", {"session_key"}),
+        ("ip = request.META['REMOTE_ADDR']", "ip", set()),
+        ("digest = hashlib.sha256(request.GET['q'].encode()).hexdigest()", "digest", set()),
+        ("page = int(request.GET.get('page', 1))", "page", set()),
+        ("sort = SORTS.get(request.GET.get('sort'), 'new')", "sort", set()),
+        ("size = len(request.user.orders.all())", "size", {"user"}),
+    ],
+)
+def test_labels_follow_assignments(body: str, local: str, kinds: set[str]) -> None:
+    function = _function(f"import hashlib\n\ndef view(request, x=None):\n    {body}\n")
+    assert _kinds(function, local) == kinds
+
+
+def test_a_function_defined_below_its_caller_is_still_a_project_call() -> None:
+    facts = collect(
+        b"def view(request):\n    return later(request.user)\n\n\ndef later(user):\n    return user.email\n",
+        "app/views.py",
+        "app.views",
+        False,
+        False,
+    )
+    view = facts.views.functions[0]
+    assert [site.callee for site in view.flow.sites] == ["app.views.later"]
+    assert dict(facts.views.functions[1].flow.names) == {}
+    assert facts.views.functions[1].flow.returns == frozenset({"param:user"})
+
+
+def test_parameters_map_to_the_callers_arguments(tmp_path: Path) -> None:
+    """``owner_id(request.user)`` returns only who the visitor is: storing it under a shared
+    key records the last editor, it does not leak their data (CL603 stays silent)."""
+    from tests.helpers import write_tree
+
+    write_tree(
+        tmp_path,
+        {
+            "manage.py": "",
+            "app/__init__.py": "",
+            "app/views.py": textwrap.dedent(
+                """
+                from django.core.cache import cache
+
+                def owner_id(user):
+                    return user.pk
+
+                def profile(user):
+                    return {"email": user.email}
+
+                def view(request):
+                    cache.set("last-editor:v1", owner_id(request.user), 60)
+                    cache.set("profile:v1", profile(request.user), 60)  # the leak
+                """
+            ),
+        },
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path)
+        result = run(tmp_path, ["CL603"], config=Config(cache=False))
+    assert triples(result) == [("app/views.py", 12, "CL603")]
