@@ -18,7 +18,7 @@ from cachelint.facts.collector import collect
 from cachelint.facts.flow import kind_of
 from cachelint.facts.views import FunctionFacts
 from tests.helpers import expected_markers, run, triples
-from tests.test_fixtures import fixture_files
+from tests.test_fixtures import fixture_files, line_of
 
 PROJECT = Path(__file__).parent / "fixtures" / "flow_project"
 
@@ -34,43 +34,54 @@ def test_flow_project_yields_exactly_the_marked_findings(project: Result) -> Non
     assert triples(project) == expected_markers(fixture_files(PROJECT))
 
 
+VIEWS = "shop/views.py"
+
+
+def _line(needle: str, path: str = VIEWS) -> int:
+    return line_of(PROJECT, path, needle)
+
+
 def _finding(result: Result, path: str, line: int):
     return next(f for f in result.findings if f.location.path == path and f.location.line == line)
 
 
 def test_cache_aside_idiom_names_the_read_that_reaches_the_stored_value(project: Result) -> None:
-    finding = _finding(project, "shop/views.py", 15)
+    line = _line('cache.set("dashboard:v1", data, 300)')
+    finding = _finding(project, VIEWS, line)
     assert finding.code == "CL603"
     assert finding.message == (
         '`cache.set` stores a value computed from `request.user` under the key `"dashboard:v1"`, which '
         "does not identify the visitor: every visitor reads the first one's data"
     )
     assert [(e.location.line, e.location.col, e.label) for e in finding.related] == [
-        (14, 27, "reads `request.user` here")
+        (line - 1, 27, "reads `request.user` here")
     ]
 
 
 def test_a_literal_local_key_and_a_helper_result_are_followed(project: Result) -> None:
-    finding = _finding(project, "shop/views.py", 31)
+    line = _line("cache.set(key, summary, 600)")
+    finding = _finding(project, VIEWS, line)
     assert '`"profile:summary:v1"`' in finding.message
     assert [(e.location.line, e.label) for e in finding.related] == [
-        (30, "calls `build_summary` here"),
-        (30, "reads `request.user` here"),
+        (line - 1, "calls `build_summary` here"),
+        (line - 1, "reads `request.user` here"),
     ]
 
 
 def test_raw_input_reaches_the_key_through_locals(project: Result) -> None:
-    finding = _finding(project, "shop/views.py", 41)
+    finding = _finding(project, VIEWS, _line("results = cache.get(key)"))
     assert finding.code == "CL604"
     assert "raw `request.GET`" in finding.message
-    assert [(e.location.line, e.location.col) for e in finding.related] == [(39, 9)]
+    assert [(e.location.line, e.location.col) for e in finding.related] == [
+        (_line('q = request.GET.get("q"'), 9)
+    ]
 
 
 def test_helpers_are_followed_three_calls_deep(project: Result) -> None:
-    finding = _finding(project, "shop/views.py", 58)
+    finding = _finding(project, VIEWS, _line("def cart_summary") - 1)
     assert finding.code == "CL102"
     assert [(e.location.path, e.location.line, e.label) for e in finding.related] == [
-        ("shop/views.py", 60, "passes the request to `cart_total` here"),
+        (VIEWS, _line("total = cart_total(request)"), "passes the request to `cart_total` here"),
         ("shop/helpers.py", 14, "passes the request to `basket_for` here"),
         ("shop/helpers.py", 18, "passes the request to `sum_items` here"),
         ("shop/helpers.py", 22, "`sum_items` reads `request.session` here"),
@@ -78,9 +89,9 @@ def test_helpers_are_followed_three_calls_deep(project: Result) -> None:
 
 
 def test_template_names_come_from_parameter_defaults_and_locals(project: Result) -> None:
-    stats = _finding(project, "shop/views.py", 48)
+    stats = _finding(project, VIEWS, _line("def stats") - 1)
     assert [e.label for e in stats.related][:1] == ["renders `shop/stats.html`"]
-    home = _finding(project, "shop/views.py", 70)
+    home = _finding(project, VIEWS, _line("def home") - 1)
     assert [e.label for e in home.related] == [
         "renders `shop/home.html`",
         "template prints `theme` here",
@@ -93,6 +104,14 @@ def test_context_processor_keys_are_personal_one_by_one(project: Result) -> None
     not reported, the one printing ``theme`` is."""
     fragments = [f for f in project.findings if f.code == "CL202"]
     assert [(f.location.path, f.location.line) for f in fragments] == [("shop/templates/shop/home.html", 3)]
+
+
+def test_settings_read_in_view_code_take_the_production_value(project: Result) -> None:
+    """``cache_control(max_age=settings.CACHE_AGES["page"])`` is ``max-age=600`` (CL105); the
+    look-alike with ``private=True`` is fine."""
+    finding = _finding(project, VIEWS, _line('settings.CACHE_AGES["page"]'))
+    assert finding.code == "CL105"
+    assert finding.message.startswith("`Cache-Control: max-age=600` on a login-protected view")
 
 
 # --- labels inside one function ---------------------------------------------------------------

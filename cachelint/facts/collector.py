@@ -14,7 +14,7 @@ from cachelint.facts.names import ImportTable, dotted_name
 from cachelint.facts.positions import Positions
 from cachelint.facts.python import ParseError, PythonFacts
 from cachelint.facts.settings import SETTINGS_MARKERS
-from cachelint.facts.values import UNKNOWN, evaluate
+from cachelint.facts.values import UNKNOWN, SettingRef, evaluate
 from cachelint.facts.views import (
     ABSENT,
     Access,
@@ -142,6 +142,23 @@ class _Collector(cst.CSTVisitor):
     def literal(self, node: cst.BaseExpression) -> Any:
         return evaluate(lower(node, self.imports.resolve, self.span), {})
 
+    def argument(self, node: cst.BaseExpression) -> Any:
+        """A decorator argument: its literal value, or a ``SettingRef`` for ``settings.X["k"]``."""
+        value = self.literal(node)
+        if value is not UNKNOWN:
+            return value
+        keys: list[Any] = []
+        while isinstance(node, cst.Subscript) and len(node.slice) == 1:
+            index = node.slice[0].slice
+            key = self.literal(index.value) if isinstance(index, cst.Index) else UNKNOWN
+            if not isinstance(key, str | int):
+                return UNKNOWN
+            keys.insert(0, key)
+            node = node.value
+        if isinstance(node, cst.Attribute) and self.resolve(node.value) in api.SETTINGS_OBJECT:
+            return SettingRef(node.attr.value, tuple(keys))
+        return UNKNOWN
+
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)
 
@@ -165,8 +182,8 @@ class _Collector(cst.CSTVisitor):
                 span=self.span(expression),
                 text=self.code(expression),
                 called=True,
-                args=tuple(self.literal(v) for v in positional),
-                kwargs=tuple((k, self.literal(v)) for k, v in keywords),
+                args=tuple(self.argument(v) for v in positional),
+                kwargs=tuple((k, self.argument(v)) for k, v in keywords),
                 inner=inner,
                 kwarg_texts=tuple((k, self.code(v)) for k, v in keywords),
                 names=self._listed_names(positional),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
 from cachelint import django_api as api
 from cachelint.facts.python import PythonFacts
+from cachelint.facts.values import SettingRef
 from cachelint.facts.views import Call, ClassFacts, FunctionFacts, HeaderWrite, Route
 from cachelint.finding import Evidence, Location
 
@@ -136,6 +137,7 @@ class ViewQueries:
 
     def classify(self, call: Call, path: str, depth: int = 0) -> list[Wrapper]:
         """What a decorator does, resolving the project's own aliases and decorators."""
+        call = self._with_settings(call)
         location = Location(path, call.span)
         name = call.name
         if name in api.CACHE_PAGE:
@@ -180,6 +182,20 @@ class ViewQueries:
             if cached is not None:
                 return [Wrapper(CACHE_PAGE, location, call, via=(cached,))]
         return []
+
+    def _with_settings(self, call: Call) -> Call:
+        """The call with ``settings.X["k"]`` arguments replaced by their production values."""
+        if not any(isinstance(v, SettingRef) for v in (*call.args, *(v for _, v in call.kwargs))):
+            return call
+
+        def value(v: Any) -> Any:
+            return self.setting_value(v) if isinstance(v, SettingRef) else v
+
+        return replace(
+            call,
+            args=tuple(value(v) for v in call.args),
+            kwargs=tuple((k, value(v)) for k, v in call.kwargs),
+        )
 
     def _project_cache_decorator(self, name: str) -> Evidence | None:
         """A project function that applies ``cache_page`` inside (``def cache_for(minutes): ...``)
