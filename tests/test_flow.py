@@ -198,3 +198,38 @@ def test_parameters_map_to_the_callers_arguments(tmp_path: Path) -> None:
         patch.chdir(tmp_path)
         result = run(tmp_path, ["CL603"], config=Config(cache=False))
     assert triples(result) == [("app/views.py", 12, "CL603")]
+
+
+def test_rendered_html_in_a_local_reaches_cl607(tmp_path: Path) -> None:
+    """``html = render_to_string(...)`` then ``cache.set(key, html)`` with a literal local key
+    caches one language for everyone; the look-alike puts the language in the key."""
+    from tests.helpers import write_tree
+
+    write_tree(
+        tmp_path,
+        {
+            "manage.py": "",
+            "config/__init__.py": "",
+            "config/settings.py": 'MIDDLEWARE = ["django.middleware.locale.LocaleMiddleware"]\n',
+            "app/__init__.py": "",
+            "app/templates/app/menu.html": "{% load i18n %}{% translate 'Home' %}\n",
+            "app/views.py": textwrap.dedent(
+                """
+                from django.core.cache import cache
+                from django.template.loader import get_template, render_to_string
+                from django.utils.translation import get_language
+
+                def menu(request):
+                    key = "menu:v1"
+                    html = render_to_string("app/menu.html", {})
+                    cache.set(key, html, 600)
+                    page = get_template("app/menu.html").render({})
+                    cache.set(f"menu:v1:{get_language()}", page, 600)
+                """
+            ),
+        },
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path)
+        result = run(tmp_path, ["CL607"], config=Config(cache=False))
+    assert triples(result) == [("app/views.py", 9, "CL607")]

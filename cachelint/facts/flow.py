@@ -83,6 +83,20 @@ def is_input(label: str) -> bool:
     return label.startswith("input:")
 
 
+def _callee_text(func: cst.BaseExpression) -> str:
+    """``get_template("x").render``: the dotted names around the calls, for a loose match."""
+    parts = []
+    while isinstance(func, cst.Attribute | cst.Call):
+        if isinstance(func, cst.Attribute):
+            parts.append(func.attr.value)
+            func = func.value
+        else:
+            func = func.func
+    if isinstance(func, cst.Name):
+        parts.append(func.value)
+    return ".".join(reversed(parts))
+
+
 def kind_of(label: str) -> str:
     """``user@3`` -> ``user``: the kind of a source label, without where it was read."""
     return label.partition("@")[0]
@@ -254,7 +268,8 @@ class FunctionFlowBuilder:
         kwargs = [(a.keyword.value, self._labels(a.value)) for a in node.args if a.keyword]
         rest: set[str] = set().union(*(self._labels(a.value) for a in node.args if a.star))
         name = self.resolve(func)  # ``?name``: not bound (yet) in the module
-        short = (name or dotted_name(func) or "").rpartition(".")[2].lstrip("?")
+        short = func.attr.value if isinstance(func, cst.Attribute) else (name or "").lstrip("?")
+        short = short.rpartition(".")[2]
         late = name is not None and name.startswith("?")
         if late:
             name = None if isinstance(func, cst.Attribute) else name
@@ -274,6 +289,10 @@ class FunctionFlowBuilder:
             receiver = set()
         if name in self.personal_calls:
             return self._source(self.personal_calls[name], node)
+        if short == "render_to_string" or (
+            short == "render" and "template" in (dotted_name(func) or _callee_text(func)).lower()
+        ):
+            return self._source("html", node)  # rendered template text (CL607)
         everything = receiver | rest | set().union(*args, *(labels for _, labels in kwargs))
         if short in SANITIZERS or (name or "").startswith("hashlib.") or self._constant_lookup(func):
             return {label for label in everything if not is_input(label)}

@@ -124,7 +124,8 @@ class FunctionFlow:
     Source labels name a kind and where it was read (``user@2``: ``origins[2]``). Kinds:
     ``user`` (the visitor's data), ``user_id`` (only who the visitor is: ``.pk``),
     ``auth_state`` (``is_authenticated``), ``session``, ``session_key``, ``csrf``,
-    ``messages``, ``input:GET``/``input:headers``/... (raw request input), ``param:NAME`` (a
+    ``messages``, ``input:GET``/``input:headers``/... (raw request input), ``html`` (text
+    rendered from a template), ``param:NAME`` (a
     parameter's value; ``param_id:NAME`` for only its ``.pk``) and ``call:N`` (what ``sites[N]`` returns, resolved across functions).
     """
 
