@@ -478,6 +478,8 @@ class _Collector(cst.CSTVisitor):
     def visit_Return(self, node: cst.Return) -> bool:
         if self._function is not None:
             self._function.flow.returned(node.value)
+            if node.value is not None and self._function.node.name.value == "get_template_names":
+                self._returned_templates(node.value)
         if self._function is not None and isinstance(node.value, cst.Dict):
             for element in node.value.elements:
                 if isinstance(element, cst.DictElement):
@@ -485,6 +487,17 @@ class _Collector(cst.CSTVisitor):
                     if isinstance(key, str):
                         self._function.returned_keys.append(key)
         return True
+
+    def _returned_templates(self, value: cst.BaseExpression) -> None:
+        """``get_template_names`` returning literals (or a local holding them) names templates."""
+        assert self._function is not None
+        literal = self.literal(value)
+        names = literal if isinstance(literal, list | tuple) else [literal]
+        if literal is UNKNOWN:
+            names = self._function.flow.template_names(value)
+        for name in names:
+            if isinstance(name, str):
+                self._function.renders.append(TemplateRef(name, self.span(value)))
 
     def visit_Del(self, node: cst.Del) -> bool:
         if self._function is not None and self._header_name(node.target) == "vary":
