@@ -75,7 +75,9 @@ Flags a low-level cache call whose key expression uses `request.GET`, `request.P
 `request.get_full_path()` directly. Input that is digested or bounded first is fine:
 `hashlib.*`, `md5`/`sha*`, `make_template_fragment_key`, `slugify`, `int()`, or a lookup in a
 constant mapping (`SORTS.get(request.GET.get("sort"), "new")`). `request.META["REMOTE_ADDR"]`
-and other values set by the server are not flagged.
+and other values set by the server are not flagged. The input is followed through locals
+(`q = request.GET.get("q")` / `key = "search:" + q`), DRF's `request.query_params` and
+`request.data`, and the project's own key-building helpers, with the evidence chain.
 """
     why_is_this_bad = """
 Every distinct value the client sends becomes a new cache entry: anyone can fill the cache (and
@@ -100,6 +102,13 @@ def search(request):
         60,
     )
     return render(request, "catalog/search.html", {"results": results})
+
+
+def suggest(request):
+    prefix = request.GET.get("prefix", "")
+    key = "catalog:suggest:v1:" + prefix
+    names = cache.get(key)  # expect: CL604
+    return render(request, "catalog/suggest.html", {"names": names})
 """,
     }
     good_example = {
@@ -120,6 +129,13 @@ def search(request):
         60,
     )
     return render(request, "catalog/search.html", {"results": results})
+
+
+def suggest(request):
+    prefix = request.GET.get("prefix", "")[:20]
+    key = "catalog:suggest:v1:" + hashlib.sha256(prefix.encode()).hexdigest()
+    names = cache.get(key)
+    return render(request, "catalog/suggest.html", {"names": names})
 """,
     }
 

@@ -106,8 +106,13 @@ Flags `cache.set`, `cache.add` and `cache.get_or_set` (on `django.core.cache.cac
 `request.session.*`, or a `user` argument of the function) while the key visibly does not
 identify the visitor: a literal such as `"dashboard_stats"`, or a string built only from
 constants and values not named like an id (`user`, `pk`, `id`, `username`, `uid`,
-`session_key`). A key built elsewhere (`key`, `self.get_cache_key()`, `make_key(request)`) is
-not judged, nor is a value that only records who the visitor is (`request.user.pk`).
+`session_key`). Values are followed as Python runs them: through locals (the cache-aside idiom
+`data = cache.get(k)` / `if data is None: data = {...request.user...}` / `cache.set(k, data)`),
+`if`/`else` branches, `ctx["orders"] = ...`, and the project's own helpers
+(`build_summary(request.user)`), with the evidence chain. A key held in a local that is only
+ever assigned a literal counts as literal. A key built where it cannot be seen
+(`self.get_cache_key()`, `make_key(request)`) is not judged, nor is a value that only records
+who the visitor is (`request.user.pk`, a helper returning `user.pk`).
 """
     why_is_this_bad = """
 The cache is shared by every visitor and every worker. The first visitor computes the value and
@@ -127,6 +132,14 @@ def dashboard(request):
         300,
     )
     return render(request, "shop/dashboard.html", {"stats": stats})
+
+
+def orders_panel(request):
+    panel = cache.get("dashboard:orders:v1")
+    if panel is None:
+        panel = {"recent": list(request.user.orders.all()[:5])}
+        cache.set("dashboard:orders:v1", panel, 300)  # expect: CL603
+    return render(request, "shop/panel.html", {"panel": panel})
 """,
     }
     good_example = {
@@ -141,6 +154,15 @@ def dashboard(request):
         300,
     )
     return render(request, "shop/dashboard.html", {"stats": stats})
+
+
+def orders_panel(request):
+    key = f"dashboard:orders:v1:{request.user.pk}"
+    panel = cache.get(key)
+    if panel is None:
+        panel = {"recent": list(request.user.orders.all()[:5])}
+        cache.set(key, panel, 300)
+    return render(request, "shop/panel.html", {"panel": panel})
 """,
     }
 
