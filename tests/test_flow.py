@@ -233,3 +233,43 @@ def test_rendered_html_in_a_local_reaches_cl607(tmp_path: Path) -> None:
         patch.chdir(tmp_path)
         result = run(tmp_path, ["CL607"], config=Config(cache=False))
     assert triples(result) == [("app/views.py", 9, "CL607")]
+
+
+@pytest.mark.parametrize(
+    ("prod", "expected"),
+    [
+        ('from .base import *\nDEBUG = False\nAGES = {"page": 600}\n', [("app/views.py", 6, "CL105")]),
+        ('from .base import *\nDEBUG = False\nAGES = {"page": 0}\n', []),
+        ("from .base import *\nDEBUG = False\nAGES = load_ages()\n", []),  # unknown: never guessed
+    ],
+)
+def test_setting_values_in_decorators_come_from_production(tmp_path: Path, prod: str, expected) -> None:
+    from tests.helpers import write_tree
+
+    write_tree(
+        tmp_path,
+        {
+            "manage.py": "",
+            "config/__init__.py": "",
+            "config/settings/__init__.py": "",
+            "config/settings/base.py": 'SECRET_KEY = "x"\nAGES = {"page": 0}\n',
+            "config/settings/production.py": prod,
+            "app/__init__.py": "",
+            "app/views.py": textwrap.dedent(
+                """\
+                from django.conf import settings
+                from django.contrib.auth.decorators import login_required
+                from django.views.decorators.cache import cache_control
+
+                @login_required
+                @cache_control(max_age=settings.AGES["page"])
+                def account(request):
+                    return None
+                """
+            ),
+        },
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path)
+        result = run(tmp_path, ["CL105"], config=Config(cache=False))
+    assert triples(result) == expected
