@@ -273,3 +273,62 @@ def test_setting_values_in_decorators_come_from_production(tmp_path: Path, prod:
         patch.chdir(tmp_path)
         result = run(tmp_path, ["CL105"], config=Config(cache=False))
     assert triples(result) == expected
+
+
+def test_values_are_followed_through_three_helpers_and_self_methods(tmp_path: Path) -> None:
+    from tests.helpers import write_tree
+
+    write_tree(
+        tmp_path,
+        {
+            "manage.py": "",
+            "app/__init__.py": "",
+            "app/summary.py": textwrap.dedent(
+                """\
+                def first(user):
+                    return second(user)
+
+                def second(user):
+                    return third(user)
+
+                def third(user):
+                    return {"email": user.email}
+                """
+            ),
+            "app/views.py": textwrap.dedent(
+                """\
+                from django.core.cache import cache
+                from django.views import View
+
+                from .summary import first
+
+                def hops(request):
+                    cache.set("summary:v1", first(request.user), 60)
+
+                class Panel(View):
+                    def get(self, request):
+                        cache.set("panel:v1", self.panel(), 60)
+
+                    def panel(self):
+                        return {"name": self.request.user.get_full_name()}
+
+                class PublicPanel(Panel):
+                    def panel(self):
+                        return {"name": "everyone"}
+                """
+            ),
+        },
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path)
+        result = run(tmp_path, ["CL603"], config=Config(cache=False))
+    # ``PublicPanel.get`` is ``Panel.get``, judged once in ``Panel`` where ``self.panel`` is
+    # Panel's own: the subclass override is not a second finding.
+    assert triples(result) == [("app/views.py", 7, "CL603"), ("app/views.py", 11, "CL603")]
+    hops = next(f for f in result.findings if f.location.line == 7)
+    assert [(e.location.path, e.location.line, e.label) for e in hops.related] == [
+        ("app/views.py", 7, "calls `first` here"),
+        ("app/summary.py", 2, "calls `second` here"),
+        ("app/summary.py", 5, "calls `third` here"),
+        ("app/views.py", 7, "reads `request.user` here"),
+    ]

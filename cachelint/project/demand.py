@@ -23,9 +23,7 @@ class DemandQueries:
             for route in facts.views.routes
             if route.view and (route.wrappers or route.initkwargs)
         }
-        for _, function in self.functions():
-            if any("cache" in call.name for call in function.decorators):
-                modules.update(name.rpartition(".")[0] for name, _ in function.request_calls)
+        modules.update(name.rpartition(".")[0] for name in self._followed_callees())
         modules.update(p.rpartition(".")[0] for p in self.context_processors)
         # Decorators, mixins and base classes that parsed code uses (and what a project decorator
         # applies inside): where a cached view's login check, template or personal reads may live.
@@ -39,6 +37,27 @@ class DemandQueries:
                 backends += [e.get("BACKEND") for e in storages.values() if isinstance(e, dict)]
             modules.update(b.rpartition(".")[0] for b in backends if isinstance(b, str))
         return modules
+
+    def _followed_callees(self) -> set[str]:
+        """The project functions that values are followed into (``project.flow``), up to three
+        calls away from a cached view, a low-level cache call or a context processor, and the
+        helpers such code passes the request to."""
+        frontier = [
+            function
+            for _, function in self.functions()
+            if function.cache_calls or any("cache" in call.name for call in function.decorators)
+        ]
+        frontier += [found[1] for found in map(self.find_function, self.context_processors) if found]
+        names: set[str] = set()
+        for _ in range(3):
+            called = {
+                *(site.callee for f in frontier for site in f.flow.sites),
+                *(name for f in frontier for name, _ in f.request_calls),
+            }
+            called = {name for name in called if "." in name and not name.startswith("self.")} - names
+            names |= called
+            frontier = [found[1] for found in map(self.find_function, sorted(called)) if found]
+        return names
 
     def modules_importing(self, names: Iterable[str]) -> set[str]:
         """Modules the pre-filter skipped that import one of ``names`` (or its module)."""

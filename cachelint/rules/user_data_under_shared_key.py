@@ -186,11 +186,9 @@ def orders_panel(request):
                 if kind is not None:
                     written = user_dependency(call, function)  # the expression, when it is inline
                     expression = written[0] if written and written[1] == describe(kind) else describe(kind)
-                    related = (
-                        _evidence(facts.path, function, call, describe(kind))
-                        if written
-                        else list(sources[kind])
-                    )
+                    related = list(sources[kind])  # a helper on the way is the better evidence
+                    if written and len(related) == 1:
+                        related = _evidence(facts.path, function, call, describe(kind))
                 elif sources.keys() & VISITOR_LABELS:
                     continue
                 else:  # what the flow cannot see: the text of the value, read lexically
