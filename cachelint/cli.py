@@ -14,7 +14,7 @@ from typing import TextIO
 import click
 
 from cachelint import __version__
-from cachelint.reporters import OutputFormat
+from cachelint.reporters import OutputFormat, printable
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -178,7 +178,7 @@ def check(
 
         report = apply_fixes(result.findings, chosen, config, write=not diff)
         for line in report.refused:
-            click.echo(f"cachelint: {line}", err=True)
+            click.echo(f"cachelint: {printable(line)}", err=True)
         if diff:
             click.echo("".join(report.diffs), nl=False)
             _info(quiet, f"{_count(report.count, 'fixable finding')} in {_count(len(report.fixed), 'file')}")
@@ -211,7 +211,7 @@ def check(
     else:
         report(sys.stdout, color)
     for message in result.errors:
-        click.echo(f"cachelint: error: {message}", err=True)
+        click.echo(f"cachelint: error: {printable(message)}", err=True)
 
     if result.errors:
         sys.exit(EXIT_ERROR)
@@ -249,7 +249,7 @@ def explain_rule(code: str) -> None:
 def _info(quiet: bool, message: str) -> None:
     """An informational line on stderr, unless --quiet."""
     if not quiet:
-        click.echo(f"cachelint: {message}", err=True)
+        click.echo(f"cachelint: {printable(message)}", err=True)
 
 
 def _count(number: int, noun: str) -> str:
@@ -257,7 +257,7 @@ def _count(number: int, noun: str) -> str:
 
 
 def _fail(message: str) -> None:
-    click.echo(f"cachelint: error: {message}", err=True)
+    click.echo(f"cachelint: error: {printable(message)}", err=True)
     sys.exit(EXIT_ERROR)
 
 

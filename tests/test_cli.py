@@ -550,3 +550,67 @@ def test_a_crashing_rule_is_one_error_line_and_the_other_rules_still_report(tmp_
     assert "Traceback" not in result.stderr
     debug = CliRunner().invoke(cli, ["check", "--no-cache", "--debug", "."])
     assert "Traceback (most recent call last)" in debug.stderr
+
+
+# --- hostile file names ---------------------------------------------------------------------------
+
+# A template whose name holds byte 0xff (not UTF-8; Linux allows it): os.fsdecode makes it the lone
+# surrogate U+DCFF, which the UTF-8 codec refuses.
+RAW_NAME = b"templates/caf\xff.html"
+STATIC_TEMPLATE = '<img src="/static/x.png">\n'
+
+
+@pytest.fixture
+def raw_named(tmp_path, monkeypatch):
+    write_tree(tmp_path, {"manage.py": "", "app/__init__.py": "", "templates/.keep": ""})
+    try:
+        with open(os.path.join(os.fsencode(tmp_path), RAW_NAME), "w", encoding="utf-8") as stream:
+            stream.write(STATIC_TEMPLATE)
+    except (OSError, UnicodeError):
+        pytest.skip("the file system does not take a name that is not UTF-8")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "json-lines", "sarif", "github", "gitlab"])
+def test_a_file_name_that_is_not_utf8_is_reported_in_every_format(raw_named, fmt):
+    # The reproduction: sarif and gitlab failed with UnicodeEncodeError, text and github with -o.
+    result = invoke("check", "--no-cache", "--format", fmt, "-o", "report.out", ".")
+    assert result.exit_code == 1, result.output
+    data = (raw_named / "report.out").read_bytes()
+    text = data.decode("utf-8")  # valid UTF-8
+    if fmt == "sarif":
+        [entry] = json.loads(text)["runs"][0]["results"]
+        location = entry["locations"][0]["physicalLocation"]["artifactLocation"]
+        assert location == {"uri": "templates/caf%FF.html", "uriBaseId": "%SRCROOT%"}  # the raw byte
+    elif fmt in ("json", "json-lines", "gitlab"):
+        assert "\\ud" not in text  # no lone surrogate escapes either, which strict parsers refuse
+        if fmt == "json":
+            paths = [e["location"]["path"] for e in json.loads(text)["findings"]]
+        elif fmt == "json-lines":
+            paths = [json.loads(line)["location"]["path"] for line in text.splitlines()]
+        else:
+            paths = [e["location"]["path"] for e in json.loads(text)]
+        assert paths == ["templates/caf\\xff.html"]
+    else:
+        assert "templates/caf\\xff.html:1:11" in text or "file=templates/caf\\xff.html,line=1,col=11" in text
+
+
+@pytest.mark.parametrize("fmt", ["text", "github"])
+def test_a_file_name_that_is_not_utf8_on_a_strict_stdout(raw_named, fmt):
+    env = {**_env(), "PYTHONIOENCODING": "utf-8:strict"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "cachelint", "check", "--no-cache", "--format", fmt, "."],
+        cwd=raw_named, capture_output=True, timeout=120, env=env,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert b"templates/caf\\xff.html" in proc.stdout
+    assert proc.stderr == b""
+
+
+def test_a_file_name_that_is_not_utf8_in_a_baseline(raw_named):
+    result = invoke("check", "--no-cache", "--write-baseline", "baseline.json", ".")
+    assert result.exit_code == 0, result.output
+    [entry] = json.loads((raw_named / "baseline.json").read_text(encoding="utf-8"))["findings"]
+    assert entry["path"] == "templates/caf\\xff.html"
+    assert invoke("check", "--no-cache", "--baseline", "baseline.json", ".").exit_code == 0
