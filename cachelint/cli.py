@@ -19,8 +19,13 @@ from cachelint.reporters import OutputFormat, printable
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
-def _split(values: tuple[str, ...]) -> list[str]:
-    return [part.strip().upper() for value in values for part in value.split(",") if part.strip()]
+def _split(option: str, values: tuple[str, ...]) -> list[str]:
+    """Comma-separated rule selectors; an empty one is an error, as in the configuration (it
+    would be a prefix of every code)."""
+    parts = [part.strip().upper() for value in values for part in value.split(",")]
+    if not all(parts):
+        _fail(f"{option}: empty rule code or prefix in {', '.join(repr(v) for v in values)}")
+    return parts
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -121,9 +126,9 @@ def check(
         config = load_config(find_project_root(targets[0].resolve()), config_file)
     except ConfigError as error:
         _fail(str(error))
-    config.select = _split(select) or config.select
-    config.extend_select = _split(extend_select) or config.extend_select
-    config.ignore = config.ignore + _split(ignore)  # both apply: the CLI cannot re-enable a rule
+    config.select = _split("--select", select) or config.select
+    config.extend_select = _split("--extend-select", extend_select) or config.extend_select
+    config.ignore = config.ignore + _split("--ignore", ignore)  # both apply: the CLI cannot re-enable a rule
     if jobs is not None:
         config.jobs = jobs
     if no_cache:

@@ -203,6 +203,18 @@ def test_ignore(project):
     assert "CL101" not in result.stdout
 
 
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--ignore", ""), ("--ignore", " "), ("--select", "CL1,"), ("--extend-select", ",CL1")],
+)
+def test_empty_selector_on_the_command_line_is_an_error(project, option, value):
+    # An empty selector is a prefix of every code, as in `ignore = [""]`.
+    project(LEAK_TREE)
+    result = invoke("check", option, value, ".")
+    assert result.exit_code == 2
+    assert result.output == f"cachelint: error: {option}: empty rule code or prefix in {value!r}\n"
+
+
 def test_ignore_prefix_wins_over_select(project):
     project(LEAK_TREE)
     assert invoke("check", "--select", "ALL", "--ignore", "CL1", ".").exit_code == 0
