@@ -43,7 +43,7 @@ SKIPPED_DIRS = frozenset(
 @dataclass(frozen=True)
 class SourceFile:
     path: Path  # absolute
-    display: str  # relative to the working directory when below it, posix slashes
+    display: str  # relative to the working directory (``../`` outside it), posix slashes
     kind: str  # "python" | "template"
     module: str = ""  # dotted module name (python)
     is_package: bool = False
@@ -52,8 +52,16 @@ class SourceFile:
 
 
 def display_path(path: Path) -> str:
+    """``path`` relative to the working directory, with ``../`` for a file outside it, as a user
+    would type it and as the reports show it; absolute only where no relative path exists (another
+    drive on Windows). The working directory is a real path, so the ``..`` are too."""
+    cwd = Path.cwd()
     try:
-        return path.relative_to(Path.cwd()).as_posix()
+        return path.relative_to(cwd).as_posix()  # the common case, and the cheap one
+    except ValueError:
+        pass
+    try:
+        return Path(os.path.relpath(path, cwd)).as_posix()
     except ValueError:
         return path.as_posix()
 

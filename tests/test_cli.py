@@ -697,3 +697,39 @@ def test_filtering_by_explicit_paths_does_not_stat_per_finding_and_path(project,
     # Per extra file (a finding and an argument): about 15 calls (walking, reading, resolving), while
     # a stat per finding and argument adds 100 on average at these sizes.
     assert calls[1] - calls[0] < 30 * (sizes[1] - sizes[0]), calls
+
+
+# --- paths relative to the working directory --------------------------------------------------------
+
+
+def test_paths_outside_the_working_directory_are_relative_with_dot_dot(project, monkeypatch):
+    # The reproduction: run from a subdirectory, the files outside it got absolute paths, while
+    # docs/json-format.md says paths are relative to the directory cachelint ran in.
+    root = project({"manage.py": "", **LEAK_TREE, "lib/__init__.py": "", "lib/views.py": LEAK_VIEWS})
+    monkeypatch.chdir(root / "app")
+    result = invoke("check", "--no-cache", "--format", "json", "..")
+    assert json_findings(result.stdout) == [("../lib/views.py", 6, "CL101"), ("views.py", 6, "CL101")]
+    text = invoke("check", "--no-cache", "../lib/views.py").stdout
+    assert codes_at(text) == [("../lib/views.py", 6, "CL101")]
+    assert "6 | @cache_page(60)" in text  # the file is quoted: the path opens it from here
+    github = invoke("check", "--no-cache", "--format", "github", "../lib").stdout
+    assert github.startswith("::error file=../lib/views.py,line=6,col=2,")
+    [issue] = json.loads(invoke("check", "--no-cache", "--format", "gitlab", "../lib").stdout)
+    assert issue["location"]["path"] == "../lib/views.py"
+    lines = invoke("check", "--no-cache", "--format", "json-lines", "../lib").stdout.splitlines()
+    assert [json.loads(line)["location"]["path"] for line in lines] == ["../lib/views.py"]
+    # SARIF: below %SRCROOT% (the working directory) a relative URI, outside it an absolute one.
+    log = json.loads(invoke("check", "--no-cache", "--format", "sarif", "..").stdout)
+    [run] = log["runs"]
+    real = root.resolve()
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == (real / "app").as_uri() + "/"
+    assert [r["locations"][0]["physicalLocation"]["artifactLocation"] for r in run["results"]] == [
+        {"uri": (real / "lib" / "views.py").as_uri()},
+        {"uri": "views.py", "uriBaseId": "%SRCROOT%"},
+    ]
+    # A baseline is still relative to the project root, wherever it is written from.
+    assert invoke("check", "--no-cache", "--write-baseline", "../baseline.json", "..").exit_code == 0
+    baseline = json.loads((root / "baseline.json").read_text(encoding="utf-8"))
+    assert sorted(e["path"] for e in baseline["findings"]) == ["app/views.py", "lib/views.py"]
+    monkeypatch.chdir(root)
+    assert invoke("check", "--no-cache", "--baseline", "baseline.json", ".").exit_code == 0

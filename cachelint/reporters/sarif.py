@@ -68,7 +68,7 @@ def build(
             }
         },
         "invocations": [invocation],
-        # Result URIs are relative to the directory cachelint ran in.
+        # Result URIs are relative to the directory cachelint ran in (see artifact_location).
         "originalUriBaseIds": {SRCROOT: {"uri": Path.cwd().as_uri().rstrip("/") + "/"}},
         "columnKind": "unicodeCodePoints",
         "results": [_result(f, rule_index[f.code], fp) for f, fp in zip(ordered, fingerprints)],
@@ -156,11 +156,17 @@ def _physical(location: Location) -> dict[str, Any]:
     # spans); leaving endColumn out lets viewers highlight to the end of the line.
     if span.end_col > (span.col if span.end_line == span.line else 0):
         region["endColumn"] = span.end_col
-    return {
-        # The raw bytes of the name, percent-encoded: a name that is not UTF-8 stays exact.
-        "artifactLocation": {"uri": quote(os.fsencode(location.path)), "uriBaseId": SRCROOT},
-        "region": region,
-    }
+    return {"artifactLocation": artifact_location(location.path), "region": region}
+
+
+def artifact_location(path: str) -> dict[str, str]:
+    """A relative URI below %SRCROOT% (the working directory); a file outside it (``../``) gets an
+    absolute ``file:`` URI instead, which every consumer resolves the same way (GitHub's upload
+    action makes those below the checkout repository-relative). The raw bytes of the name are
+    percent-encoded: a name that is not UTF-8 stays exact."""
+    if path.startswith("../") or path == ".." or os.path.isabs(path):
+        return {"uri": Path(os.path.abspath(path)).as_uri()}
+    return {"uri": quote(os.fsencode(path)), "uriBaseId": SRCROOT}
 
 
 def _fingerprints(ordered: Sequence[Finding], sources: SourceLines) -> list[str]:
