@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,11 +112,28 @@ def glob_spec(patterns: Iterable[str]) -> pathspec.PathSpec | None:
 
 
 def _spec(lines: list[str]) -> pathspec.PathSpec:
+    try:
+        return _compile(lines)
+    except (ValueError, re.error):
+        # Like git, a .gitignore pattern that cannot be compiled (``[z-a]``) is skipped rather than
+        # failing the run; configured patterns are checked when the configuration is read.
+        return _compile([line for line in lines if _compiles(line)])
+
+
+def _compile(lines: list[str]) -> pathspec.PathSpec:
     # pathspec 1.x names git's semantics "gitignore"; older releases only know "gitwildmatch".
     try:
         return pathspec.PathSpec.from_lines("gitignore", lines)
     except (KeyError, LookupError):  # pragma: no cover - pathspec < 0.12
         return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+
+
+def _compiles(line: str) -> bool:
+    try:
+        _compile([line])
+    except (ValueError, re.error):
+        return False
+    return True
 
 
 def is_test_file(name: str) -> bool:

@@ -215,6 +215,14 @@ def test_empty_selector_on_the_command_line_is_an_error(project, option, value):
     assert result.output == f"cachelint: error: {option}: empty rule code or prefix in {value!r}\n"
 
 
+def test_gitignore_pattern_that_cannot_compile_is_skipped_like_git_does(project):
+    # `[z-a]` in a .gitignore was `internal error: error: bad character range`.
+    project({**LEAK_TREE, "lib/__init__.py": "", "lib/views.py": LEAK_VIEWS, ".gitignore": "[z-a]\n!\napp/\n"})
+    result = invoke("check", "--no-cache", "--format", "json", ".")
+    assert result.exit_code == 1, result.output
+    assert json_findings(result.stdout) == [("lib/views.py", 6, "CL101")]  # app/ still ignored
+
+
 def test_ignore_prefix_wins_over_select(project):
     project(LEAK_TREE)
     assert invoke("check", "--select", "ALL", "--ignore", "CL1", ".").exit_code == 0
