@@ -741,3 +741,21 @@ def test_paths_outside_the_working_directory_are_relative_with_dot_dot(project, 
     assert sorted(e["path"] for e in baseline["findings"]) == ["app/views.py", "lib/views.py"]
     monkeypatch.chdir(root)
     assert invoke("check", "--no-cache", "--baseline", "baseline.json", ".").exit_code == 0
+
+
+def test_a_cache_alias_cannot_forge_a_workflow_command_or_drive_the_terminal(tmp_path):
+    # The reproduction, end to end: with NO_COLOR on a non-tty, the alias's ESC reached stdout and
+    # its newline started a line `::error file=README.md,line=1::X`, which GitHub Actions executes.
+    alias = "a\\n::error file=README.md,line=1::X\\x1b[31m"
+    backend = '{"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://y"}'
+    write_tree(tmp_path, {"manage.py": "", "proj/settings.py": f'CACHES = {{"{alias}": {backend}}}\n'})
+    for fmt in ("text", "github"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "cachelint", "check", "--no-cache", "--format", fmt, "."],
+            cwd=tmp_path, capture_output=True, text=True, timeout=120, env=_env(),
+        )
+        assert proc.returncode == 1, proc.stderr
+        assert "\x1b" not in proc.stdout
+        lines = proc.stdout.splitlines()
+        assert not any(line.startswith("::error file=README.md") for line in lines)
+        assert "Redis cache `a\\n::error file=README.md,line=1::X\\x1b[31m` has no" in proc.stdout
