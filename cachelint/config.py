@@ -6,6 +6,7 @@ validated up front: an unknown key, a wrong type or a bad pattern is one clear e
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from dataclasses import dataclass, field, fields
@@ -71,11 +72,11 @@ def _toml(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
-        return (
-            "'" + value + "'"
-            if "'" not in value
-            else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        )
+        if "'" not in value and value.isprintable():
+            return "'" + value + "'"
+        # A basic string with JSON's escapes, which are TOML's too: control characters from a
+        # committed pyproject are shown escaped, never sent to the terminal.
+        return json.dumps(value).replace("\x7f", "\\u007f")
     if isinstance(value, list):
         return "[" + ", ".join(_toml(v) for v in value) + "]"
     if isinstance(value, dict):

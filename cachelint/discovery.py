@@ -107,16 +107,17 @@ class _Modules:
 
 
 def glob_spec(patterns: Iterable[str]) -> pathspec.PathSpec | None:
+    """Configured patterns (checked when the configuration is read: a bad one raises here)."""
     patterns = list(patterns)
-    return _spec(patterns) if patterns else None
+    return _compile(patterns) if patterns else None
 
 
 def _spec(lines: list[str]) -> pathspec.PathSpec:
+    """The patterns of a .gitignore."""
     try:
         return _compile(lines)
     except (ValueError, re.error):
-        # Like git, a .gitignore pattern that cannot be compiled (``[z-a]``) is skipped rather than
-        # failing the run; configured patterns are checked when the configuration is read.
+        # Like git, a pattern that cannot be compiled (``[z-a]``) is skipped rather than failing the run.
         return _compile([line for line in lines if _compiles(line)])
 
 

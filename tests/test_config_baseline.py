@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 from click.testing import CliRunner
 
 from cachelint.cli import cli
 from tests.helpers import write_tree
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 VIEWS = """from django.contrib.auth.decorators import login_required
 from django.views.decorators.cache import cache_page
@@ -146,6 +152,18 @@ def test_per_file_ignores_codes_are_normalized_like_select(project):
         }
     )
     assert codes(invoke("--format", "json", ".")) == [("app/views.py", "CL101")]
+
+
+def test_show_settings_escapes_control_characters_as_valid_toml(project):
+    # ESC, CSI, DEL and a bidi override from a committed pyproject, in TOML's escapes.
+    escaped = r"""/s\u001b[2J\u009b'\\\"\u007f\u202e\u00e9/"""
+    project({"pyproject.toml": f'[tool.cachelint]\nstatic-url = "{escaped}"\n'})
+    result = invoke("--show-settings")
+    assert result.exit_code == 0, result.output
+    [line] = [line for line in result.output.splitlines() if line.startswith("static-url")]
+    assert line == f'static-url = "{escaped}"'  # the same escapes, valid TOML, nothing raw
+    loaded = tomllib.loads(result.output)["tool"]["cachelint"]["static-url"]
+    assert loaded == "/s\x1b[2J\x9b'\\\"\x7f\u202e\xe9/"
 
 
 def test_show_settings_prints_the_resolved_configuration(project):
