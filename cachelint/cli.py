@@ -66,7 +66,10 @@ def cli() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Read configuration from this TOML file.",
 )
-@click.option("--jobs", "-j", type=click.IntRange(min=0), help="Worker processes (0: all cores).")
+@click.option(
+    # max: config.MAX_JOBS (not imported here, to keep --help fast)
+    "--jobs", "-j", type=click.IntRange(min=0, max=1024), help="Worker processes (0: all cores)."
+)
 @click.option(
     "--django-version",
     metavar="X.Y",

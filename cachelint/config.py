@@ -19,6 +19,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 DEFAULT_FRAGMENT_VERSION_PATTERN = r"(?:^|[^a-zA-Z0-9])v\d+(?:$|[^0-9])"
+# Worker processes are started all at once (fork): a committed `jobs = 100000` must not start them.
+MAX_JOBS = 1024
 
 
 class ConfigError(Exception):
@@ -204,7 +206,7 @@ _VALIDATORS = {
     "django_version": _check_version,
     "socket_timeout": _check_non_negative,
     "max_file_size": _check_non_negative,
-    "jobs": _check_non_negative,
+    "jobs": lambda v: _check_non_negative(v) or (f"must be at most {MAX_JOBS}" if v > MAX_JOBS else None),
     "cache": lambda v: None if isinstance(v, bool) else "must be true or false",
     "check_tests": lambda v: None if isinstance(v, bool) else "must be true or false",
 }

@@ -90,6 +90,7 @@ def test_unknown_code_in_per_file_ignores_is_an_error(project):
     ("toml", "message"),
     [
         ("jobs = -1", "`jobs` must be a non-negative integer"),
+        ("jobs = 100000", "`jobs` must be at most 1024"),
         ("fragment-version-pattern = '('", "`fragment-version-pattern` is not a valid regular expression"),
         ('django-version = "five"', "`django-version` must be a version string"),
         ('per-file-ignores = ["x"]', "`per-file-ignores` must be a table of glob = [codes]"),
