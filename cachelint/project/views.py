@@ -219,6 +219,15 @@ class ViewQueries:
             for name, (_, item) in self._definitions.items()
             if isinstance(item, FunctionFacts) and self._project_cache_decorator(name) is not None
         )
+        # Base classes that cache or wrap their subclasses' responses (``class CachedMixin``).
+        for view in self.views:
+            target = self._definitions.get(view.name)
+            if target is None or not isinstance(target[1], ClassFacts):
+                continue
+            if view.location != Location(target[0].path, target[1].span):
+                continue  # a URLconf entry's layers wrap that entry only
+            if any(w.kind in _MATTERING_KINDS and w.origin is None for w in view.stack):
+                names.add(view.name)
         return names
 
     def _project_auth_decorator(self, name: str, depth: int) -> tuple[Evidence, ...] | None:
@@ -425,6 +434,20 @@ class ViewQueries:
             if terminal:
                 chain.terminal = entry.name
         return chain
+
+    def dispatch_wrapping_classes(self) -> set[str]:
+        """Project classes with a ``dispatch`` method or ``method_decorator(..., name="dispatch")``."""
+        return {
+            name
+            for name, (_, item) in self._definitions.items()
+            if isinstance(item, ClassFacts)
+            and (
+                item.method("dispatch") is not None
+                or any(
+                    c.name in api.METHOD_DECORATOR and c.kwarg("name") == "dispatch" for c in item.decorators
+                )
+            )
+        }
 
     def _own_layers(self, view: MroEntry, entry: MroEntry, handler: str) -> list[Wrapper]:
         """The layers class ``entry`` puts around ``handler``: ``method_decorator(..., name=)``
