@@ -388,3 +388,51 @@ def test_subclass_of_a_cached_base_in_a_module_without_cache_tokens_is_parsed(tm
         "templates/inbox.html": "{{ request.user.username }}",
     }
     assert scan(tmp_path, files, ["CL102"]) == [("app/views.py", 4, "CL102")]
+
+
+# --- the fixture project ------------------------------------------------------------------------
+
+FIXTURE = Path(__file__).parent / "fixtures" / "mro_project"
+
+
+@pytest.fixture(scope="module")
+def fixture_result():
+    from tests.test_fixtures import DEFAULT_ON, scan_project
+
+    return scan_project(FIXTURE, [*DEFAULT_ON, "CL106"])
+
+
+def test_fixture_yields_exactly_the_marked_findings(fixture_result):
+    from tests.helpers import expected_markers
+    from tests.test_fixtures import fixture_files
+
+    assert fixture_result.errors == []
+    assert triples(fixture_result) == expected_markers(fixture_files(FIXTURE))
+
+
+def _finding(result, code: str, path: str, line: int):
+    [found] = [f for f in result.findings if (f.code, f.location.path, f.location.line) == (code, path, line)]
+    return found
+
+
+def test_fixture_inherited_cache_names_the_base_decorator(fixture_result):
+    inbox = _finding(fixture_result, "CL102", "pages/views.py", 18)
+    first = inbox.related[0]
+    assert (first.location.path, first.location.line) == ("pages/mixins.py", 10)
+    assert first.label == "inherited from `CachedPage`: `cache_page(60 * 15)` here"
+
+
+def test_fixture_cl111_message_and_hint(fixture_result):
+    members = _finding(fixture_result, "CL111", "pages/views.py", 84)
+    assert members.message == (
+        "`LoginRequiredMixin` comes after `CachedPage` in the MRO of `Members`: `View.dispatch` does "
+        "not call it, so its login check never runs"
+    )
+    assert (
+        members.hint
+        == "list `LoginRequiredMixin` before `CachedPage` in the bases (mixins first, the view class last)"
+    )
+    draft = _finding(fixture_result, "CL111", "pages/views.py", 76)
+    assert [(e.location.path, e.location.line, e.label) for e in draft.related] == [
+        ("pages/mixins.py", 37, "`NoCacheMixin` wraps `dispatch` here")
+    ]

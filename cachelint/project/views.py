@@ -264,13 +264,24 @@ class ViewQueries:
             for function in facts.views.functions:
                 views.append(self._function_view(facts, function))
             for cls in facts.views.classes:
-                views.append(self._class_view(facts, cls))
+                if not self._is_mixin(facts, cls):
+                    views.append(self._class_view(facts, cls))
         for facts in self.python.values():
             for route in facts.views.routes:
                 view = self._route_view(facts, route)
                 if view is not None:
                     views.append(view)
         return views
+
+    @cached_property
+    def _base_names(self) -> set[str]:
+        return {base for facts in self.python.values() for cls in facts.views.classes for base in cls.bases}
+
+    def _is_mixin(self, facts: PythonFacts, cls: ClassFacts) -> bool:
+        """A project class other classes derive from, with no Django view in its MRO: it is
+        never a view itself, its layers and reads count in the views that use it."""
+        name = f"{facts.module}.{cls.name}"
+        return name in self._base_names and api.DJANGO_VIEW not in self.linearization(name)
 
     def _route_view(self, facts: PythonFacts, route: Route) -> View | None:
         template = dict(route.initkwargs).get("template_name")
