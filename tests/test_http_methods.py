@@ -67,6 +67,16 @@ def test_the_else_of_a_get_head_test_is_unsafe_only_but_not_the_else_of_get_alon
     ]
 
 
+def test_a_guard_without_else_marks_nothing():
+    """``if request.method != "POST": return ...`` has no else branch (it crashed once)."""
+    assert accesses("""\
+        def view(request):
+            if request.method != "POST":
+                return request.user.username
+            request.session["x"] = 1
+    """) == [("request.user", 3, False), ("request.session", 4, False)]
+
+
 def test_a_conjunction_marks_only_its_body():
     assert accesses("""\
         def view(request):

@@ -216,12 +216,12 @@ class _Collector(cst.CSTVisitor):
         orelse_never_safe = safe <= allowed if not negated else not allowed & safe
         if body_never_safe:
             return "body"
-        return "orelse" if orelse_never_safe and not conjunction else None
+        return "orelse" if orelse_never_safe and not conjunction and node.orelse is not None else None
 
     def _enter_method_branch(self, node: cst.If, branch: str) -> None:
         if self._function is not None and self._unsafe_method_branch(node) == branch:
             block = node.body if branch == "body" else node.orelse
-            assert block is not None
+            assert block is not None  # no "orelse" without one
             self._function.unsafe_depth += 1
             self._function.unsafe_branches.append(self.span(block))
 
