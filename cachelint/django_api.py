@@ -176,6 +176,7 @@ NON_HASHING_STORAGES = frozenset(
 NON_HASHING_STORAGE_PREFIXES = ("storages.backends.",)
 
 # The low-level cache API.
+SETTINGS_OBJECT = frozenset({"django.conf.settings"})
 DEFAULT_CACHE = frozenset({"django.core.cache.cache"})
 CACHES_HANDLER = frozenset({"django.core.cache.caches"})
 # method -> positional index of (key, value, timeout); None where the method has none.

@@ -8,12 +8,13 @@ from typing import Any
 import libcst as cst
 
 from cachelint import django_api as api
+from cachelint.facts.flow import FunctionFlowBuilder
 from cachelint.facts.lowering import lower, lower_module
 from cachelint.facts.names import ImportTable, dotted_name
 from cachelint.facts.positions import Positions
 from cachelint.facts.python import ParseError, PythonFacts
 from cachelint.facts.settings import SETTINGS_MARKERS
-from cachelint.facts.values import UNKNOWN, evaluate
+from cachelint.facts.values import UNKNOWN, SettingRef, evaluate
 from cachelint.facts.views import (
     ABSENT,
     Access,
@@ -68,9 +69,10 @@ def _syntax_error(error: cst.ParserSyntaxError, source: bytes) -> ParseError:
 
 
 class _FunctionState:
-    def __init__(self, node: cst.FunctionDef, request_names: set[str]) -> None:
+    def __init__(self, node: cst.FunctionDef, request_names: set[str], flow: FunctionFlowBuilder) -> None:
         self.node = node
         self.request_names = request_names
+        self.flow = flow
         self.accesses: list[Access] = []
         self.renders: list[TemplateRef] = []
         self.header_writes: list[HeaderWrite] = []
@@ -121,8 +123,44 @@ class _Collector(cst.CSTVisitor):
     def resolve(self, node: cst.BaseExpression) -> str | None:
         return self.imports.resolve(dotted_name(node))
 
+    def resolve_bound(self, node: cst.BaseExpression) -> str | None:
+        """Like ``resolve``, but a name the module does not import or define (yet) is marked
+        ``?name``: a function defined further down is resolved when the walk is over."""
+        dotted = dotted_name(node)
+        if dotted is None:
+            return None
+        if dotted.partition(".")[0] not in self.imports.bindings:
+            return f"?{dotted}"
+        return self.imports.resolve(dotted)
+
+    def late(self, name: str) -> str:
+        """A name as the finished import table resolves it (``helper`` defined below its use)."""
+        if name.startswith("?"):
+            name = name[1:]
+            return self.imports.resolve(name) or "" if name.partition(".")[0] in self.imports.bindings else ""
+        if "." not in name and name in self.imports.bindings:
+            return self.imports.resolve(name) or name
+        return name
+
     def literal(self, node: cst.BaseExpression) -> Any:
         return evaluate(lower(node, self.imports.resolve, self.span), {})
+
+    def argument(self, node: cst.BaseExpression) -> Any:
+        """A decorator argument: its literal value, or a ``SettingRef`` for ``settings.X["k"]``."""
+        value = self.literal(node)
+        if value is not UNKNOWN:
+            return value
+        keys: list[Any] = []
+        while isinstance(node, cst.Subscript) and len(node.slice) == 1:
+            index = node.slice[0].slice
+            key = self.literal(index.value) if isinstance(index, cst.Index) else UNKNOWN
+            if not isinstance(key, str | int):
+                return UNKNOWN
+            keys.insert(0, key)
+            node = node.value
+        if isinstance(node, cst.Attribute) and self.resolve(node.value) in api.SETTINGS_OBJECT:
+            return SettingRef(node.attr.value, tuple(keys))
+        return UNKNOWN
 
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)
@@ -147,8 +185,8 @@ class _Collector(cst.CSTVisitor):
                 span=self.span(expression),
                 text=self.code(expression),
                 called=True,
-                args=tuple(self.literal(v) for v in positional),
-                kwargs=tuple((k, self.literal(v)) for k, v in keywords),
+                args=tuple(self.argument(v) for v in positional),
+                kwargs=tuple((k, self.argument(v)) for k, v in keywords),
                 inner=inner,
                 kwarg_texts=tuple((k, self.code(v)) for k, v in keywords),
                 names=self._listed_names(positional),
@@ -279,7 +317,13 @@ class _Collector(cst.CSTVisitor):
                     request_names.add(params[1])
             elif params:
                 request_names.add(params[0])
-            self._function = _FunctionState(node, request_names)
+            flow = FunctionFlowBuilder(
+                request_names, params, self.resolve_bound, self.span, api.PERSONAL_CALLS
+            )
+            for param in node.params.params:
+                if param.default is not None:  # ``template_name="stats/stats.html"``
+                    flow.constant(param.name.value, self.literal(param.default))
+            self._function = _FunctionState(node, request_names, flow)
         elif self._function is not None:
             # Decorators of nested functions: how a project decorator applies login_required.
             for decorator in node.decorators:
@@ -329,6 +373,7 @@ class _Collector(cst.CSTVisitor):
         if state is None:
             return True
         if isinstance(node.func, cst.Attribute):
+            state.flow.mutate(node)
             alias = self._cache_alias(node.func.value)
             if alias is not False:
                 state.cache_calls.append(self._cache_call(node, node.func.attr.value, alias))
@@ -382,6 +427,7 @@ class _Collector(cst.CSTVisitor):
                 return keywords[keyword]
             return positional[index] if index is not None and index < len(positional) else None
 
+        flow = self._function.flow if self._function is not None else None
         slots = api.CACHE_METHOD_ARGUMENTS.get(method, (0, None, None))
         key = argument(slots[0], "key")
         value = argument(slots[1], "value" if method != "get_or_set" else "default")
@@ -395,6 +441,8 @@ class _Collector(cst.CSTVisitor):
             value_text=self.code(value) if value is not None else None,
             timeout=self.literal(timeout) if timeout is not None else ABSENT,
             debug_only=self._debug_only > 0,
+            key_labels=flow.labels(key) if flow else frozenset(),
+            value_labels=flow.labels(value) if flow else frozenset(),
         )
 
     def _record_route(self, node: cst.Call) -> None:
@@ -450,6 +498,8 @@ class _Collector(cst.CSTVisitor):
             return
         value = self.literal(target)
         names = value if isinstance(value, list | tuple) else [value]
+        if value is UNKNOWN:  # a local or a parameter default: ``render(request, template_name)``
+            names = self._function.flow.template_names(target)
         # Keys the view puts in the context itself: ``{"user": profile_owner}`` hides the
         # visitor's ``user`` from the template.
         context = next((a.value for a in node.args if a.keyword and a.keyword.value == "context"), None)
@@ -467,6 +517,10 @@ class _Collector(cst.CSTVisitor):
                 self._function.renders.append(TemplateRef(name, self.span(target), keys))
 
     def visit_Return(self, node: cst.Return) -> bool:
+        if self._function is not None:
+            self._function.flow.returned(node.value)
+            if node.value is not None and self._function.node.name.value == "get_template_names":
+                self._returned_templates(node.value)
         if self._function is not None and isinstance(node.value, cst.Dict):
             for element in node.value.elements:
                 if isinstance(element, cst.DictElement):
@@ -475,6 +529,17 @@ class _Collector(cst.CSTVisitor):
                         self._function.returned_keys.append(key)
         return True
 
+    def _returned_templates(self, value: cst.BaseExpression) -> None:
+        """``get_template_names`` returning literals (or a local holding them) names templates."""
+        assert self._function is not None
+        literal = self.literal(value)
+        names = literal if isinstance(literal, list | tuple) else [literal]
+        if literal is UNKNOWN:
+            names = self._function.flow.template_names(value)
+        for name in names:
+            if isinstance(name, str):
+                self._function.renders.append(TemplateRef(name, self.span(value)))
+
     def visit_Del(self, node: cst.Del) -> bool:
         if self._function is not None and self._header_name(node.target) == "vary":
             self._function.header_writes.append(HeaderWrite("vary", None, self.span(node), "delete"))
@@ -482,7 +547,12 @@ class _Collector(cst.CSTVisitor):
 
     def visit_Assign(self, node: cst.Assign) -> bool:
         if self._function is not None:
+            flow = self._function.flow
+            labels = flow.labels(node.value)
             for target in node.targets:
+                flow.assign(target.target, node.value, labels)
+                if isinstance(target.target, cst.Name):
+                    flow.constant(target.target.value, self.literal(node.value))
                 self._header_assignment(target.target, node.value, node)
                 if isinstance(target.target, cst.Attribute) and target.target.attr.value == "accessed":
                     session = target.target.value
@@ -498,7 +568,34 @@ class _Collector(cst.CSTVisitor):
                     self._module_assignment(target.target.value, node.value)
         return True
 
+    def visit_AugAssign(self, node: cst.AugAssign) -> bool:
+        if self._function is not None:
+            flow = self._function.flow
+            flow.assign(node.target, node.value, flow.labels(node.value))
+        return True
+
+    def visit_For(self, node: cst.For) -> bool:
+        if self._function is not None:
+            flow = self._function.flow
+            flow.assign(node.target, node.iter, flow.labels(node.iter))
+        return True
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> bool:
+        if self._function is not None:
+            flow = self._function.flow
+            flow.assign(node.target, node.value, flow.labels(node.value))
+        return True
+
+    def visit_WithItem(self, node: cst.WithItem) -> bool:
+        if self._function is not None and node.asname is not None:
+            flow = self._function.flow
+            flow.assign(node.asname.name, node.item, flow.labels(node.item))
+        return True
+
     def visit_AnnAssign(self, node: cst.AnnAssign) -> bool:
+        if self._function is not None and node.value is not None:
+            flow = self._function.flow
+            flow.assign(node.target, node.value, flow.labels(node.value))
         if self._class is not None and self._depth == 1 and isinstance(node.target, cst.Name) and node.value:
             self._class.attributes.append(self._class_attr(node.target.value, node.value))
         return True
@@ -572,16 +669,23 @@ class _Collector(cst.CSTVisitor):
                 accesses=tuple(state.accesses),
                 renders=tuple(state.renders),
                 header_writes=tuple(state.header_writes),
-                calls=tuple(sorted(state.calls.items(), key=lambda item: item[1])),
+                calls=tuple(
+                    sorted(((self.late(n), s) for n, s in state.calls.items()), key=lambda item: item[1])
+                ),
                 inline_wrappers=tuple(state.inline_wrappers),
                 session_accessed_writes=tuple(state.session_accessed_writes),
-                request_calls=tuple(sorted(state.request_calls.items(), key=lambda item: item[1])),
+                request_calls=tuple(
+                    sorted(
+                        ((self.late(n), s) for n, s in state.request_calls.items()), key=lambda item: item[1]
+                    )
+                ),
                 returned_keys=tuple(state.returned_keys),
                 cache_calls=tuple(state.cache_calls),
                 params=tuple(p.name.value for p in node.params.params),
                 reads_user=state.reads_user,
                 super_calls=tuple(sorted(state.super_calls)),
                 unsafe_branches=tuple(state.unsafe_branches),
+                flow=state.flow.finish(self.late),
             )
             if class_state is not None:
                 class_state.methods.append(facts)

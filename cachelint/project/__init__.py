@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from cachelint.project.base import ModelBase, Problem
 from cachelint.project.demand import DemandQueries
+from cachelint.project.flow import FlowQueries, Sources
 from cachelint.project.settings import SettingsModule, SettingsQueries, location_in_dict
 from cachelint.project.templates import RenderedUse, TemplateQueries
 from cachelint.project.views import (
@@ -37,7 +38,7 @@ from cachelint.project.views import (
 
 
 @dataclass
-class ProjectModel(ViewQueries, TemplateQueries, SettingsQueries, DemandQueries, ModelBase):
+class ProjectModel(ViewQueries, TemplateQueries, FlowQueries, SettingsQueries, DemandQueries, ModelBase):
     """The whole project as the rules see it."""
 
 
@@ -57,6 +58,7 @@ __all__ = [
     "ProjectModel",
     "RenderedUse",
     "SettingsModule",
+    "Sources",
     "View",
     "Wrapper",
     "location_in_dict",

@@ -23,9 +23,7 @@ class DemandQueries:
             for route in facts.views.routes
             if route.view and (route.wrappers or route.initkwargs)
         }
-        for _, function in self.functions():
-            if any("cache" in call.name for call in function.decorators):
-                modules.update(name.rpartition(".")[0] for name, _ in function.request_calls)
+        modules.update(name.rpartition(".")[0] for name in self._followed_callees())
         modules.update(p.rpartition(".")[0] for p in self.context_processors)
         # Decorators, mixins and base classes that parsed code uses (and what a project decorator
         # applies inside): where a cached view's login check, template or personal reads may live.
@@ -39,6 +37,51 @@ class DemandQueries:
                 backends += [e.get("BACKEND") for e in storages.values() if isinstance(e, dict)]
             modules.update(b.rpartition(".")[0] for b in backends if isinstance(b, str))
         return modules
+
+    def _followed_callees(self) -> set[str]:
+        """The project functions whose results reach a cache key or value or a context
+        processor's keys (``project.flow``, three calls deep), and the helpers a cached view
+        passes the request to: where the evidence of a finding may live."""
+        names: set[str] = set()
+        work: list[tuple[FunctionFacts, frozenset[str], int]] = []
+        helpers: list[tuple[FunctionFacts, int]] = []
+        for _, function in self.functions():
+            if function.cache_calls:
+                labels = frozenset().union(*(c.key_labels | c.value_labels for c in function.cache_calls))
+                work.append((function, labels, 0))
+            if any("cache" in call.name for call in function.decorators):
+                helpers.append((function, 0))
+        for found in map(self.find_function, self.context_processors):
+            if found is not None:
+                labels = frozenset().union(*(labels for _, labels in found[1].flow.returned_keys))
+                work.append((found[1], labels, 0))
+        while work:  # call sites whose result flows into what is asked about
+            function, labels, depth = work.pop()
+            sites = function.flow.sites
+            pending = [int(label[5:]) for label in labels if label.startswith("call:")]
+            seen: set[int] = set()
+            while pending:
+                index = pending.pop()
+                if index in seen or index >= len(sites):
+                    continue
+                seen.add(index)
+                site = sites[index]
+                for given in (*site.args, *(v for _, v in site.kwargs), site.rest):
+                    pending += [int(label[5:]) for label in given if label.startswith("call:")]
+                if "." in site.callee and not site.callee.startswith("self.") and site.callee not in names:
+                    names.add(site.callee)
+                    callee = self.find_function(site.callee)
+                    if callee is not None and depth < 3:
+                        work.append((callee[1], callee[1].flow.returns, depth + 1))
+        while helpers:  # the request passed on
+            function, depth = helpers.pop()
+            for name, _ in function.request_calls:
+                if name not in names:
+                    names.add(name)
+                    callee = self.find_function(name)
+                    if callee is not None and depth < 3:
+                        helpers.append((callee[1], depth + 1))
+        return names
 
     def modules_importing(self, names: Iterable[str]) -> set[str]:
         """Modules the pre-filter skipped that import one of ``names`` (or its module)."""

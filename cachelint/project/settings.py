@@ -17,7 +17,7 @@ from cachelint.facts.settings import (
     is_production_module,
     run_settings,
 )
-from cachelint.facts.values import Namespace
+from cachelint.facts.values import UNKNOWN, Namespace, SettingRef
 from cachelint.finding import Location, Span
 
 
@@ -84,6 +84,22 @@ class SettingsQueries:
                 )
             )
         return modules
+
+    def setting_value(self, ref: SettingRef) -> Any:
+        """What ``settings.NAME["key"]`` is in production: the value the production settings
+        modules agree on (all leaf modules when none is production), else ``UNKNOWN``."""
+        modules = [m for m in self.settings_modules if m.production and m.is_leaf] or [
+            m for m in self.settings_modules if m.is_leaf
+        ]
+        values = []
+        for module in modules:
+            value = module.value(ref.name)
+            for key in ref.keys:
+                value = value.get(key, UNKNOWN) if isinstance(value, dict) else UNKNOWN
+            values.append(value)
+        if not values or any(v is UNKNOWN or v != values[0] for v in values):
+            return UNKNOWN
+        return values[0]
 
     def _is_production(self, module: str, path: str, namespace: Namespace) -> bool:
         """Configured ``production-settings`` globs win; else the name or ``DEBUG = False``."""

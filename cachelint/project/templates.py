@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from cachelint import django_api as api
+from cachelint.facts.flow import VISITOR_LABELS
 from cachelint.facts.templates import TemplateFacts, TemplateUse
 from cachelint.facts.values import LocList
 from cachelint.facts.views import FunctionFacts
 from cachelint.finding import Evidence, Location
+from cachelint.project.flow import describe
 from cachelint.project.views import PERSONAL_KINDS, View
 
 
@@ -37,21 +39,23 @@ class TemplateQueries:
 
     @cached_property
     def context_personal_names(self) -> dict[str, Evidence]:
-        """Variables that the project's own context processors derive from the user or session."""
+        """Variables that the project's own context processors derive from the visitor, key by
+        key: a processor that reads ``request.user`` for its ``theme`` key does not make its
+        ``site`` key personal."""
         names: dict[str, Evidence] = {}
         for dotted in self.context_processors:
             target = self._definitions.get(dotted)
             if target is None or not isinstance(target[1], FunctionFacts):
                 continue
             facts, function = target
-            if function.accesses:
-                access = function.accesses[0]
-                evidence = Evidence(
-                    Location(facts.path, access.span),
-                    f"context processor `{function.name}` reads `{access.what}` here",
-                )
-                for key in function.returned_keys:
-                    names.setdefault(key, evidence)
+            for key, labels in function.flow.returned_keys:
+                sources = self.sources(facts, function, labels)
+                label = next((label for label in sorted(sources) if label in VISITOR_LABELS), None)
+                if label is not None and key not in names:
+                    read = sources[label][-1]
+                    names[key] = Evidence(
+                        read.location, f"context processor `{function.name}` reads `{describe(label)}` here"
+                    )
         return names
 
     @cached_property

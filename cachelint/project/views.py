@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
 from cachelint import django_api as api
 from cachelint.facts.python import PythonFacts
+from cachelint.facts.values import SettingRef
 from cachelint.facts.views import Call, ClassFacts, FunctionFacts, HeaderWrite, Route
 from cachelint.finding import Evidence, Location, Span
 
@@ -147,6 +148,7 @@ class ViewQueries:
 
     def classify(self, call: Call, path: str, depth: int = 0) -> list[Wrapper]:
         """What a decorator does, resolving the project's own aliases and decorators."""
+        call = self._with_settings(call)
         location = Location(path, call.span)
         name = call.name
         if name in api.CACHE_PAGE:
@@ -191,6 +193,20 @@ class ViewQueries:
             if cached is not None:
                 return [Wrapper(CACHE_PAGE, location, call, via=(cached,))]
         return []
+
+    def _with_settings(self, call: Call) -> Call:
+        """The call with ``settings.X["k"]`` arguments replaced by their production values."""
+        if not any(isinstance(v, SettingRef) for v in (*call.args, *(v for _, v in call.kwargs))):
+            return call
+
+        def value(v: Any) -> Any:
+            return self.setting_value(v) if isinstance(v, SettingRef) else v
+
+        return replace(
+            call,
+            args=tuple(value(v) for v in call.args),
+            kwargs=tuple((k, value(v)) for k, v in call.kwargs),
+        )
 
     def _project_cache_decorator(self, name: str) -> Evidence | None:
         """A project function that applies ``cache_page`` inside (``def cache_for(minutes): ...``)
@@ -541,8 +557,8 @@ class ViewQueries:
     def _accesses(
         self, functions: Iterable[tuple[str, FunctionFacts]]
     ) -> list[tuple[str, tuple[Evidence, ...]]]:
-        """What the view's code reads, directly or in a project function it passes the request to
-        (one hop: ``get_cart(request)`` reading ``request.session``)."""
+        """What the view's code reads, directly or in the project functions it passes the request
+        to (``get_cart(request)`` reading ``request.session``), up to three helpers deep."""
         found: list[tuple[str, tuple[Evidence, ...]]] = []
         for path, function in functions:
             for access in function.accesses:
@@ -550,20 +566,32 @@ class ViewQueries:
                     continue  # only a POST (PUT, ...) reaches it: cache_page never stores that
                 evidence = Evidence(Location(path, access.span), f"reads `{access.what}` here")
                 found.append((ACCESS_KINDS[access.what], (evidence,)))
-            for called, span in function.request_calls:
-                if any(_inside(span, branch) for branch in function.unsafe_branches):
-                    continue
-                target = self._definitions.get(called)
-                if target is None or not isinstance(target[1], FunctionFacts):
-                    continue
-                helper_facts, helper = target
-                for access in [a for a in helper.accesses if not a.unsafe_only][:1]:
-                    call = Evidence(Location(path, span), f"passes the request to `{helper.name}` here")
-                    read = Evidence(
-                        Location(helper_facts.path, access.span),
-                        f"`{helper.name}` reads `{access.what}` here",
-                    )
-                    found.append((ACCESS_KINDS[access.what], (call, read)))
+            found.extend(self._helper_reads(path, function, 1, {function.name}))
+        return found
+
+    def _helper_reads(
+        self, path: str, function: FunctionFacts, depth: int, seen: set[str]
+    ) -> list[tuple[str, tuple[Evidence, ...]]]:
+        """The first read of each helper the request is passed to, with the calls leading there
+        (not those called where only an unsafe method gets, nor reads only one reaches)."""
+        found: list[tuple[str, tuple[Evidence, ...]]] = []
+        for called, span in function.request_calls:
+            target = self._definitions.get(called)
+            if called in seen or target is None or not isinstance(target[1], FunctionFacts):
+                continue
+            if any(_inside(span, branch) for branch in function.unsafe_branches):
+                continue
+            helper_facts, helper = target
+            call = Evidence(Location(path, span), f"passes the request to `{helper.name}` here")
+            reads = [a for a in helper.accesses if not a.unsafe_only]
+            for access in reads[:1]:
+                read = Evidence(
+                    Location(helper_facts.path, access.span), f"`{helper.name}` reads `{access.what}` here"
+                )
+                found.append((ACCESS_KINDS[access.what], (call, read)))
+            if not reads and depth < 3:
+                for kind, chain in self._helper_reads(helper_facts.path, helper, depth + 1, seen | {called}):
+                    found.append((kind, (call, *chain)))
         return found
 
 
