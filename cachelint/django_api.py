@@ -60,6 +60,56 @@ AUTH_MIXINS = frozenset(
     }
 )
 
+# --- Classes outside the project, as the MRO sees them -----------------------------------------
+# Django's ``View`` defines ``dispatch`` and never calls ``super().dispatch``: a mixin that wraps
+# dispatch but comes after it in the MRO never runs. DRF's ``APIView`` derives from it.
+DJANGO_VIEW = "django.views.generic.base.View"
+DJANGO_VIEW_NAMES = frozenset({DJANGO_VIEW, "django.views.View", "django.views.generic.View"})
+DRF_API_VIEW_CLASS = "rest_framework.views.APIView"
+# Framework classes that do not define ``get`` (``View`` answers 405 without a handler).
+NO_GET_VIEW_CLASSES = frozenset(
+    {
+        DRF_API_VIEW_CLASS,
+        "rest_framework.generics.GenericAPIView",
+        "rest_framework.viewsets.ViewSet",
+        "rest_framework.viewsets.ViewSetMixin",
+        "rest_framework.viewsets.GenericViewSet",
+    }
+)
+# Generic views without ``TemplateResponseMixin`` (the others hold ``template_name = None``).
+NO_TEMPLATE_VIEW_CLASSES = frozenset(
+    {"django.views.generic.RedirectView", "django.views.generic.base.RedirectView"}
+)
+
+
+def is_framework_view_class(name: str) -> bool:
+    """A Django or DRF class-based view (``TemplateView``, ``ListAPIView``, ``ModelViewSet``):
+    Django's own modules are not parsed, so their names say what they are."""
+    last = name.rpartition(".")[2]
+    return name.startswith(("django.", "rest_framework.")) and last.endswith(("View", "ViewSet"))
+
+
+# HTTP methods whose responses ``cache_page`` never stores, and the class-based view methods
+# that only run on them (Django's edit views and DRF's write actions).
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+UNSAFE_HANDLERS = frozenset(
+    {
+        "post",
+        "put",
+        "patch",
+        "delete",
+        "form_valid",
+        "form_invalid",
+        "perform_create",
+        "perform_update",
+        "perform_destroy",
+        "create",
+        "update",
+        "partial_update",
+        "destroy",
+    }
+)
+
 # DRF
 DRF_API_VIEW = frozenset({"rest_framework.decorators.api_view"})
 DRF_PERMISSION_CLASSES_DECORATOR = frozenset({"rest_framework.decorators.permission_classes"})

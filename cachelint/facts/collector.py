@@ -83,6 +83,9 @@ class _FunctionState:
         self.returned_keys: list[str] = []
         self.cache_calls: list[CacheCall] = []
         self.reads_user = False
+        self.super_calls: set[str] = set()
+        self.unsafe_branches: list[Span] = []
+        self.unsafe_depth = 0  # inside ``if request.method == "POST":``
 
 
 class _ClassState:
@@ -218,15 +221,51 @@ class _Collector(cst.CSTVisitor):
 
     def visit_If_body(self, node: cst.If) -> None:
         self._debug_only += self._debug_branch(node) == "body"
+        self._enter_method_branch(node, "body")
 
     def leave_If_body(self, node: cst.If) -> None:
         self._debug_only -= self._debug_branch(node) == "body"
+        self._leave_method_branch(node, "body")
 
     def visit_If_orelse(self, node: cst.If) -> None:
         self._debug_only += self._debug_branch(node) == "orelse"
+        self._enter_method_branch(node, "orelse")
 
     def leave_If_orelse(self, node: cst.If) -> None:
         self._debug_only -= self._debug_branch(node) == "orelse"
+        self._leave_method_branch(node, "orelse")
+
+    def _unsafe_method_branch(self, node: cst.If) -> str | None:
+        """ "body" for ``if request.method == "POST":``, "orelse" for ``if request.method in
+        ("GET", "HEAD"):``: the branch that never answers GET or HEAD, whose response
+        ``cache_page`` does not store."""
+        state = self._function
+        if state is None:
+            return None
+        test, conjunction = node.test, False
+        if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+            test, conjunction = test.left, True  # ``request.method == "POST" and form.is_valid()``
+        methods = _method_test(test, {f"{name}.method" for name in state.request_names})
+        if methods is None:
+            return None
+        allowed, negated = methods
+        safe = {"GET", "HEAD"}
+        body_never_safe = not allowed & safe if not negated else safe <= allowed
+        orelse_never_safe = safe <= allowed if not negated else not allowed & safe
+        if body_never_safe:
+            return "body"
+        return "orelse" if orelse_never_safe and not conjunction and node.orelse is not None else None
+
+    def _enter_method_branch(self, node: cst.If, branch: str) -> None:
+        if self._function is not None and self._unsafe_method_branch(node) == branch:
+            block = node.body if branch == "body" else node.orelse
+            assert block is not None  # no "orelse" without one
+            self._function.unsafe_depth += 1
+            self._function.unsafe_branches.append(self.span(block))
+
+    def _leave_method_branch(self, node: cst.If, branch: str) -> None:
+        if self._function is not None and self._unsafe_method_branch(node) == branch:
+            self._function.unsafe_depth -= 1
 
     def visit_Try(self, node: cst.Try) -> bool:
         self._conditional += 1
@@ -319,7 +358,9 @@ class _Collector(cst.CSTVisitor):
         if state is None:
             return True
         if attribute in ("user", "session") and dotted_name(node.value) in state.request_names:
-            state.accesses.append(Access(f"request.{attribute}", self.span(node)))
+            state.accesses.append(Access(f"request.{attribute}", self.span(node), state.unsafe_depth > 0))
+        if _is_super_call(node.value):
+            state.super_calls.add(attribute)
         if attribute in ("user", "is_authenticated", "is_anonymous"):
             state.reads_user = True
         return True
@@ -351,7 +392,7 @@ class _Collector(cst.CSTVisitor):
         if name in api.TEMPLATE_RENDERERS:
             self._record_templates(node, api.TEMPLATE_RENDERERS[name])
         elif name in api.PERSONAL_CALLS:
-            state.accesses.append(Access(api.PERSONAL_CALLS[name], self.span(node)))
+            state.accesses.append(Access(api.PERSONAL_CALLS[name], self.span(node), state.unsafe_depth > 0))
         elif name in api.PATCH_VARY_HEADERS and len(node.args) > 1:
             value = self.literal(node.args[1].value)
             headers = tuple(h.lower() for h in value) if isinstance(value, list | tuple) else UNKNOWN
@@ -642,6 +683,8 @@ class _Collector(cst.CSTVisitor):
                 cache_calls=tuple(state.cache_calls),
                 params=tuple(p.name.value for p in node.params.params),
                 reads_user=state.reads_user,
+                super_calls=tuple(sorted(state.super_calls)),
+                unsafe_branches=tuple(state.unsafe_branches),
                 flow=state.flow.finish(self.late),
             )
             if class_state is not None:
@@ -670,9 +713,33 @@ def _is_handler_reference(node: cst.BaseExpression) -> bool:
     if not isinstance(node, cst.Attribute):
         return False
     base = node.value
-    if isinstance(base, cst.Call) and isinstance(base.func, cst.Name) and base.func.value == "super":
-        return True
-    return isinstance(base, cst.Name) and base.value == "self"
+    return _is_super_call(base) or isinstance(base, cst.Name) and base.value == "self"
+
+
+def _is_super_call(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "super"
+
+
+def _method_test(test: cst.BaseExpression, method_names: set[str]) -> tuple[set[str], bool] | None:
+    """The HTTP methods for which ``test`` holds, from ``request.method == "POST"``,
+    ``request.method in ("PUT", "PATCH")`` and their negations (True: all but those), or None
+    when it does not test the method."""
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return None
+    if dotted_name(test.left) not in method_names:
+        return None
+    target = test.comparisons[0]
+    operator, value = target.operator, target.comparator
+    if isinstance(operator, cst.Equal | cst.NotEqual):
+        values = [value]
+    elif isinstance(operator, cst.In | cst.NotIn) and isinstance(value, cst.List | cst.Tuple | cst.Set):
+        values = [e.value for e in value.elements]
+    else:
+        return None
+    if not all(isinstance(v, cst.SimpleString) for v in values):
+        return None
+    methods = {v.evaluated_value.upper() for v in values if isinstance(v.evaluated_value, str)}
+    return methods, isinstance(operator, cst.NotEqual | cst.NotIn)
 
 
 def parse_vary(text: str) -> tuple[str, ...]:

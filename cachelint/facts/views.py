@@ -53,6 +53,8 @@ class Access:
 
     what: str  # "request.user" | "request.session" | "messages" | "csrf_token"
     span: Span
+    # Inside an ``if request.method == "POST":`` branch: never part of a cached GET response.
+    unsafe_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,10 @@ class FunctionFacts:
     # The body reads some ``.user``/``.is_authenticated``/``.is_anonymous``, whatever the receiver
     # is called: a project decorator that does may cache anonymous visitors only.
     reads_user: bool = False
+    # Methods reached through ``super()`` (``super().dispatch``): an override that passes on.
+    super_calls: tuple[str, ...] = ()
+    # ``if request.method == "POST":`` branches (and the ``else`` of a GET/HEAD test).
+    unsafe_branches: tuple[Span, ...] = ()
     flow: FunctionFlow = field(default_factory=FunctionFlow)
 
 

@@ -133,6 +133,8 @@ class TemplateQueries:
 
         ``kinds`` narrows what counts: "user", "session", "perms", "messages", "csrf_token".
         """
+        if not view.serves_safe_methods():
+            return []  # POST-only: cache_page never stores its responses
         # One line of code is enough to show it.
         evidence = next((list(chain) for kind, chain in view.accesses if kind in kinds), [])
         for name, location, overrides in view.templates:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -11,7 +11,7 @@ from cachelint import django_api as api
 from cachelint.facts.python import PythonFacts
 from cachelint.facts.values import SettingRef
 from cachelint.facts.views import Call, ClassFacts, FunctionFacts, HeaderWrite, Route
-from cachelint.finding import Evidence, Location
+from cachelint.finding import Evidence, Location, Span
 
 # --- views ------------------------------------------------------------------------------------
 
@@ -46,6 +46,8 @@ class Wrapper:
     label: str = ""
     # Extra evidence, e.g. where a project decorator calls login_required.
     via: tuple[Evidence, ...] = ()
+    # Where the decorator is written when a base class applies it (``location`` is the view).
+    origin: Location | None = None
 
 
 @dataclass
@@ -59,11 +61,15 @@ class View:
     header_writes: list[tuple[HeaderWrite, Location]]
     # Lower-case methods a class-based view declares in ``http_method_names`` (None: all).
     http_methods: tuple[str, ...] | None = None
+    # False for a class-based view without a GET handler: ``View`` answers GET with 405.
+    serves_get: bool = True
 
     def cache_control(self) -> list[tuple[dict[str, Any], Location]]:
         """Every Cache-Control directive set the view applies: decorators, then its code."""
         found = [
-            (dict(w.call.kwargs), w.location) for w in self.wrappers(CACHE_CONTROL) if w.call is not None
+            (dict(w.call.kwargs), w.origin or w.location)
+            for w in self.wrappers(CACHE_CONTROL)
+            if w.call is not None
         ]
         found += [
             (write.value, location)
@@ -85,6 +91,11 @@ class View:
         if self.http_methods is not None:
             return tuple(m.upper() for m in self.http_methods), self.location
         return None
+
+    def serves_safe_methods(self) -> bool:
+        """Whether the view answers GET or HEAD, the only responses ``cache_page`` stores."""
+        allowed = self.allowed_methods()
+        return self.serves_get and (allowed is None or bool({"GET", "HEAD"} & set(allowed[0])))
 
     def layers(self, kind: str) -> list[int]:
         return [i for i, w in enumerate(self.stack) if w.kind == kind]
@@ -224,6 +235,15 @@ class ViewQueries:
             for name, (_, item) in self._definitions.items()
             if isinstance(item, FunctionFacts) and self._project_cache_decorator(name) is not None
         )
+        # Base classes that cache or wrap their subclasses' responses (``class CachedMixin``).
+        for view in self.views:
+            target = self._definitions.get(view.name)
+            if target is None or not isinstance(target[1], ClassFacts):
+                continue
+            if view.location != Location(target[0].path, target[1].span):
+                continue  # a URLconf entry's layers wrap that entry only
+            if any(w.kind in _MATTERING_KINDS and w.origin is None for w in view.stack):
+                names.add(view.name)
         return names
 
     def _project_auth_decorator(self, name: str, depth: int) -> tuple[Evidence, ...] | None:
@@ -260,13 +280,24 @@ class ViewQueries:
             for function in facts.views.functions:
                 views.append(self._function_view(facts, function))
             for cls in facts.views.classes:
-                views.append(self._class_view(facts, cls))
+                if not self._is_mixin(facts, cls):
+                    views.append(self._class_view(facts, cls))
         for facts in self.python.values():
             for route in facts.views.routes:
                 view = self._route_view(facts, route)
                 if view is not None:
                     views.append(view)
         return views
+
+    @cached_property
+    def _base_names(self) -> set[str]:
+        return {base for facts in self.python.values() for cls in facts.views.classes for base in cls.bases}
+
+    def _is_mixin(self, facts: PythonFacts, cls: ClassFacts) -> bool:
+        """A project class other classes derive from, with no Django view in its MRO: it is
+        never a view itself, its layers and reads count in the views that use it."""
+        name = f"{facts.module}.{cls.name}"
+        return name in self._base_names and api.DJANGO_VIEW not in self.linearization(name)
 
     def _route_view(self, facts: PythonFacts, route: Route) -> View | None:
         template = dict(route.initkwargs).get("template_name")
@@ -313,25 +344,22 @@ class ViewQueries:
         )
 
     def _class_view(self, facts: PythonFacts, cls: ClassFacts) -> View:
-        outer: list[Wrapper] = []  # method_decorator(..., name="dispatch") and dispatch's own
-        inner: list[Wrapper] = []  # around get/head, inside dispatch
-        for call in cls.decorators:
-            if call.name in api.METHOD_DECORATOR:
-                target = call.kwarg("name")
-                wrappers = self.classify(call, facts.path)
-                if target == "dispatch":
-                    outer.extend(wrappers)
-                elif target in api.CACHED_HANDLERS:
-                    inner.extend(wrappers)
-        for handler in api.CACHED_HANDLERS:
-            bucket = outer if handler == "dispatch" else inner
-            method = cls.method(handler)
-            if method is not None:
-                calls = (*method.decorators, *method.inline_wrappers)
-                bucket.extend(w for call in calls for w in self.classify(call, facts.path))
-        stack = outer + self._class_auth(facts, cls) + inner
-        # Methods inherited from project base classes count too (a mixin reading the session).
-        methods = [(f.path, m) for f, owner in self._class_chain(facts, cls) for m in owner.methods]
+        entries = self.mro_entries(facts, cls)
+        dispatch = self.dispatch_chain(facts, cls)
+        inner = [w for handler in api.CACHED_HANDLERS[1:] for w in self._handler_layers(entries, handler)]
+        drf_auth: list[Wrapper] = []
+        if dispatch.terminal == api.DRF_API_VIEW_CLASS:  # APIView.dispatch checks permissions
+            attr = self._class_attribute(facts, cls, "permission_classes")
+            if attr is not None:
+                drf_auth = self._drf_auth(Location(attr[0], attr[1].span), None, attr[1].names)
+            else:
+                drf_auth = self._drf_default_auth()
+        stack = dispatch.layers + drf_auth + inner
+        # Methods that run, as the MRO resolves them (a mixin reading the session counts), less
+        # those only unsafe methods reach: their output is never a cached GET response.
+        methods = [
+            (path, m) for path, m in self._resolved_methods(entries) if m.name not in api.UNSAFE_HANDLERS
+        ]
         templates = [
             (t.name, Location(path, t.span), frozenset(t.context_keys))
             for path, m in methods
@@ -354,46 +382,164 @@ class ViewQueries:
             accesses=self._accesses(methods),
             templates=templates,
             header_writes=[(h, Location(path, h.span)) for path, m in methods for h in m.header_writes],
+            serves_get=dispatch.terminal is None or any(_defines_safe_handler(e) for e in entries),
         )
 
+    # --- classes as Python resolves them -----------------------------------------------------
+
+    @cached_property
+    def _linearizations(self) -> dict[str, tuple[str, ...]]:
+        return {}  # filled by ``linearization``, once per class
+
+    def linearization(self, name: str) -> tuple[str, ...]:
+        """The MRO of a class as qualified names: C3 over the project's classes, across modules.
+
+        A class outside the project is opaque (its own name), except Django's and DRF's views,
+        which bring ``View`` (and ``APIView``) along: where those land decides which mixins run."""
+        memo = self._linearizations
+        if name in memo:
+            return memo[name]
+        target = self.find_class(name)
+        if target is None:
+            result = _opaque_mro(name)
+        else:
+            memo[name] = (name,)  # a cycle of bases ends here
+            bases = [b for b in dict.fromkeys(target[1].bases) if b not in ("object", "builtins.object")]
+            result = (name, *_c3_merge([list(self.linearization(b)) for b in bases] + [bases]))
+        memo[name] = result
+        return result
+
+    def mro_entries(self, facts: PythonFacts, cls: ClassFacts) -> list[MroEntry]:
+        """The class's MRO, each entry with its facts when it is a project class."""
+        entries = [MroEntry(f"{facts.module}.{cls.name}", facts, cls)]
+        for name in self.linearization(entries[0].name)[1:]:
+            target = self.find_class(name)
+            entries.append(MroEntry(name, *target) if target else MroEntry(name))
+        return entries
+
     def _class_chain(self, facts: PythonFacts, cls: ClassFacts) -> Iterator[tuple[PythonFacts, ClassFacts]]:
-        """The class and its project base classes, nearest first (a simple MRO approximation)."""
-        seen: set[str] = set()
-        queue = [(facts, cls)]
-        while queue:
-            current_facts, current = queue.pop(0)
-            key = f"{current_facts.module}.{current.name}"
-            if key in seen:
-                continue
-            seen.add(key)
-            yield current_facts, current
-            for base in current.bases:
-                target = self._definitions.get(base)
-                if target is not None and isinstance(target[1], ClassFacts):
-                    queue.append(target)  # type: ignore[arg-type]
+        """The class and its project base classes, in MRO order."""
+        for entry in self.mro_entries(facts, cls):
+            if entry.facts is not None and entry.cls is not None:
+                yield entry.facts, entry.cls
 
     def _class_attribute(self, facts: PythonFacts, cls: ClassFacts, name: str) -> tuple[str, Any] | None:
-        for owner_facts, owner in self._class_chain(facts, cls):
-            attr = owner.attribute(name)
+        """Where the class gets attribute ``name``: the first class in its MRO that defines it
+        (None when that is a framework class, which holds the default)."""
+        for entry in self.mro_entries(facts, cls):
+            if entry.cls is None:
+                if _framework_defines(entry.name, name):
+                    return None
+                continue
+            attr = entry.cls.attribute(name)
             if attr is not None:
-                return owner_facts.path, attr
+                assert entry.facts is not None
+                return entry.facts.path, attr
         return None
 
-    def _class_auth(self, facts: PythonFacts, cls: ClassFacts) -> list[Wrapper]:
-        """Auth enforced in dispatch by mixins or DRF permissions, from the class or its bases."""
-        is_drf = False
-        for owner_facts, owner in self._class_chain(facts, cls):
-            for base in owner.bases:
-                if base in api.AUTH_MIXINS:
-                    short = base.rsplit(".", 1)[-1]
-                    location = Location(owner_facts.path, owner.span)
-                    return [Wrapper(AUTH, location, None, f"`{short}` requires login here")]
-                is_drf = is_drf or base.startswith(api.DRF_VIEW_PREFIX)
-        attr = self._class_attribute(facts, cls, "permission_classes")
-        if attr is not None:
-            path, value = attr
-            return self._drf_auth(Location(path, value.span), None, value.names)
-        return self._drf_default_auth() if is_drf else []
+    def dispatch_chain(self, facts: PythonFacts, cls: ClassFacts) -> DispatchChain:
+        """What runs when Django calls ``dispatch`` on the view: each class in the MRO that wraps
+        it, outermost first, until one that does not call ``super().dispatch`` (Django's ``View``);
+        the mixins after that one never run."""
+        entries = self.mro_entries(facts, cls)
+        chain = DispatchChain()
+        for entry in entries:
+            if entry.cls is None:
+                wraps = entry.name in api.AUTH_MIXINS
+                terminal = entry.name in (api.DJANGO_VIEW, api.DRF_API_VIEW_CLASS)
+                layers = self._mixin_auth(entries, entry.name) if wraps else []
+            else:
+                layers = self._own_layers(entries[0], entry, "dispatch")
+                method = entry.cls.method("dispatch")
+                wraps = method is not None or bool(layers)
+                terminal = method is not None and "dispatch" not in method.super_calls
+            if chain.terminal is not None:
+                if wraps:
+                    chain.dead.append(entry)
+                continue
+            chain.layers.extend(layers)
+            if terminal:
+                chain.terminal = entry.name
+        return chain
+
+    def dispatch_wrapping_classes(self) -> set[str]:
+        """Project classes with a ``dispatch`` method or ``method_decorator(..., name="dispatch")``."""
+        return {
+            name
+            for name, (_, item) in self._definitions.items()
+            if isinstance(item, ClassFacts)
+            and (
+                item.method("dispatch") is not None
+                or any(
+                    c.name in api.METHOD_DECORATOR and c.kwarg("name") == "dispatch" for c in item.decorators
+                )
+            )
+        }
+
+    def _own_layers(self, view: MroEntry, entry: MroEntry, handler: str) -> list[Wrapper]:
+        """The layers class ``entry`` puts around ``handler``: ``method_decorator(..., name=)``
+        on the class, then the method's own decorators and inline wrappers. A base class's layer
+        is reported at the view, with where it is written as evidence."""
+        assert entry.facts is not None and entry.cls is not None
+        calls = [
+            call
+            for call in entry.cls.decorators
+            if call.name in api.METHOD_DECORATOR and call.kwarg("name") == handler
+        ]
+        method = entry.cls.method(handler)
+        if method is not None:
+            calls += [*method.decorators, *method.inline_wrappers]
+        wrappers = [w for call in calls for w in self.classify(call, entry.facts.path)]
+        if entry is view:
+            return wrappers
+        assert view.facts is not None and view.cls is not None
+        here = Location(view.facts.path, view.cls.span)
+        inherited = []
+        for w in wrappers:
+            text = w.call.text if w.call is not None else w.label
+            where = Evidence(w.location, f"inherited from `{entry.cls.name}`: `{text}` here")
+            inherited.append(Wrapper(w.kind, here, w.call, w.label, (where, *w.via), origin=w.location))
+        return inherited
+
+    def _handler_layers(self, entries: list[MroEntry], handler: str) -> list[Wrapper]:
+        """The layers around ``get`` (or another cached handler) as the MRO resolves it: down
+        from the view to the first class whose method does not call ``super()`` for it."""
+        layers: list[Wrapper] = []
+        for entry in entries:
+            if entry.cls is None:
+                if _framework_defines(entry.name, handler):
+                    break
+                continue
+            layers += self._own_layers(entries[0], entry, handler)
+            method = entry.cls.method(handler)
+            if method is not None and handler not in method.super_calls:
+                break
+        return layers
+
+    def _resolved_methods(self, entries: list[MroEntry]) -> list[tuple[str, FunctionFacts]]:
+        """The project methods that run: for each name, the first definition in the MRO, and
+        the next ones as long as each calls ``super()`` for it."""
+        found: list[tuple[str, FunctionFacts]] = []
+        stopped: set[str] = set()
+        for entry in entries:
+            if entry.cls is None:
+                continue
+            assert entry.facts is not None
+            for method in entry.cls.methods:
+                if method.name in stopped:
+                    continue
+                found.append((entry.facts.path, method))
+                if method.name not in method.super_calls:
+                    stopped.add(method.name)
+        return found
+
+    def _mixin_auth(self, entries: list[MroEntry], mixin: str) -> list[Wrapper]:
+        """The login check of an auth mixin, located at the project class that lists it."""
+        owner = next(e for e in entries if e.cls is not None and mixin in e.cls.bases)
+        assert owner.facts is not None and owner.cls is not None
+        short = mixin.rsplit(".", 1)[-1]
+        location = Location(owner.facts.path, owner.cls.span)
+        return [Wrapper(AUTH, location, None, f"`{short}` requires login here")]
 
     def _drf_default_auth(self) -> list[Wrapper]:
         for module in self.settings_modules:
@@ -416,6 +562,8 @@ class ViewQueries:
         found: list[tuple[str, tuple[Evidence, ...]]] = []
         for path, function in functions:
             for access in function.accesses:
+                if access.unsafe_only:
+                    continue  # only a POST (PUT, ...) reaches it: cache_page never stores that
                 evidence = Evidence(Location(path, access.span), f"reads `{access.what}` here")
                 found.append((ACCESS_KINDS[access.what], (evidence,)))
             found.extend(self._helper_reads(path, function, 1, {function.name}))
@@ -424,20 +572,101 @@ class ViewQueries:
     def _helper_reads(
         self, path: str, function: FunctionFacts, depth: int, seen: set[str]
     ) -> list[tuple[str, tuple[Evidence, ...]]]:
-        """The first read of each helper the request is passed to, with the calls leading there."""
+        """The first read of each helper the request is passed to, with the calls leading there
+        (not those called where only an unsafe method gets, nor reads only one reaches)."""
         found: list[tuple[str, tuple[Evidence, ...]]] = []
         for called, span in function.request_calls:
             target = self._definitions.get(called)
             if called in seen or target is None or not isinstance(target[1], FunctionFacts):
                 continue
+            if any(_inside(span, branch) for branch in function.unsafe_branches):
+                continue
             helper_facts, helper = target
             call = Evidence(Location(path, span), f"passes the request to `{helper.name}` here")
-            for access in helper.accesses[:1]:
+            reads = [a for a in helper.accesses if not a.unsafe_only]
+            for access in reads[:1]:
                 read = Evidence(
                     Location(helper_facts.path, access.span), f"`{helper.name}` reads `{access.what}` here"
                 )
                 found.append((ACCESS_KINDS[access.what], (call, read)))
-            if not helper.accesses and depth < 3:
+            if not reads and depth < 3:
                 for kind, chain in self._helper_reads(helper_facts.path, helper, depth + 1, seen | {called}):
                     found.append((kind, (call, *chain)))
         return found
+
+
+@dataclass(frozen=True, eq=False)
+class MroEntry:
+    """One class of a view's MRO: a project class with its facts, or a class outside it."""
+
+    name: str
+    facts: PythonFacts | None = None
+    cls: ClassFacts | None = None
+
+
+@dataclass
+class DispatchChain:
+    layers: list[Wrapper] = field(default_factory=list)  # outermost first
+    # The class whose ``dispatch`` does not pass on (Django's ``View``), None when unknown.
+    terminal: str | None = None
+    # Classes after it that wrap ``dispatch``: they never run.
+    dead: list[MroEntry] = field(default_factory=list)
+
+
+def _c3_merge(sequences: list[list[str]]) -> list[str]:
+    """Python's C3 merge; where Python would refuse the bases, a deterministic order anyway."""
+    result: list[str] = []
+    sequences = [s for s in sequences if s]
+    while sequences:
+        head = next(
+            (s[0] for s in sequences if not any(s[0] in other[1:] for other in sequences)),
+            sequences[0][0],
+        )
+        result.append(head)
+        sequences = [rest for rest in ([x for x in s if x != head] for s in sequences) if rest]
+    return result
+
+
+def _opaque_mro(name: str) -> tuple[str, ...]:
+    if name in api.DJANGO_VIEW_NAMES:
+        return (api.DJANGO_VIEW,)
+    if name == api.DRF_API_VIEW_CLASS:
+        return (name, api.DJANGO_VIEW)
+    if api.is_framework_view_class(name):
+        if name.startswith(api.DRF_VIEW_PREFIX):
+            return (name, api.DRF_API_VIEW_CLASS, api.DJANGO_VIEW)
+        return (name, api.DJANGO_VIEW)
+    return (name,)
+
+
+def _framework_defines(name: str, attribute: str) -> bool:
+    """Whether a framework class (not parsed) defines ``attribute`` itself, hiding the classes
+    after it in the MRO: ``View`` has ``http_method_names``, ``APIView`` ``permission_classes``,
+    the generic views ``get`` and ``template_name``."""
+    if name == api.DJANGO_VIEW:
+        return attribute == "http_method_names"
+    if name == api.DRF_API_VIEW_CLASS:
+        return attribute in ("permission_classes", "renderer_classes", "authentication_classes")
+    if not api.is_framework_view_class(name) or name.startswith(api.DRF_VIEW_PREFIX):
+        return False
+    if attribute == "get":
+        return True
+    return attribute == "template_name" and name not in api.NO_TEMPLATE_VIEW_CLASSES
+
+
+def _defines_safe_handler(entry: MroEntry) -> bool:
+    """Whether the class may answer GET: a project class with a GET handler, or a class outside
+    the project that is neither a known handler-less view nor a known mixin."""
+    if entry.cls is not None:
+        return any(entry.cls.method(h) is not None for h in api.CACHED_HANDLERS[1:])
+    name = entry.name
+    if name in (api.DJANGO_VIEW, *api.NO_GET_VIEW_CLASSES) or name in api.AUTH_MIXINS:
+        return False
+    if name.startswith(("django.", "rest_framework.mixins.")) and name.endswith("Mixin"):
+        return name.rpartition(".")[2] in ("ListModelMixin", "RetrieveModelMixin")
+    return True
+
+
+def _inside(span: Span, block: Span) -> bool:
+    start, end = (span.line, span.col), (span.end_line, span.end_col)
+    return (block.line, block.col) <= start and end <= (block.end_line, block.end_col)

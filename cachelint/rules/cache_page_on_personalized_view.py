@@ -22,6 +22,14 @@ it renders (through `{% extends %}` and `{% include %}`) prints `user`, `request
 `request.session`, `perms` or `messages`. Templates that cannot be found are not guessed. The
 same per-user exceptions as CL101 apply. A page whose only personal part is the CSRF token is
 reported by CL108 instead.
+
+Class-based views are read along their MRO: a `cache_page` that a base class or mixin applies
+to `dispatch` or `get` caches every subclass (reported at the subclass), and the methods and
+`template_name` that count are the ones Python resolves. What only an unsafe method reaches is
+not part of a cached page, since `cache_page` stores GET and HEAD responses only: `post`,
+`put`, `patch`, `delete`, `form_valid`/`form_invalid`, DRF's `perform_create`/`create`/...,
+an `if request.method == "POST":` branch, and views under `require_POST` or
+`require_http_methods` without GET.
 """
     why_is_this_bad = """
 View-level `cache_page` stores the response inside the middleware stack, before
