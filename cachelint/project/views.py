@@ -24,6 +24,9 @@ CACHE_PAGE, AUTH, VARY_COOKIE, VARY_HEADERS, CACHE_CONTROL, NEVER_CACHE, CSRF_PR
     "csrf_protect",
 )
 CONDITIONAL, METHODS = "conditional", "methods"
+# DRF's dispatch (``APIView.dispatch``, ``@api_view``): it negotiates the format and adds
+# ``Vary: Accept`` when it returns, so a cache inside it stores the response before that.
+DRF_DISPATCH = "drf_dispatch"
 
 
 PERSONAL_KINDS = frozenset({"user", "session", "perms", "messages", "csrf_token", "context"})
@@ -125,6 +128,17 @@ def worth_a_look(view: View) -> bool:
     return bool(view.header_writes) or any(w.kind in _MATTERING_KINDS for w in view.stack)
 
 
+def _drf_get_action(method: FunctionFacts) -> bool:
+    """``@action(...)`` that answers GET (its default), so ``cache_page`` on it stores responses."""
+    for call in method.decorators:
+        if call.name in api.DRF_ACTION:
+            methods = call.kwarg("methods", ["get"])
+            return isinstance(methods, list | tuple) and any(
+                isinstance(m, str) and m.lower() == "get" for m in methods
+            )
+    return False
+
+
 def _private(directives: dict[str, Any]) -> bool:
     return directives.get("private") is True or directives.get("no_store") is True
 
@@ -160,6 +174,8 @@ class ViewQueries:
             return [Wrapper(METHODS, location, call)]
         if name in api.DRF_PERMISSION_CLASSES_DECORATOR:
             return self._drf_auth(location, call, call.names)
+        if name in api.DRF_API_VIEW:
+            return [Wrapper(DRF_DISPATCH, location, call)]
         if name in api.METHOD_DECORATOR:
             return [w for inner in call.inner for w in self.classify(inner, path, depth)]
         if depth < 3 and name in self._aliases:
@@ -313,7 +329,12 @@ class ViewQueries:
             if method is not None:
                 calls = (*method.decorators, *method.inline_wrappers)
                 bucket.extend(w for call in calls for w in self.classify(call, facts.path))
-        stack = outer + self._class_auth(facts, cls) + inner
+        for method in cls.methods:  # DRF ``@action`` methods are GET handlers too
+            if method.name not in api.CACHED_HANDLERS and _drf_get_action(method):
+                calls = (*method.decorators, *method.inline_wrappers)
+                inner.extend(w for call in calls for w in self.classify(call, facts.path))
+        drf = [Wrapper(DRF_DISPATCH, Location(facts.path, cls.span))] if self._is_drf_class(facts, cls) else []
+        stack = outer + drf + self._class_auth(facts, cls) + inner
         # Methods inherited from project base classes count too (a mixin reading the session).
         methods = [(f.path, m) for f, owner in self._class_chain(facts, cls) for m in owner.methods]
         templates = [
@@ -362,6 +383,11 @@ class ViewQueries:
             if attr is not None:
                 return owner_facts.path, attr
         return None
+
+    def _is_drf_class(self, facts: PythonFacts, cls: ClassFacts) -> bool:
+        return any(
+            base.startswith(api.DRF_VIEW_PREFIX) for _, owner in self._class_chain(facts, cls) for base in owner.bases
+        )
 
     def _class_auth(self, facts: PythonFacts, cls: ClassFacts) -> list[Wrapper]:
         """Auth enforced in dispatch by mixins or DRF permissions, from the class or its bases."""

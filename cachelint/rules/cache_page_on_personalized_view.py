@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cachelint.finding import Finding, Severity
-from cachelint.project import AUTH, CACHE_PAGE, PERSONAL_KINDS, ProjectModel
+from cachelint.project import AUTH, CACHE_PAGE, DRF_DISPATCH, PERSONAL_KINDS, ProjectModel, View
 from cachelint.registry import Rule, register
 
 
@@ -60,13 +60,24 @@ def home(request):
             caches = view.layers(CACHE_PAGE)
             if not caches or view.wrappers(AUTH):
                 continue
-            evidence = None
+            evidence, browsable = None, []
             for index in caches:
                 if view.per_user_variation(index) is not None:
                     continue
                 if evidence is None:
                     # A CSRF token alone is CL108's finding, with its own fix.
                     evidence = project.personal_evidence(view, PERSONAL_KINDS - {"csrf_token"})
+                    browsable = [] if evidence else project.browsable_api_evidence(view)
+                if browsable:
+                    yield self.finding(
+                        view.stack[index].location,
+                        "`cache_page` on a DRF view with the browsable API and session login: the "
+                        "HTML page DRF renders for a browser shows the visitor's name and CSRF token, "
+                        "and the cache serves it to every visitor",
+                        hint=f"use JSON-only renderers on this view ({_json_only(view)}), or do not cache it",
+                        related=[*view.stack[index].via, *browsable],
+                    )
+                    continue
                 if not evidence:
                     break
                 yield self.finding(
@@ -77,3 +88,10 @@ def home(request):
                     "vary the cache per user with `@vary_on_cookie` below `cache_page`",
                     related=[*view.stack[index].via, *evidence],
                 )
+
+
+def _json_only(view: View) -> str:
+    """How a DRF view says it renders JSON only: a decorator for ``@api_view``, else an attribute."""
+    if any(w.call is not None for w in view.wrappers(DRF_DISPATCH)):
+        return "`@renderer_classes([JSONRenderer])` below `@api_view`"
+    return "`renderer_classes = [JSONRenderer]`"

@@ -4,8 +4,20 @@ from collections.abc import Iterator
 
 from cachelint.config import Config
 from cachelint.finding import Evidence, Finding, Severity
-from cachelint.project import CACHE_PAGE, VARY_COOKIE, VARY_HEADERS, ProjectModel
+from cachelint.project import (
+    CACHE_CONTROL,
+    CACHE_PAGE,
+    DRF_DISPATCH,
+    NEVER_CACHE,
+    VARY_COOKIE,
+    VARY_HEADERS,
+    ProjectModel,
+    View,
+)
+from cachelint.project.views import _private
 from cachelint.registry import Rule, register
+
+DRF_MESSAGE = "`cache_page` is applied inside DRF's"
 
 
 @register
@@ -56,6 +68,7 @@ def profile_card(request):
             caches = view.layers(CACHE_PAGE)
             if not caches:
                 continue
+            yield from self._inside_drf(project, view, caches)
             innermost_cache = caches[-1]
             for index, wrapper in enumerate(view.stack):
                 if wrapper.kind in (VARY_COOKIE, VARY_HEADERS) and index < innermost_cache:
@@ -69,12 +82,44 @@ def profile_card(request):
                         related=[Evidence(cache.location, "`cache_page` stores the response here")],
                     )
 
+    def _inside_drf(self, project: ProjectModel, view: View, caches: list[int]) -> Iterator[Finding]:
+        """``cache_page`` inside DRF's dispatch (below ``@api_view``, on a handler or an
+        ``@action``) stores the response before DRF adds ``Vary: Accept``."""
+        drf = view.layers(DRF_DISPATCH)
+        inside = [i for i in caches if drf and i > drf[0]]
+        if not inside:
+            return
+        renderers = project.negotiated_renderers(view)
+        if not renderers:
+            return  # one renderer: DRF negotiates nothing and adds no Vary
+        for index in inside:
+            if _varies_on_accept(view, index):
+                continue
+            layer = view.stack[drf[0]]
+            where = "`@api_view`" if layer.call is not None else "`APIView.dispatch`"
+            yield self.finding(
+                view.stack[index].location,
+                f"{DRF_MESSAGE} {where}: it stores the response before DRF adds `Vary: Accept`, so "
+                "the first client's format (the browsable HTML page or JSON) is served to all",
+                hint="cache outside DRF (`@cache_page` above `@api_view`, or "
+                '`method_decorator(cache_page(...), name="dispatch")`), or add '
+                '`vary_on_headers("Accept")` below `cache_page`',
+                related=[
+                    Evidence(layer.location, "DRF negotiates the format and adds `Vary: Accept` here"),
+                    *renderers,
+                ],
+            )
+
     def fix(self, text: str, findings: list[Finding], config: Config) -> str:
         """Move each vary decorator to just below the `cache_page` in the same decorator list."""
         import libcst as cst
 
         from cachelint.fixing import FixRefused, locate_nodes
 
+        # A cache inside DRF's dispatch has no single mechanical fix.
+        findings = [f for f in findings if not f.message.startswith(DRF_MESSAGE)]
+        if not findings:
+            return text
         module = cst.parse_module(text)
         wanted = {(f.location.line, f.location.col): f.related[0].location for f in findings if f.related}
         spans = set(wanted) | {(loc.line, loc.col) for loc in wanted.values()}
@@ -107,3 +152,23 @@ def profile_card(request):
                 return self._reorder(original, updated)
 
         return module.visit(Mover()).code
+
+
+def _varies_on_accept(view: View, cache_index: int) -> bool:
+    """The response reaches the cache already varying on Accept, or is not stored at all."""
+    for wrapper in view.stack[cache_index + 1 :]:
+        call = wrapper.call
+        if wrapper.kind == NEVER_CACHE:
+            return True
+        if wrapper.kind == VARY_HEADERS and call and any(
+            isinstance(h, str) and h.lower() == "accept" for h in call.args
+        ):
+            return True
+        if wrapper.kind == CACHE_CONTROL and call and _private(dict(call.kwargs)):
+            return True
+    for write, _ in view.header_writes:
+        if write.header == "vary" and isinstance(write.value, tuple) and {"accept", "*"} & set(write.value):
+            return True
+        if write.header == "cache-control" and isinstance(write.value, dict) and _private(write.value):
+            return True
+    return False
