@@ -14,7 +14,7 @@ from cachelint.facts.python import PythonFacts
 from cachelint.facts.views import Call, ClassFacts, FunctionFacts
 from cachelint.finding import Evidence, Location
 from cachelint.project.settings import SettingsModule, location_in_dict
-from cachelint.project.views import DRF_DISPATCH, View, Wrapper
+from cachelint.project.views import CACHE_PAGE, DRF_DISPATCH, View, Wrapper
 
 
 @dataclass(frozen=True)
@@ -141,6 +141,18 @@ class DrfQueries:
                 )
             )
         return found
+
+    def drf_class_modules(self) -> set[str]:
+        """Modules of the renderer and authentication classes cached DRF views name: a project
+        subclass (``CsrfExemptSessionAuthentication``) may live in a module nothing else parses."""
+        modules = set()
+        for view in self.views:
+            if not view.layers(CACHE_PAGE) or self.drf_layer(view) is None:
+                continue
+            for kind in (RENDERERS, AUTHENTICATION):
+                for found in self.drf_classes(view, kind) or ():
+                    modules.update(n.rpartition(".")[0] for n in found.names if isinstance(n, str))
+        return modules
 
     def drf_is_a(self, name: object, wanted: frozenset[str]) -> bool:
         """``name`` is one of ``wanted`` or a project subclass of one."""

@@ -55,6 +55,9 @@ def home(request):
 """,
     }
 
+    def wanted_modules(self, project: ProjectModel) -> set[str]:
+        return project.drf_class_modules()  # a project subclass of SessionAuthentication, say
+
     def check(self, project: ProjectModel) -> Iterator[Finding]:
         for view in project.views:
             caches = view.layers(CACHE_PAGE)
