@@ -523,9 +523,9 @@ class _Collector(cst.CSTVisitor):
             text, parsed = self.literal(element.value), UNKNOWN
             if isinstance(text, str):
                 parsed = parse_vary(text) if header.lower() == "vary" else parse_cache_control(text)
-            self._function.header_writes.append(
-                HeaderWrite(header.lower(), parsed, self.span(element), "headers-kwarg")
-            )
+            start, end = self.span(element.key), self.span(element.value)  # without the comma
+            span = Span(start.line, start.col, end.end_line, end.end_col)
+            self._function.header_writes.append(HeaderWrite(header.lower(), parsed, span, "headers-kwarg"))
 
     def _header_name(self, target: cst.BaseExpression) -> str | None:
         """ "vary"/"cache-control" for ``x["Vary"]``-style subscripts, else None."""

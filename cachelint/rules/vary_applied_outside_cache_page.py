@@ -110,16 +110,15 @@ def profile_card(request):
                 ],
             )
 
+    def fixes(self, finding: Finding) -> bool:
+        return not finding.message.startswith(DRF_MESSAGE)  # a cache inside DRF: no single fix
+
     def fix(self, text: str, findings: list[Finding], config: Config) -> str:
         """Move each vary decorator to just below the `cache_page` in the same decorator list."""
         import libcst as cst
 
         from cachelint.fixing import FixRefused, locate_nodes
 
-        # A cache inside DRF's dispatch has no single mechanical fix.
-        findings = [f for f in findings if not f.message.startswith(DRF_MESSAGE)]
-        if not findings:
-            return text
         module = cst.parse_module(text)
         wanted = {(f.location.line, f.location.col): f.related[0].location for f in findings if f.related}
         spans = set(wanted) | {(loc.line, loc.col) for loc in wanted.values()}
