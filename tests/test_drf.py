@@ -237,6 +237,10 @@ def test_production_settings_decide(tmp_path, monkeypatch):
         'REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer"]\n',
     }
     assert scan(tmp_path, monkeypatch, files) == []
+    # JSON only in development, DRF's defaults in production: production is what visitors get.
+    files["mysite/settings/dev.py"] = files["mysite/settings/production.py"].replace("DEBUG = False\n", "")
+    files["mysite/settings/production.py"] = "from .base import *\nDEBUG = False\n"
+    assert scan(tmp_path, monkeypatch, files) == BOTH
     # Without a production module every leaf may run: they must all be browsable.
     del files["mysite/settings/production.py"]
     (tmp_path / "mysite/settings/production.py").unlink()
@@ -314,5 +318,5 @@ def view(request, extra):
     assert function.header_writes == (
         HeaderWrite("cache-control", {"public": True, "max_age": "60"}, Span(7, 31, 7, 68), "headers-kwarg"),
         HeaderWrite("vary", ("accept", "cookie"), Span(8, 50, 8, 74), "headers-kwarg"),
-        HeaderWrite("cache-control", UNKNOWN, Span(9, 31, 9, 54), "headers-kwarg"),
+        HeaderWrite("cache-control", UNKNOWN, Span(9, 27, 9, 49), "headers-kwarg"),
     )
