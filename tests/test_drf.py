@@ -242,6 +242,7 @@ def test_production_settings_decide(tmp_path, monkeypatch):
     files["mysite/settings/production.py"] = "from .base import *\nDEBUG = False\n"
     assert scan(tmp_path, monkeypatch, files) == BOTH
     # Without a production module every leaf may run: they must all be browsable.
+    files["mysite/settings/dev.py"] = "from .base import *\n"
     del files["mysite/settings/production.py"]
     (tmp_path / "mysite/settings/production.py").unlink()
     files["mysite/settings/staging.py"] = (

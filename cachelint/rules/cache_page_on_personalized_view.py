@@ -22,6 +22,16 @@ it renders (through `{% extends %}` and `{% include %}`) prints `user`, `request
 `request.session`, `perms` or `messages`. Templates that cannot be found are not guessed. The
 same per-user exceptions as CL101 apply. A page whose only personal part is the CSRF token is
 reported by CL108 instead.
+
+A Django REST framework view (`@api_view` or an `APIView`/viewset subclass) is personal too when
+its renderers include `BrowsableAPIRenderer` and its authentication includes
+`SessionAuthentication` (or a project subclass of either): the HTML page DRF renders for a
+browser prints the logged-in user and a CSRF token. Both are DRF's defaults, so what counts is
+the view's `renderer_classes`/`authentication_classes` (inherited ones too, or the
+`@renderer_classes`/`@authentication_classes` decorators), else `REST_FRAMEWORK` in the settings
+that run in production (every settings module that may run when none says production), else
+DRF's default. A view with JSON-only renderers or with token/JWT authentication only is not
+personal this way, and a value cachelint cannot evaluate is not guessed.
 """
     why_is_this_bad = """
 View-level `cache_page` stores the response inside the middleware stack, before

@@ -32,11 +32,21 @@ class VaryAppliedOutsideCachePage(Rule):
     what_it_does = """
 Flags `vary_on_cookie` / `vary_on_headers(...)` applied *outside* `cache_page` on the same view:
 above it in a decorator list, or on `dispatch` while `cache_page` wraps `get`.
+
+The same happens with Django REST framework's own `Vary: Accept`: `cache_page` *inside* DRF's
+dispatch (below `@api_view`, or with `method_decorator` on an `APIView`/viewset handler such as
+`get`, `list` or an `@action`) is flagged when the view has more than one renderer (DRF's
+default: JSON and the browsable API), unless the response already varies on `Accept`
+(`vary_on_headers("Accept")` below `cache_page`) or is private. `--fix` leaves these to you.
 """
     why_is_this_bad = """
 Decorators apply bottom-up, so the outer `vary_on_cookie` adds its header after `cache_page`
 has already stored the response and learned its cache key from the headers it saw. The cache
 keeps one entry for everyone, although the response says it varies.
+
+DRF negotiates the format and adds `Vary: Accept` in `finalize_response`, when its dispatch
+returns: a cache inside it has already keyed the response without `Accept`, so whichever format
+the first client asked for (the browsable HTML page or JSON) is served to every client.
 """
     bad_example = {
         "accounts/views.py": """from django.shortcuts import render
