@@ -122,6 +122,7 @@ PERSONAL_CALLS = {
     "django.middleware.csrf.get_token": "csrf_token",
 }
 
+DRF_RESPONSE = frozenset({"rest_framework.response.Response"})
 # Response classes that take ``headers={...}`` (Django 3.2+, DRF's Response).
 RESPONSE_CLASSES = frozenset(
     {

@@ -142,6 +142,23 @@ class DrfQueries:
             )
         return found
 
+    def drf_renders(self, view: View) -> bool:
+        """Whether DRF's renderers make the view's responses: not when its code builds Django
+        responses (``render``, ``HttpResponse``, ``JsonResponse``) and never DRF's ``Response``
+        (DRF passes those through, in one format)."""
+        target = self._definitions.get(view.name)
+        if target is None:
+            return True
+        facts, item = target
+        if isinstance(item, FunctionFacts):
+            functions = [item]
+        else:
+            functions = [m for _, owner in self._class_chain(facts, item) for m in owner.methods]
+        called = {name for function in functions for name, _ in function.calls}
+        if called & api.DRF_RESPONSE:
+            return True
+        return not called & (api.RESPONSE_CLASSES | set(api.TEMPLATE_RENDERERS))
+
     def drf_class_modules(self) -> set[str]:
         """Modules of the renderer and authentication classes cached DRF views name: a project
         subclass (``CsrfExemptSessionAuthentication``) may live in a module nothing else parses."""
@@ -167,7 +184,7 @@ class DrfQueries:
         settings module that may run, or unknown."""
         renderers = self.drf_classes(view, RENDERERS)
         authentication = self.drf_classes(view, AUTHENTICATION)
-        if not renderers or not authentication:
+        if not renderers or not authentication or not self.drf_renders(view):
             return []
         browsable = [
             c for c in renderers if any(self.drf_is_a(n, api.DRF_BROWSABLE_RENDERERS) for n in c.names)
@@ -185,7 +202,7 @@ class DrfQueries:
         """Where a DRF view gets more than one renderer (DRF then adds ``Vary: Accept``), for
         every settings module that may run it; [] when it has one, or it is unknown."""
         renderers = self.drf_classes(view, RENDERERS)
-        if not renderers or any(len(c.names) < 2 for c in renderers):
+        if not renderers or any(len(c.names) < 2 for c in renderers) or not self.drf_renders(view):
             return []
         return [renderers[0].evidence]
 
