@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from cachelint.config import Config
 from cachelint.finding import Evidence, Finding, Severity
 from cachelint.project import (
+    AUTH,
     CACHE_CONTROL,
     CACHE_PAGE,
     DRF_DISPATCH,
@@ -36,8 +37,9 @@ above it in a decorator list, or on `dispatch` while `cache_page` wraps `get`.
 The same happens with Django REST framework's own `Vary: Accept`: `cache_page` *inside* DRF's
 dispatch (below `@api_view`, or with `method_decorator` on an `APIView`/viewset handler such as
 `get`, `list` or an `@action`) is flagged when the view has more than one renderer (DRF's
-default: JSON and the browsable API), unless the response already varies on `Accept`
-(`vary_on_headers("Accept")` below `cache_page`) or is private. `--fix` leaves these to you.
+default: JSON and the browsable API) and returns DRF `Response`s, unless the response already
+varies on `Accept` (`vary_on_headers("Accept")` below `cache_page`) or is private. A view that
+requires login is left to CL101. `--fix` leaves these to you.
 """
     why_is_this_bad = """
 Decorators apply bottom-up, so the outer `vary_on_cookie` adds its header after `cache_page`
@@ -97,8 +99,8 @@ def profile_card(request):
         ``@action``) stores the response before DRF adds ``Vary: Accept``."""
         drf = view.layers(DRF_DISPATCH)
         inside = [i for i in caches if drf and i > drf[0]]
-        if not inside:
-            return
+        if not inside or view.wrappers(AUTH):
+            return  # a cached view that requires login is CL101's, whatever the format
         renderers = project.negotiated_renderers(view)
         if not renderers:
             return  # one renderer: DRF negotiates nothing and adds no Vary
