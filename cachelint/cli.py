@@ -68,7 +68,10 @@ def cli() -> None:
 )
 @click.option(
     # max: config.MAX_JOBS (not imported here, to keep --help fast)
-    "--jobs", "-j", type=click.IntRange(min=0, max=1024), help="Worker processes (0: all cores)."
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=0, max=1024),
+    help="Worker processes (0: all cores).",
 )
 @click.option(
     "--django-version",

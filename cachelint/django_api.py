@@ -122,6 +122,27 @@ DRF_AUTHENTICATED_PERMISSIONS = frozenset(
     }
 )
 DRF_VIEW_PREFIX = "rest_framework."
+# ``@action`` marks a viewset method as a handler run inside the viewset's dispatch.
+DRF_ACTION = frozenset({"rest_framework.decorators.action"})
+DRF_RENDERER_CLASSES_DECORATOR = frozenset({"rest_framework.decorators.renderer_classes"})
+DRF_AUTHENTICATION_CLASSES_DECORATOR = frozenset({"rest_framework.decorators.authentication_classes"})
+# Renderers whose HTML page prints the logged-in user and a CSRF token.
+DRF_BROWSABLE_RENDERERS = frozenset(
+    {
+        "rest_framework.renderers.BrowsableAPIRenderer",
+        "djangorestframework_camel_case.render.CamelCaseBrowsableAPIRenderer",
+    }
+)
+DRF_SESSION_AUTHENTICATION = frozenset({"rest_framework.authentication.SessionAuthentication"})
+# What DRF uses when neither the view nor ``REST_FRAMEWORK`` says.
+DRF_DEFAULT_RENDERERS = (
+    "rest_framework.renderers.JSONRenderer",
+    "rest_framework.renderers.BrowsableAPIRenderer",
+)
+DRF_DEFAULT_AUTHENTICATION = (
+    "rest_framework.authentication.SessionAuthentication",
+    "rest_framework.authentication.BasicAuthentication",
+)
 
 # URLconf entries and includes.
 URL_FUNCTIONS = frozenset(
@@ -153,6 +174,24 @@ PERSONAL_CALLS = {
     "django.contrib.messages.api.get_messages": "messages",
     "django.middleware.csrf.get_token": "csrf_token",
 }
+
+DRF_RESPONSE = frozenset({"rest_framework.response.Response"})
+# Response classes that take ``headers={...}`` (Django 3.2+, DRF's Response).
+RESPONSE_CLASSES = frozenset(
+    {
+        "django.http.HttpResponse",
+        "django.http.JsonResponse",
+        "django.http.StreamingHttpResponse",
+        "django.http.FileResponse",
+        "django.http.response.HttpResponse",
+        "django.http.response.JsonResponse",
+        "django.http.response.StreamingHttpResponse",
+        "django.http.response.FileResponse",
+        "django.template.response.TemplateResponse",
+        "django.template.response.SimpleTemplateResponse",
+        "rest_framework.response.Response",
+    }
+)
 
 PATCH_VARY_HEADERS = frozenset({"django.utils.cache.patch_vary_headers"})
 PATCH_CACHE_CONTROL = frozenset({"django.utils.cache.patch_cache_control"})

@@ -389,6 +389,8 @@ class _Collector(cst.CSTVisitor):
         if any(dotted_name(a.value) in state.request_names for a in node.args):
             if name not in state.request_calls or span < state.request_calls[name]:
                 state.request_calls[name] = span
+        if name in api.RESPONSE_CLASSES:
+            self._headers_kwarg(node)
         if name in api.TEMPLATE_RENDERERS:
             self._record_templates(node, api.TEMPLATE_RENDERERS[name])
         elif name in api.PERSONAL_CALLS:
@@ -642,6 +644,26 @@ class _Collector(cst.CSTVisitor):
             parsed = parse_vary(text) if header == "vary" else parse_cache_control(text)
         assert self._function is not None
         self._function.header_writes.append(HeaderWrite(header, parsed, self.span(node), "setitem"))
+
+    def _headers_kwarg(self, node: cst.Call) -> None:
+        """``HttpResponse(..., headers={"Cache-Control": "..."})`` sets the header like
+        ``response["Cache-Control"] = ...`` does (a dict that is not a literal is not followed)."""
+        headers = next((a.value for a in node.args if a.keyword and a.keyword.value == "headers"), None)
+        if not isinstance(headers, cst.Dict):
+            return
+        assert self._function is not None
+        for element in headers.elements:
+            if not isinstance(element, cst.DictElement):
+                continue
+            header = self.literal(element.key)
+            if not isinstance(header, str) or header.lower() not in ("vary", "cache-control"):
+                continue
+            text, parsed = self.literal(element.value), UNKNOWN
+            if isinstance(text, str):
+                parsed = parse_vary(text) if header.lower() == "vary" else parse_cache_control(text)
+            start, end = self.span(element.key), self.span(element.value)  # without the comma
+            span = Span(start.line, start.col, end.end_line, end.end_col)
+            self._function.header_writes.append(HeaderWrite(header.lower(), parsed, span, "headers-kwarg"))
 
     def _header_name(self, target: cst.BaseExpression) -> str | None:
         """ "vary"/"cache-control" for ``x["Vary"]``-style subscripts, else None."""

@@ -6,6 +6,7 @@ question they answer; ``ProjectModel`` puts them together:
 - ``base``: the loaded facts and the definition lookups everything starts from;
 - ``settings``: settings modules evaluated along their star-import chains, production or not;
 - ``views``: views with their wrapper stacks (decorators, URLconf wrappers, mixins, MRO);
+- ``drf``: the renderers and authentication classes a DRF view ends up with;
 - ``templates``: what rendering a template outputs through extends and includes;
 - ``flow``: values followed through locals, helpers, ``self.`` methods and context processors;
 - ``demand``: which modules the pre-filter skipped that parsed code points at.
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 from cachelint.project.base import ModelBase, Problem
 from cachelint.project.demand import DemandQueries
+from cachelint.project.drf import DrfQueries
 from cachelint.project.flow import FlowQueries, Sources
 from cachelint.project.settings import SettingsModule, SettingsQueries, location_in_dict
 from cachelint.project.templates import RenderedUse, TemplateQueries
@@ -26,6 +28,7 @@ from cachelint.project.views import (
     CACHE_PAGE,
     CONDITIONAL,
     CSRF_PROTECT,
+    DRF_DISPATCH,
     METHODS,
     NEVER_CACHE,
     PERSONAL_KINDS,
@@ -38,7 +41,9 @@ from cachelint.project.views import (
 
 
 @dataclass
-class ProjectModel(ViewQueries, TemplateQueries, FlowQueries, SettingsQueries, DemandQueries, ModelBase):
+class ProjectModel(
+    ViewQueries, DrfQueries, TemplateQueries, FlowQueries, SettingsQueries, DemandQueries, ModelBase
+):
     """The whole project as the rules see it."""
 
 
@@ -48,6 +53,7 @@ __all__ = [
     "CACHE_PAGE",
     "CONDITIONAL",
     "CSRF_PROTECT",
+    "DRF_DISPATCH",
     "METHODS",
     "NEVER_CACHE",
     "PERSONAL_KINDS",

@@ -25,6 +25,9 @@ CACHE_PAGE, AUTH, VARY_COOKIE, VARY_HEADERS, CACHE_CONTROL, NEVER_CACHE, CSRF_PR
     "csrf_protect",
 )
 CONDITIONAL, METHODS = "conditional", "methods"
+# DRF's dispatch (``APIView.dispatch``, ``@api_view``): it negotiates the format and adds
+# ``Vary: Accept`` when it returns, so a cache inside it stores the response before that.
+DRF_DISPATCH = "drf_dispatch"
 
 
 PERSONAL_KINDS = frozenset({"user", "session", "perms", "messages", "csrf_token", "context"})
@@ -137,6 +140,17 @@ def worth_a_look(view: View) -> bool:
     return bool(view.header_writes) or any(w.kind in _MATTERING_KINDS for w in view.stack)
 
 
+def _drf_get_action(method: FunctionFacts) -> bool:
+    """``@action(...)`` that answers GET (its default), so ``cache_page`` on it stores responses."""
+    for call in method.decorators:
+        if call.name in api.DRF_ACTION:
+            methods = call.kwarg("methods", ["get"])
+            return isinstance(methods, list | tuple) and any(
+                isinstance(m, str) and m.lower() == "get" for m in methods
+            )
+    return False
+
+
 def _private(directives: dict[str, Any]) -> bool:
     return directives.get("private") is True or directives.get("no_store") is True
 
@@ -173,6 +187,8 @@ class ViewQueries:
             return [Wrapper(METHODS, location, call)]
         if name in api.DRF_PERMISSION_CLASSES_DECORATOR:
             return self._drf_auth(location, call, call.names)
+        if name in api.DRF_API_VIEW:
+            return [Wrapper(DRF_DISPATCH, location, call)]
         if name in api.METHOD_DECORATOR:
             return [w for inner in call.inner for w in self.classify(inner, path, depth)]
         if depth < 3 and name in self._aliases:
@@ -354,7 +370,16 @@ class ViewQueries:
                 drf_auth = self._drf_auth(Location(attr[0], attr[1].span), None, attr[1].names)
             else:
                 drf_auth = self._drf_default_auth()
-        stack = dispatch.layers + drf_auth + inner
+        for method in cls.methods:  # DRF ``@action`` methods are GET handlers too
+            if method.name not in api.CACHED_HANDLERS and _drf_get_action(method):
+                calls = (*method.decorators, *method.inline_wrappers)
+                inner.extend(w for call in calls for w in self.classify(call, facts.path))
+        # DRF's own dispatch (content negotiation, ``Vary: Accept``) runs inside the class's
+        # dispatch layers and outside its handlers'.
+        drf = (
+            [Wrapper(DRF_DISPATCH, Location(facts.path, cls.span))] if self._is_drf_class(facts, cls) else []
+        )
+        stack = dispatch.layers + drf + drf_auth + inner
         # Methods that run, as the MRO resolves them (a mixin reading the session counts), less
         # those only unsafe methods reach: their output is never a cached GET response.
         methods = [
@@ -540,6 +565,13 @@ class ViewQueries:
         short = mixin.rsplit(".", 1)[-1]
         location = Location(owner.facts.path, owner.cls.span)
         return [Wrapper(AUTH, location, None, f"`{short}` requires login here")]
+
+    def _is_drf_class(self, facts: PythonFacts, cls: ClassFacts) -> bool:
+        return any(
+            base.startswith(api.DRF_VIEW_PREFIX)
+            for _, owner in self._class_chain(facts, cls)
+            for base in owner.bases
+        )
 
     def _drf_default_auth(self) -> list[Wrapper]:
         for module in self.settings_modules:

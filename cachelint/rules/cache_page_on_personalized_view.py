@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cachelint.finding import Finding, Severity
-from cachelint.project import AUTH, CACHE_PAGE, PERSONAL_KINDS, ProjectModel
+from cachelint.project import AUTH, CACHE_PAGE, DRF_DISPATCH, PERSONAL_KINDS, ProjectModel, View
 from cachelint.registry import Rule, register
 
 
@@ -30,6 +30,16 @@ not part of a cached page, since `cache_page` stores GET and HEAD responses only
 `put`, `patch`, `delete`, `form_valid`/`form_invalid`, DRF's `perform_create`/`create`/...,
 an `if request.method == "POST":` branch, and views under `require_POST` or
 `require_http_methods` without GET.
+
+A Django REST framework view (`@api_view` or an `APIView`/viewset subclass) is personal too when
+its renderers include `BrowsableAPIRenderer` and its authentication includes
+`SessionAuthentication` (or a project subclass of either): the HTML page DRF renders for a
+browser prints the logged-in user and a CSRF token. Both are DRF's defaults, so what counts is
+the view's `renderer_classes`/`authentication_classes` (inherited ones too, or the
+`@renderer_classes`/`@authentication_classes` decorators), else `REST_FRAMEWORK` in the settings
+that run in production (every settings module that may run when none says production), else
+DRF's default. A view with JSON-only renderers or with token/JWT authentication only is not
+personal this way, and a value cachelint cannot evaluate is not guessed.
 """
     why_is_this_bad = """
 View-level `cache_page` stores the response inside the middleware stack, before
@@ -63,18 +73,32 @@ def home(request):
 """,
     }
 
+    def wanted_modules(self, project: ProjectModel) -> set[str]:
+        return project.drf_class_modules()  # a project subclass of SessionAuthentication, say
+
     def check(self, project: ProjectModel) -> Iterator[Finding]:
         for view in project.views:
             caches = view.layers(CACHE_PAGE)
             if not caches or view.wrappers(AUTH):
                 continue
-            evidence = None
+            evidence, browsable = None, []
             for index in caches:
                 if view.per_user_variation(index) is not None:
                     continue
                 if evidence is None:
                     # A CSRF token alone is CL108's finding, with its own fix.
                     evidence = project.personal_evidence(view, PERSONAL_KINDS - {"csrf_token"})
+                    browsable = [] if evidence else project.browsable_api_evidence(view)
+                if browsable:
+                    yield self.finding(
+                        view.stack[index].location,
+                        "`cache_page` on a DRF view with the browsable API and session login: the "
+                        "HTML page DRF renders for a browser shows the visitor's name and CSRF token, "
+                        "and the cache serves it to every visitor",
+                        hint=f"use JSON-only renderers on this view ({_json_only(view)}), or do not cache it",
+                        related=[*view.stack[index].via, *browsable],
+                    )
+                    continue
                 if not evidence:
                     break
                 yield self.finding(
@@ -85,3 +109,10 @@ def home(request):
                     "vary the cache per user with `@vary_on_cookie` below `cache_page`",
                     related=[*view.stack[index].via, *evidence],
                 )
+
+
+def _json_only(view: View) -> str:
+    """How a DRF view says it renders JSON only: a decorator for ``@api_view``, else an attribute."""
+    if any(w.call is not None for w in view.wrappers(DRF_DISPATCH)):
+        return "`@renderer_classes([JSONRenderer])` below `@api_view`"
+    return "`renderer_classes = [JSONRenderer]`"
