@@ -295,7 +295,8 @@ def test_error_finding_maps_to_error() -> None:
 def test_control_characters_of_scanned_text_are_shown_as_escapes() -> None:
     evidence = (Evidence(Location("app/\x1b[2J.py", Span(1)), "label\n::x"),)
     location = Location("a\npp.py", Span(3))
-    finding = Finding("CL101", Severity.ERROR, "alias `a\x1b]0;t\x07`", location, hint="\u202eh", related=evidence)
+    message = "alias `a\x1b]0;t\x07`"
+    finding = Finding("CL101", Severity.ERROR, message, location, hint="\u202eh", related=evidence)
     message = dj.to_check_message(finding)
     assert str(message) == (
         "a\\npp.py:3:1: (cachelint.CL101) alias `a\\x1b]0;t\\x07`\n\tapp/\\x1b[2J.py:1:1: label\\n::x"
