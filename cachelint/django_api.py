@@ -85,7 +85,10 @@ DRF_BROWSABLE_RENDERERS = frozenset(
 )
 DRF_SESSION_AUTHENTICATION = frozenset({"rest_framework.authentication.SessionAuthentication"})
 # What DRF uses when neither the view nor ``REST_FRAMEWORK`` says.
-DRF_DEFAULT_RENDERERS = ("rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer")
+DRF_DEFAULT_RENDERERS = (
+    "rest_framework.renderers.JSONRenderer",
+    "rest_framework.renderers.BrowsableAPIRenderer",
+)
 DRF_DEFAULT_AUTHENTICATION = (
     "rest_framework.authentication.SessionAuthentication",
     "rest_framework.authentication.BasicAuthentication",

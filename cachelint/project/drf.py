@@ -23,7 +23,6 @@ class DrfClasses:
 
     names: tuple[str, ...]  # qualified class names, as written (settings hold dotted strings)
     evidence: Evidence
-    default: bool = False  # DRF's own default, nobody set it
 
 
 @dataclass(frozen=True)
@@ -86,7 +85,8 @@ class DrfQueries:
         names = _listed(call)
         if names is None:
             return False
-        return DrfClasses(names, Evidence(Location(path, call.span), f"`{call.text}` sets the {kind.what} here"))
+        label = f"`{call.text}` sets the {kind.what} here"
+        return DrfClasses(names, Evidence(Location(path, call.span), label))
 
     def _drf_attribute(self, facts: PythonFacts, cls: ClassFacts, kind: _Kind) -> DrfClasses | bool | None:
         """``renderer_classes = [...]`` on the class or a project base: the classes, False when
@@ -123,13 +123,15 @@ class DrfQueries:
             framework = module.value("REST_FRAMEWORK")
             if location is None:
                 label = f"DRF's default {kind.what} apply ({short}): no `REST_FRAMEWORK` setting"
-                found.append(DrfClasses(kind.default, Evidence(where, label), default=True))
+                found.append(DrfClasses(kind.default, Evidence(where, label)))
                 continue
             if not isinstance(framework, dict):
                 return None
             if kind.setting not in framework:
-                label = f"`REST_FRAMEWORK` sets no `{kind.setting}`: DRF's default {kind.what} apply ({short})"
-                found.append(DrfClasses(kind.default, Evidence(location, label), default=True))
+                label = (
+                    f"`REST_FRAMEWORK` sets no `{kind.setting}`: DRF's default {kind.what} apply ({short})"
+                )
+                found.append(DrfClasses(kind.default, Evidence(location, label)))
                 continue
             value = framework[kind.setting]
             if not isinstance(value, list | tuple):

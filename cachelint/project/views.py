@@ -333,7 +333,8 @@ class ViewQueries:
             if method.name not in api.CACHED_HANDLERS and _drf_get_action(method):
                 calls = (*method.decorators, *method.inline_wrappers)
                 inner.extend(w for call in calls for w in self.classify(call, facts.path))
-        drf = [Wrapper(DRF_DISPATCH, Location(facts.path, cls.span))] if self._is_drf_class(facts, cls) else []
+        is_drf = self._is_drf_class(facts, cls)
+        drf = [Wrapper(DRF_DISPATCH, Location(facts.path, cls.span))] if is_drf else []
         stack = outer + drf + self._class_auth(facts, cls) + inner
         # Methods inherited from project base classes count too (a mixin reading the session).
         methods = [(f.path, m) for f, owner in self._class_chain(facts, cls) for m in owner.methods]
@@ -385,9 +386,8 @@ class ViewQueries:
         return None
 
     def _is_drf_class(self, facts: PythonFacts, cls: ClassFacts) -> bool:
-        return any(
-            base.startswith(api.DRF_VIEW_PREFIX) for _, owner in self._class_chain(facts, cls) for base in owner.bases
-        )
+        chain = self._class_chain(facts, cls)
+        return any(base.startswith(api.DRF_VIEW_PREFIX) for _, owner in chain for base in owner.bases)
 
     def _class_auth(self, facts: PythonFacts, cls: ClassFacts) -> list[Wrapper]:
         """Auth enforced in dispatch by mixins or DRF permissions, from the class or its bases."""
