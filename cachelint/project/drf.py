@@ -68,6 +68,12 @@ class DrfQueries:
         if layer is None or target is None:
             return None
         facts, item = target
+        if any(
+            route.view == view.name and any(key == kind.attribute for key, _ in route.initkwargs)
+            for other in self.python.values()
+            for route in other.views.routes
+        ):
+            return None  # ``as_view(renderer_classes=...)`` in a URLconf: not followed
         if isinstance(item, FunctionFacts):
             own = self._drf_decorated(facts.path, item, kind)
         else:
