@@ -67,7 +67,9 @@ def test_drf_defaults_are_the_evidence(result):
     line = line_of(ROOT, "api/views.py", "class StatsView(") + 3
     f = finding(result, "CL102", "api/views.py", line)
     assert f.message == BROWSABLE
-    assert f.hint == "use JSON-only renderers on this view (`renderer_classes = [JSONRenderer]`), or do not cache it"
+    assert f.hint == (
+        "use JSON-only renderers on this view (`renderer_classes = [JSONRenderer]`), or do not cache it"
+    )
     assert related(f) == [
         (SETTINGS, settings_line, DEFAULT_RENDERERS),
         (SETTINGS, settings_line, DEFAULT_AUTHENTICATION),
@@ -203,7 +205,9 @@ BOTH = [("app/views.py", 9, "CL102"), ("app/views.py", 9, "CL103"), ("app/views.
             [("app/views.py", 9, "CL103")],
             id="token-and-jwt-only",
         ),
-        pytest.param("from .helpers import api_settings\nREST_FRAMEWORK = api_settings()\n", [], id="unknown"),
+        pytest.param(
+            "from .helpers import api_settings\nREST_FRAMEWORK = api_settings()\n", [], id="unknown"
+        ),
         pytest.param(
             'REST_FRAMEWORK = {"DEFAULT_RENDERER_CLASSES": RENDERERS}\n', [], id="unknown-renderers"
         ),

@@ -23,7 +23,6 @@ class DrfClasses:
 
     names: tuple[str, ...]  # qualified class names, as written (settings hold dotted strings)
     evidence: Evidence
-    default: bool = False  # DRF's own default, nobody set it
 
 
 @dataclass(frozen=True)
@@ -69,6 +68,12 @@ class DrfQueries:
         if layer is None or target is None:
             return None
         facts, item = target
+        if any(
+            route.view == view.name and any(key == kind.attribute for key, _ in route.initkwargs)
+            for other in self.python.values()
+            for route in other.views.routes
+        ):
+            return None  # ``as_view(renderer_classes=...)`` in a URLconf: not followed
         if isinstance(item, FunctionFacts):
             own = self._drf_decorated(facts.path, item, kind)
         else:
@@ -86,9 +91,8 @@ class DrfQueries:
         names = _listed(call)
         if names is None:
             return False
-        return DrfClasses(
-            names, Evidence(Location(path, call.span), f"`{call.text}` sets the {kind.what} here")
-        )
+        label = f"`{call.text}` sets the {kind.what} here"
+        return DrfClasses(names, Evidence(Location(path, call.span), label))
 
     def _drf_attribute(self, facts: PythonFacts, cls: ClassFacts, kind: _Kind) -> DrfClasses | bool | None:
         """``renderer_classes = [...]`` on the class or a project base: the classes, False when
@@ -125,7 +129,7 @@ class DrfQueries:
             framework = module.value("REST_FRAMEWORK")
             if location is None:
                 label = f"DRF's default {kind.what} apply ({short}): no `REST_FRAMEWORK` setting"
-                found.append(DrfClasses(kind.default, Evidence(where, label), default=True))
+                found.append(DrfClasses(kind.default, Evidence(where, label)))
                 continue
             if not isinstance(framework, dict):
                 return None
@@ -133,7 +137,7 @@ class DrfQueries:
                 label = (
                     f"`REST_FRAMEWORK` sets no `{kind.setting}`: DRF's default {kind.what} apply ({short})"
                 )
-                found.append(DrfClasses(kind.default, Evidence(location, label), default=True))
+                found.append(DrfClasses(kind.default, Evidence(location, label)))
                 continue
             value = framework[kind.setting]
             if not isinstance(value, list | tuple):
