@@ -8,6 +8,7 @@ from typing import Any
 import libcst as cst
 
 from cachelint import django_api as api
+from cachelint.facts.keyshapes import KeyShaper
 from cachelint.facts.lowering import lower, lower_module
 from cachelint.facts.names import ImportTable, dotted_name
 from cachelint.facts.positions import Positions
@@ -107,6 +108,7 @@ class _Collector(cst.CSTVisitor):
         self._depth = 0  # nesting of def/class below module level
         self._conditional = 0  # nesting of if/try blocks
         self._debug_only = 0  # inside an ``if settings.DEBUG:`` branch
+        self._key_shaper = KeyShaper(module, imports)  # reads the module only for cache calls
         # Decorators are converted when the walk is over and every import is known.
         self._pending_functions: list[tuple[cst.FunctionDef, _FunctionState, _ClassState | None]] = []
 
@@ -354,6 +356,9 @@ class _Collector(cst.CSTVisitor):
             value_text=self.code(value) if value is not None else None,
             timeout=self.literal(timeout) if timeout is not None else ABSENT,
             debug_only=self._debug_only > 0,
+            key_shapes=self._key_shaper.call_shapes(method, key, value, self._function.node)
+            if self._function is not None
+            else (),
         )
 
     def _record_route(self, node: cst.Call) -> None:

@@ -77,6 +77,9 @@ class HeaderWrite:
 
 
 ABSENT = "<absent>"  # an optional argument that was not passed
+# In key shapes (``keyshapes``): any text, and the separator of a key function's arguments.
+HOLE = "\x00"
+ARG = "\x1f"
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,8 @@ class CacheCall:
     value_text: str | None = None
     timeout: Any = ABSENT
     debug_only: bool = False  # inside ``if settings.DEBUG:``: never runs in production
+    # What the keys look like, to match a write with its invalidation elsewhere (see keyshapes).
+    key_shapes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
