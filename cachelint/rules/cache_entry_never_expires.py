@@ -31,10 +31,23 @@ class CacheEntryNeverExpires(Rule):
 Flags `set`, `add`, `set_many`, `get_or_set` and `touch` on `django.core.cache.cache` or
 `caches["alias"]` whose timeout is the literal `None`, passed by position or as `timeout=None`.
 A timeout that is not written (the cache's default) or not a literal is not flagged; test code
-is skipped. A key meant to last until the code invalidates it is not flagged either: when the
-same module also deletes it (`delete`, `delete_many`), counts it (`incr`, `decr`, as version
-counters are), or refreshes it (`touch`, another `set`/`set_many` that itself expires), under
-the same key expression.
+is skipped. A key meant to last until the code invalidates it is not flagged either, wherever in
+the project (outside tests) that code lives, on the same cache:
+
+- it is deleted (`delete`, `delete_many`), counted (`incr`, `decr`) or refreshed (`touch`, or
+  a write with a timeout): a signal receiver or a model's `save` in another module counts;
+- another function writes it too, even forever (a state flag that sibling handlers set), or a
+  management command does (`management/commands/`, whose own writes are not flagged: the
+  command rewrites them each time it runs);
+- a django-redis `delete_pattern("prefix:*")` (or `keys(...)`) glob covers it.
+
+Keys are matched on their shape, not their spelling: the same key-building function with
+compatible literal arguments (`price_key(product.pk)` and `price_key(instance.pk)`), the same
+constant or attribute (`PRODUCT_KEY.format(pk)`, `self.cache_key`, `settings.X % pk`), or
+strings built the same way once the module's constants are resolved (`f"{PREFIX}:{pk}"`,
+`"shop:%s" % pk`, `"shop:{}".format(pk)`, `"shop:" + str(pk)`), also through a local variable.
+A key passed in as a parameter is only matched by its source text within its module, and a
+constant imported from another module by its name (not by its value).
 """
     why_is_this_bad = """
 `None` means "keep forever". The entry is only ever replaced if some code remembers to delete
@@ -56,8 +69,12 @@ def top_tags():
 """,
     }
     good_example = {
+        "blog/keys.py": """def tag_key(tag_id):
+    return f"blog:tag:{tag_id}:v1"
+""",
         "blog/services.py": """from django.core.cache import cache
 
+from .keys import tag_key
 from .models import Tag
 
 
@@ -67,13 +84,21 @@ def top_tags():
     return tags
 
 
-def site_year(year):
-    # Kept until the code invalidates it: `forget_site_year` deletes the same key.
-    cache.set("blog:site_year:v1", year, timeout=None)
+def remember_tag(tag):
+    # Kept until the code invalidates it: the signal receiver deletes the same key.
+    cache.set(tag_key(tag.pk), tag.name, timeout=None)
+""",
+        "blog/signals.py": """from django.core.cache import cache
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from .keys import tag_key
+from .models import Tag
 
 
-def forget_site_year():
-    cache.delete("blog:site_year:v1")
+@receiver(post_save, sender=Tag)
+def forget_tag(sender, instance, **kwargs):
+    cache.delete(tag_key(instance.pk))
 """,
     }
 
