@@ -549,7 +549,7 @@ def test_invalidation_project_yields_exactly_the_marked_findings(tmp_path):
     result = scan(INVALIDATION, select=["CL601"])
     assert result.errors == []
     assert triples(result) == expected_markers(fixture_files(INVALIDATION))
-    assert len(result.findings) == 7
+    assert len(result.findings) == 8
 
 
 def shapes_of(body: str, prelude: str = "") -> list[tuple[str, ...]]:
@@ -659,3 +659,29 @@ def test_cl601_writes_of_management_commands_are_silent(tmp_path):
     jobs = textwrap.dedent(command) + '    cache.set("stats:daily", {}, None)\n'
     files = {"app/__init__.py": "", "app/management/commands/stats.py": command, "app/jobs.py": jobs}
     assert triples(scan(tmp_path, files, ["CL601"])) == [("app/jobs.py", 6, "CL601")]
+
+
+def test_cache_bound_to_a_name_is_a_cache_call():
+    from cachelint.facts.python import parse_python
+
+    source = """\
+from django.core.cache import caches
+
+LONG = caches["long"]
+
+
+def f(pk):
+    store = caches["sessions"]
+    store.delete(f"cart:{pk}")
+    LONG.set("totals:v1", 1, None)
+    data = {}
+    data.get("totals:v1")
+    other = make()
+    other.set("x", 1)
+"""
+    facts = parse_python(source.encode(), "app/m.py", "app.m", False, False)
+    calls = facts.views.functions[0].cache_calls
+    assert [(c.method, c.alias, c.key_shapes) for c in calls] == [
+        ("delete", "sessions", ("s:cart:\x00",)),
+        ("set", "long", ("s:totals:v1",)),
+    ]

@@ -8,7 +8,7 @@ from typing import Any
 import libcst as cst
 
 from cachelint import django_api as api
-from cachelint.facts.keyshapes import KeyShaper
+from cachelint.facts.keyshapes import CACHE_API, KeyShaper
 from cachelint.facts.lowering import lower, lower_module
 from cachelint.facts.names import ImportTable, dotted_name
 from cachelint.facts.positions import Positions
@@ -290,7 +290,7 @@ class _Collector(cst.CSTVisitor):
         if state is None:
             return True
         if isinstance(node.func, cst.Attribute):
-            alias = self._cache_alias(node.func.value)
+            alias = self._cache_alias(node.func.value, bound=node.func.attr.value in CACHE_API)
             if alias is not False:
                 state.cache_calls.append(self._cache_call(node, node.func.attr.value, alias))
         if isinstance(node.func, cst.Call) and node.args and _is_handler_reference(node.args[0].value):
@@ -324,8 +324,14 @@ class _Collector(cst.CSTVisitor):
             )
         return True
 
-    def _cache_alias(self, receiver: cst.BaseExpression) -> str | None | bool:
-        """ "default" for ``cache``, "x" for ``caches["x"]``, None if not literal, False if no cache."""
+    def _cache_alias(self, receiver: cst.BaseExpression, bound: bool = True) -> str | None | bool:
+        """ "default" for ``cache``, "x" for ``caches["x"]``, None if not literal, False if no cache;
+        also through a variable assigned one of them (``store = caches["x"]``), once."""
+        name = receiver.value if bound and isinstance(receiver, cst.Name) else "self"
+        if name != "self" and name not in self.imports.bindings:
+            value = self._key_shaper.bound_value(name, self._function.node if self._function else None)
+            if value is not None:
+                return self._cache_alias(value, bound=False)
         if self.resolve(receiver) in api.DEFAULT_CACHE:
             return "default"
         if isinstance(receiver, cst.Subscript) and self.resolve(receiver.value) in api.CACHES_HANDLER:

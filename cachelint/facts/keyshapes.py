@@ -31,6 +31,10 @@ _PERCENT_FIELD = re.compile(r"%%|%(?:\([^)]*\))?[#0\- +]*(?:\*|\d+)?(?:\.(?:\*|\
 _GLOB = re.compile(r"\*|\?|\[[^\]]*\]")
 # django-redis calls whose argument is a glob of keys.
 PATTERN_METHODS = frozenset({"delete_pattern", "keys", "iter_keys", "adelete_pattern"})
+# Methods worth following a receiver variable for (``store.set(...)``): the cache API's.
+_CACHE_API = {"get", "set", "add", "get_or_set", "delete", "touch", "incr", "decr", "has_key", "clear"}
+_CACHE_API |= {"get_many", "set_many", "delete_many", "delete_pattern", "keys", "iter_keys", "ttl", "expire"}
+CACHE_API = frozenset(_CACHE_API | {f"a{m}" for m in _CACHE_API})
 # Calls whose argument is a list of keys (``set_many``'s dict keys are read from its value).
 MANY_METHODS = frozenset({"delete_many", "adelete_many", "get_many", "aget_many"})
 
@@ -63,6 +67,13 @@ class KeyShaper:
                 if shape not in found:
                     found.append(shape)
         return tuple(found)
+
+    def bound_value(self, name: str, function: cst.FunctionDef | None) -> cst.BaseExpression | None:
+        """The one value a local variable or module global is assigned, if it has one:
+        ``store = caches["long"]`` makes ``store.set(...)`` a cache call."""
+        scope = self._assignments(function) if function is not None else {}
+        values = scope.get(name) if name in scope else self._module_constants().get(name)
+        return values[0] if values and len(values) == 1 else None
 
     # --- scopes -------------------------------------------------------------------------------
 

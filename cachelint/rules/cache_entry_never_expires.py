@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from cachelint.cache_calls import (
@@ -39,7 +40,9 @@ the project (outside tests) that code lives, on the same cache:
 - another function writes it too, even forever (a state flag that sibling handlers set), or a
   management command does (`management/commands/`, whose own writes are not flagged: the
   command rewrites them each time it runs);
-- a django-redis `delete_pattern("prefix:*")` (or `keys(...)`) glob covers it.
+- a django-redis `delete_pattern("prefix:*")` (or `keys(...)`) glob covers it;
+- the value written is the last one plus a step (`current + 1`): a version stamp or a counter
+  bumped by hand, which must not expire.
 
 Keys are matched on their shape, not their spelling: the same key-building function with
 compatible literal arguments (`price_key(product.pk)` and `price_key(instance.pk)`), the same
@@ -116,6 +119,8 @@ def forget_tag(sender, instance, **kwargs):
         for facts, function, call in writes:
             if is_management_command(facts.path):
                 continue  # rewritten each time the command runs (cron, deploy)
+            if call.value_text and COUNTER_BUMP.search(call.value_text):
+                continue  # a version stamp or counter, bumped by hand: it must not expire
             if index.invalidates(facts, function, call):
                 continue  # deleted, counted or rewritten elsewhere: meant to last until then
             what = "makes the entry never expire" if call.method == "touch" else "stores an entry that never expires"
@@ -126,6 +131,10 @@ def forget_tag(sender, instance, **kwargs):
                 hint="pass a finite timeout (e.g. `60 * 60`), and delete or version the key when "
                 "the data changes",
             )
+
+
+# ``cache.set(VERSION_KEY, current + 1, None)``: the value is the last one plus a step.
+COUNTER_BUMP = re.compile(r"\+\s*\d+\s*$")
 
 
 def is_management_command(path: str) -> bool:
