@@ -172,11 +172,12 @@ class _Collector(cst.CSTVisitor):
         self._conditional -= 1
 
     def _debug_branch(self, node: cst.If) -> str | None:
-        """ "body" for ``if settings.DEBUG:``, "orelse" for ``if not settings.DEBUG:``."""
+        """ "body" for ``if settings.DEBUG:``, "orelse" for ``if not settings.DEBUG:`` (or a
+        project's ``settings.TESTS``/``TESTING`` flag: test-only code never runs in production)."""
         test, negated = node.test, False
         if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
             test, negated = test.expression, True
-        if (dotted_name(test) or "").rpartition(".")[2] != "DEBUG":
+        if (dotted_name(test) or "").rpartition(".")[2] not in ("DEBUG", "TESTS", "TESTING"):
             return None
         return "orelse" if negated else "body"
 

@@ -48,6 +48,7 @@ class KeyShaper:
         self._imports = imports
         self._constants: dict[str, list[cst.BaseExpression]] | None = None
         self._locals: dict[int, dict[str, list[cst.BaseExpression]]] = {}
+        self._functions: dict[str, cst.FunctionDef] | None = None
 
     def call_shapes(
         self, method: str, key: cst.BaseExpression | None, value: cst.BaseExpression | None, function: cst.FunctionDef
@@ -85,6 +86,23 @@ class KeyShaper:
                     for small in statement.body:
                         _add_assignment(small, self._constants)
         return self._constants
+
+    def _returns(self, name: str) -> list[tuple[cst.BaseExpression, dict[str, list[cst.BaseExpression]]]]:
+        """What a module-level function of this module returns (a key function), with the
+        function's local assignments."""
+        if self._functions is None:
+            self._functions = {
+                statement.name.value: statement
+                for statement in self._module.body
+                if isinstance(statement, cst.FunctionDef)
+            }
+        function = self._functions.get(name)
+        if function is None:
+            return []
+        collector = _Returns()
+        function.body.visit(collector)
+        local = self._assignments(function)
+        return [(value, local) for value in collector.values]
 
     def _assignments(self, function: cst.FunctionDef) -> dict[str, list[cst.BaseExpression]]:
         """``name = value`` anywhere in the function (nested blocks included), by name."""
@@ -159,7 +177,11 @@ class KeyShaper:
         args = [a.value for a in node.args if a.keyword is None and not a.star]
         parts = [name.rpartition(".")[2]]
         parts += [self._skeleton(a, scope, depth - 1, False) or HOLE for a in args]
-        return ["c:" + ARG.join(parts)]
+        found = ["c:" + ARG.join(parts)]
+        # A key function of this module: what it returns, its parameters unknown.
+        for value, local in self._returns(name) if depth > 1 else []:
+            found += [s for s in self._shapes(value, local, depth - 1, pattern) if s.startswith("s:")]
+        return found
 
     def _skeleton(
         self, node: cst.BaseExpression, scope: dict[str, list[cst.BaseExpression]], depth: int, pattern: bool
@@ -222,6 +244,18 @@ class KeyShaper:
     def _is_constant(self, name: str) -> bool:
         """A module-level or imported name: the same object wherever the key is built."""
         return name in self._module_constants() or name in self._imports.bindings
+
+
+class _Returns(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.values: list[cst.BaseExpression] = []
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if node.value is not None:
+            self.values.append(node.value)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False  # a nested function's returns are not this one's
 
 
 class _Assignments(cst.CSTVisitor):
