@@ -325,11 +325,16 @@ class _Collector(cst.CSTVisitor):
             )
         return True
 
+    @property
+    def _imports_cache(self) -> bool:
+        """The module imports Django's cache: a name of it may be bound to ``caches["x"]``."""
+        return any(target.startswith("django.core.cache") for target in self.imports.bindings.values())
+
     def _cache_alias(self, receiver: cst.BaseExpression, bound: bool = True) -> str | None | bool:
         """ "default" for ``cache``, "x" for ``caches["x"]``, None if not literal, False if no cache;
         also through a variable assigned one of them (``store = caches["x"]``), once."""
         name = receiver.value if bound and isinstance(receiver, cst.Name) else "self"
-        if name != "self" and name not in self.imports.bindings:
+        if name != "self" and name not in self.imports.bindings and self._imports_cache:
             value = self._key_shaper.bound_value(name, self._function.node if self._function else None)
             if value is not None:
                 return self._cache_alias(value, bound=False)

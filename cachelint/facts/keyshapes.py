@@ -31,9 +31,10 @@ _PERCENT_FIELD = re.compile(r"%%|%(?:\([^)]*\))?[#0\- +]*(?:\*|\d+)?(?:\.(?:\*|\
 _GLOB = re.compile(r"\*|\?|\[[^\]]*\]")
 # django-redis calls whose argument is a glob of keys.
 PATTERN_METHODS = frozenset({"delete_pattern", "keys", "iter_keys", "adelete_pattern"})
-# Methods worth following a receiver variable for (``store.set(...)``): the cache API's.
-_CACHE_API = {"get", "set", "add", "get_or_set", "delete", "touch", "incr", "decr", "has_key", "clear"}
-_CACHE_API |= {"get_many", "set_many", "delete_many", "delete_pattern", "keys", "iter_keys", "ttl", "expire"}
+# Methods worth following a receiver variable for (``store.set(...)``): the cache API's that write
+# or delete (not ``get``, which every dict has: following each one would cost every function).
+_CACHE_API = {"set", "add", "get_or_set", "delete", "touch", "incr", "decr", "clear"}
+_CACHE_API |= {"set_many", "delete_many", "delete_pattern", "keys", "iter_keys", "expire"}
 CACHE_API = frozenset(_CACHE_API | {f"a{m}" for m in _CACHE_API})
 # Calls whose argument is a list of keys (``set_many``'s dict keys are read from its value).
 MANY_METHODS = frozenset({"delete_many", "adelete_many", "get_many", "aget_many"})
