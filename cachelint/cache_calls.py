@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from cachelint.discovery import is_test_file
-from cachelint.facts.views import CacheCall
+from cachelint.facts.views import ARG, HOLE, CacheCall
 
 # Methods whose first argument is one cache key (Django's API, its async twins, django-redis).
 _SYNC_KEY_METHODS = frozenset(
@@ -33,8 +33,25 @@ KEY_METHODS = _SYNC_KEY_METHODS | {f"a{m}" for m in _SYNC_KEY_METHODS} | {"ttl",
 # timeout the facts give once ``django_api.CACHE_METHOD_ARGUMENTS`` lists them).
 STORE_METHODS = frozenset({"set", "add", "get_or_set", "aset", "aadd", "aget_or_set"})
 NEVER_EXPIRES_METHODS = STORE_METHODS | {"set_many", "touch", "aset_many", "atouch"}
-# Calls that show a key is maintained by the code (deleted, counted, refreshed), with async twins.
-_MAINTAIN_METHODS = {"delete", "delete_many", "incr", "decr", "touch", "set", "set_many"}
+# Calls that show a key is maintained by the code (deleted, counted, refreshed), with async twins;
+# django-redis deletes by glob (``delete_pattern``), or lists the keys to delete (``keys``).
+_MAINTAIN_METHODS = {
+    "delete",
+    "delete_many",
+    "delete_pattern",
+    "keys",
+    "iter_keys",
+    "incr",
+    "decr",
+    "incr_version",
+    "decr_version",
+    "touch",
+    "expire",
+    "set",
+    "set_many",
+    "add",
+    "get_or_set",
+}
 MAINTAIN_METHODS = frozenset(_MAINTAIN_METHODS | {f"a{m}" for m in _MAINTAIN_METHODS})
 
 _CHAIN = re.compile(r"(?<![\w.])[A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*")
@@ -74,6 +91,51 @@ def key_texts(call: CacheCall) -> list[str]:
         if element:
             found.append(_normalized(element))
     return found
+
+
+def shapes_match(first: str, second: str) -> bool:
+    """Whether two key shapes (``facts.keyshapes``) may name the same key: the same constant or
+    attribute name, the same key function with compatible literal arguments, or string skeletons
+    (and globs) that some key matches both, each with enough literal text to mean something."""
+    if first[:2] != second[:2]:
+        return False
+    if first.startswith("s:"):
+        return _meaningful(first) and _meaningful(second) and _globs_intersect(first[2:], second[2:])
+    if first.startswith("c:"):
+        name, *args = first[2:].split(ARG)
+        other_name, *other_args = second[2:].split(ARG)
+        if name != other_name:
+            return False
+        return len(args) != len(other_args) or all(map(_globs_intersect, args, other_args))
+    return first == second
+
+
+def _meaningful(shape: str) -> bool:
+    """At least three letters or digits are written: ``f"{a}:{b}"`` could be any key."""
+    return sum(char.isalnum() for char in shape[2:]) >= 3
+
+
+def _globs_intersect(first: str, second: str) -> bool:
+    """Some string matches both skeletons, where ``HOLE`` matches any text."""
+    states, seen = [(0, 0)], set()
+    while states:
+        i, j = states.pop()
+        if (i, j) in seen:
+            continue
+        seen.add((i, j))
+        if i == len(first) and j == len(second):
+            return True
+        if i < len(first) and first[i] == HOLE:
+            states.append((i + 1, j))  # the hole ends here
+            if j < len(second):
+                states.append((i, j + 1))  # ... or takes the other's next character (or hole)
+        if j < len(second) and second[j] == HOLE:
+            states.append((i, j + 1))
+            if i < len(first):
+                states.append((i + 1, j))
+        if i < len(first) and j < len(second) and first[i] == second[j] != HOLE:
+            states.append((i + 1, j + 1))
+    return False
 
 
 def _normalized(text: str) -> str:

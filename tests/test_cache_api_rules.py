@@ -535,3 +535,161 @@ def test_async_twins_are_covered_once_the_facts_carry_their_arguments():
     rules = all_rules()
     found = [(f.code, f.location.line) for code in ("CL601", "CL603") for f in rules[code].check(model)]
     assert found == [("CL601", 3), ("CL603", 4)]
+
+
+# === CL601: invalidation found wherever it lives (issue 11, point 6) ==============================
+
+INVALIDATION = Path(__file__).parent / "fixtures" / "invalidation_project"
+
+
+def test_invalidation_project_yields_exactly_the_marked_findings(tmp_path):
+    """Each unexpired key deleted elsewhere (by key function, key template, attribute, constant,
+    ``delete_pattern``, ``delete_many``), rewritten by a sibling handler or by a management
+    command is silent; its look-alike that nothing invalidates is found. Every rule runs: a
+    ``clear()`` under ``if settings.TESTING:`` is test-only code (CL605)."""
+    result = scan(INVALIDATION, select=["ALL"])
+    assert result.errors == []
+    assert triples(result) == expected_markers(fixture_files(INVALIDATION))
+    assert len(result.findings) == 8
+    assert {f.code for f in result.findings} == {"CL601"}
+
+
+def shapes_of(body: str, prelude: str = "") -> list[tuple[str, ...]]:
+    from cachelint.facts.python import parse_python
+
+    source = f"from django.core.cache import cache\n{prelude}\n\ndef f(obj, pk):\n{textwrap.indent(body, '    ')}"
+    facts = parse_python(source.encode(), "app/m.py", "app.m", False, False)
+    function = next(f for f in facts.views.functions if f.name == "f")
+    return [call.key_shapes for call in function.cache_calls]
+
+
+@pytest.mark.parametrize(
+    ("prelude", "body", "shapes"),
+    [
+        ("", 'cache.delete("user:1")', ("s:user:1",)),
+        ("", 'cache.delete(f"user:{pk}:card")', ("s:user:\x00:card",)),
+        ('PREFIX = "shop"', 'cache.delete(f"{PREFIX}:{pk}")', ("s:shop:\x00",)),
+        ("", 'cache.delete("user:%s:%d" % (pk, 1))', ("s:user:\x00:\x00",)),
+        ("", 'cache.delete("user:{}".format(pk))', ("s:user:\x00",)),
+        ("", 'cache.delete("user:" + str(pk))', ("s:user:\x00",)),
+        ("", 'key = "user:%s" % pk\ncache.delete(key)', ("s:user:\x00",)),
+        ("from app.keys import USER_KEY", "cache.delete(USER_KEY.format(pk))", ("n:USER_KEY",)),
+        ('USER_KEY = "user:{}"', "cache.delete(USER_KEY.format(pk))", ("n:USER_KEY", "s:user:\x00")),
+        ("", "cache.delete(obj.cache_key)", ("n:cache_key",)),
+        ("", "cache.delete(settings.POLYGON_KEY % pk)", ("n:POLYGON_KEY",)),
+        ("from app.keys import card_key", 'cache.delete(card_key("big", pk))', ("c:card_key\x1fbig\x1f\x00",)),
+        ("", "cache.delete(obj.get_cache_key())", ("c:get_cache_key",)),
+        ("", 'cache.delete_pattern("user:*:card")', ("s:user:\x00:card",)),
+        ("", 'cache.delete_many([f"a:{pk}", "b:1"])', ("s:a:\x00", "s:b:1")),
+        ("", 'keys = [f"rate:{i}" for i in pk]\ncache.delete_many(keys)', ("s:rate:\x00",)),
+        ("", 'cache.set_many({f"rate:{i}": 1 for i in pk}, None)', ("s:rate:\x00",)),
+        ("", 'for key in ["a:1", "b:2"]:\n    cache.delete(key)', ("s:a:1", "s:b:2")),
+        ("", "cache.delete(pk)", ()),  # a parameter: only its text counts, in its own module
+        (
+            'def key_of(x):\n    key = f"order:{x}:v1"\n    return key',
+            "cache.delete(key_of(pk))",
+            ("c:key_of\x1f\x00", "s:order:\x00:v1"),
+        ),
+    ],
+)
+def test_key_shapes(prelude, body, shapes):
+    assert shapes_of(body, prelude) == [shapes]
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "match"),
+    [
+        ("s:user:1", "s:user:1", True),
+        ("s:user:1", "s:user:2", False),
+        ("s:user:\x00:card", "s:user:7:card", True),
+        ("s:user:\x00:card", "s:user:\x00:badge", False),
+        ("s:catalog:badge:\x00", "s:catalog:\x00", True),  # a glob whose literal prefix covers it
+        ("s:catalog:banner:\x00", "s:catalog:badge:\x00", False),
+        ("s:\x00:\x00", "s:user:1", False),  # too little literal text to mean anything
+        ("n:USER_KEY", "n:USER_KEY", True),
+        ("n:USER_KEY", "s:USER_KEY", False),
+        ("c:card_key\x1fbig\x1f\x00", "c:card_key\x1f\x00\x1f\x00", True),
+        ("c:card_key\x1fbig\x1f\x00", "c:card_key\x1fsmall\x1f\x00", False),
+        ("c:card_key\x1fbig", "c:card_key", True),  # other arity: defaults may fill it
+        ("c:card_key", "c:list_key", False),
+    ],
+)
+def test_shapes_match(first, second, match):
+    from cachelint.cache_calls import shapes_match
+
+    assert shapes_match(first, second) is match
+    assert shapes_match(second, first) is match
+
+
+def test_cl601_invalidation_in_a_module_the_prefilter_would_skip(tmp_path):
+    """``from django.core import cache`` has no ``core.cache``: CL601's own token gets it parsed."""
+    files = {
+        "app/__init__.py": "",
+        "app/views.py": 'from django.core.cache import cache\n\n\ndef f():\n    cache.set("news:top", 1, None)\n',
+        "app/signals.py": "from django.core import cache\n\n\ndef g(**kw):\n    cache.cache.delete('news:top')\n",
+    }
+    assert triples(scan(tmp_path, files, ["CL601"])) == []
+    files["app/signals.py"] = files["app/signals.py"].replace("news:top", "news:other")
+    assert triples(scan(tmp_path, files, ["CL601"])) == [("app/views.py", 5, "CL601")]
+
+
+def test_cl601_a_write_that_never_expires_counts_only_from_another_function(tmp_path):
+    source = """\
+        from django.core.cache import cache
+
+
+        def pause(request):
+            cache.set("jobs:paused", True, None)
+
+
+        def resume(request):
+            cache.set("jobs:paused", False, None)
+
+
+        def remember(request):
+            cache.set("jobs:last", 1, None)
+            cache.set("jobs:last", 2, None)
+    """
+    result = scan(tmp_path, {"app/__init__.py": "", "app/views.py": source}, ["CL601"])
+    assert triples(result) == [("app/views.py", 13, "CL601"), ("app/views.py", 14, "CL601")]
+
+
+def test_cl601_writes_of_management_commands_are_silent(tmp_path):
+    command = """\
+        from django.core.cache import cache
+
+
+        def handle(*args, **options):
+            cache.set("stats:totals", {}, None)
+    """
+    # The command's own write is silent, and so is the app's write of the value the command
+    # rewrites; another key is found.
+    jobs = textwrap.dedent(command) + '    cache.set("stats:daily", {}, None)\n'
+    files = {"app/__init__.py": "", "app/management/commands/stats.py": command, "app/jobs.py": jobs}
+    assert triples(scan(tmp_path, files, ["CL601"])) == [("app/jobs.py", 6, "CL601")]
+
+
+def test_cache_bound_to_a_name_is_a_cache_call():
+    from cachelint.facts.python import parse_python
+
+    source = """\
+from django.core.cache import caches
+
+LONG = caches["long"]
+
+
+def f(pk):
+    store = caches["sessions"]
+    store.delete(f"cart:{pk}")
+    LONG.set("totals:v1", 1, None)
+    data = {}
+    data.get("totals:v1")
+    other = make()
+    other.set("x", 1)
+"""
+    facts = parse_python(source.encode(), "app/m.py", "app.m", False, False)
+    calls = facts.views.functions[0].cache_calls
+    assert [(c.method, c.alias, c.key_shapes) for c in calls] == [
+        ("delete", "sessions", ("s:cart:\x00",)),
+        ("set", "long", ("s:totals:v1",)),
+    ]

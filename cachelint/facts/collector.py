@@ -9,6 +9,7 @@ import libcst as cst
 
 from cachelint import django_api as api
 from cachelint.facts.flow import FunctionFlowBuilder
+from cachelint.facts.keyshapes import CACHE_API, KeyShaper
 from cachelint.facts.lowering import lower, lower_module
 from cachelint.facts.names import ImportTable, dotted_name
 from cachelint.facts.positions import Positions
@@ -112,6 +113,7 @@ class _Collector(cst.CSTVisitor):
         self._depth = 0  # nesting of def/class below module level
         self._conditional = 0  # nesting of if/try blocks
         self._debug_only = 0  # inside an ``if settings.DEBUG:`` branch
+        self._key_shaper = KeyShaper(module, imports)  # reads the module only for cache calls
         # Decorators are converted when the walk is over and every import is known.
         self._pending_functions: list[tuple[cst.FunctionDef, _FunctionState, _ClassState | None]] = []
 
@@ -211,11 +213,12 @@ class _Collector(cst.CSTVisitor):
         self._conditional -= 1
 
     def _debug_branch(self, node: cst.If) -> str | None:
-        """ "body" for ``if settings.DEBUG:``, "orelse" for ``if not settings.DEBUG:``."""
+        """ "body" for ``if settings.DEBUG:``, "orelse" for ``if not settings.DEBUG:`` (or a
+        project's ``settings.TESTS``/``TESTING`` flag: test-only code never runs in production)."""
         test, negated = node.test, False
         if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
             test, negated = test.expression, True
-        if (dotted_name(test) or "").rpartition(".")[2] != "DEBUG":
+        if (dotted_name(test) or "").rpartition(".")[2] not in ("DEBUG", "TESTS", "TESTING"):
             return None
         return "orelse" if negated else "body"
 
@@ -374,7 +377,7 @@ class _Collector(cst.CSTVisitor):
             return True
         if isinstance(node.func, cst.Attribute):
             state.flow.mutate(node)
-            alias = self._cache_alias(node.func.value)
+            alias = self._cache_alias(node.func.value, bound=node.func.attr.value in CACHE_API)
             if alias is not False:
                 state.cache_calls.append(self._cache_call(node, node.func.attr.value, alias))
         if isinstance(node.func, cst.Call) and node.args and _is_handler_reference(node.args[0].value):
@@ -410,8 +413,19 @@ class _Collector(cst.CSTVisitor):
             )
         return True
 
-    def _cache_alias(self, receiver: cst.BaseExpression) -> str | None | bool:
-        """ "default" for ``cache``, "x" for ``caches["x"]``, None if not literal, False if no cache."""
+    @property
+    def _imports_cache(self) -> bool:
+        """The module imports Django's cache: a name of it may be bound to ``caches["x"]``."""
+        return any(target.startswith("django.core.cache") for target in self.imports.bindings.values())
+
+    def _cache_alias(self, receiver: cst.BaseExpression, bound: bool = True) -> str | None | bool:
+        """ "default" for ``cache``, "x" for ``caches["x"]``, None if not literal, False if no cache;
+        also through a variable assigned one of them (``store = caches["x"]``), once."""
+        name = receiver.value if bound and isinstance(receiver, cst.Name) else "self"
+        if name != "self" and name not in self.imports.bindings and self._imports_cache:
+            value = self._key_shaper.bound_value(name, self._function.node if self._function else None)
+            if value is not None:
+                return self._cache_alias(value, bound=False)
         if self.resolve(receiver) in api.DEFAULT_CACHE:
             return "default"
         if isinstance(receiver, cst.Subscript) and self.resolve(receiver.value) in api.CACHES_HANDLER:
@@ -445,6 +459,9 @@ class _Collector(cst.CSTVisitor):
             debug_only=self._debug_only > 0,
             key_labels=flow.labels(key) if flow else frozenset(),
             value_labels=flow.labels(value) if flow else frozenset(),
+            key_shapes=self._key_shaper.call_shapes(method, key, value, self._function.node)
+            if self._function is not None
+            else (),
         )
 
     def _record_route(self, node: cst.Call) -> None:

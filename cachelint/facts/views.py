@@ -79,6 +79,9 @@ class HeaderWrite:
 
 
 ABSENT = "<absent>"  # an optional argument that was not passed
+# In key shapes (``keyshapes``): any text, and the separator of a key function's arguments.
+HOLE = "\x00"
+ARG = "\x1f"
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,8 @@ class CacheCall:
     # Where the key and the value come from (``FunctionFlow`` labels), locals followed.
     key_labels: frozenset[str] = frozenset()
     value_labels: frozenset[str] = frozenset()
+    # What the keys look like, to match a write with its invalidation elsewhere (see keyshapes).
+    key_shapes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -30,11 +30,13 @@ class CacheClearInAppCode(Rule):
     summary = "`cache.clear()` in application code flushes the whole shared cache"
     tags = ("correctness", "performance")
     what_it_does = """
-Flags `clear()` (and `aclear()`) on `django.core.cache.cache` or `caches["alias"]` outside
+Flags `clear()` (and `aclear()`) on `django.core.cache.cache` or `caches["alias"]` (also bound
+to a name first: `store = caches["alias"]`) outside
 tests (`tests/`, `tests.py`, `test_*.py`, `conftest.py`), management commands
 (`management/commands/`) and migrations. A `clear()` on an alias that every settings module
 defines as `LocMemCache` or `DummyCache` is not flagged, nor one inside an
-`if settings.DEBUG:` branch (it never runs in production).
+`if settings.DEBUG:` branch, or under a project's `settings.TESTS`/`settings.TESTING` flag (it
+never runs in production).
 """
     why_is_this_bad = """
 `clear()` does not delete "this app's keys": on Redis it runs `FLUSHDB`, on Memcached
