@@ -96,6 +96,9 @@ class CacheCall:
     value_text: str | None = None
     timeout: Any = ABSENT
     debug_only: bool = False  # inside ``if settings.DEBUG:``: never runs in production
+    # inside a class deriving from ``*TestCase`` or a ``setUp``/``tearDown``-like method: test
+    # code even in a module whose name does not say so (a project's ``testcases.py`` helpers)
+    test_code: bool = False
 
 
 @dataclass(frozen=True)
