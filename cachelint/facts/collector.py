@@ -69,11 +69,9 @@ def _syntax_error(error: cst.ParserSyntaxError, source: bytes) -> ParseError:
 
 # unittest's and pytest's set-up and tear-down hooks: they run around tests, never in a request.
 TEST_FIXTURE_FUNCTIONS = frozenset(
-    {
-        *("setUp", "tearDown", "setUpClass", "tearDownClass", "setUpTestData", "asyncSetUp", "asyncTearDown"),
-        *("setUpModule", "tearDownModule", "setup_method", "teardown_method", "setup_class", "teardown_class"),
-        *("setup_function", "teardown_function", "setup_module", "teardown_module"),
-    }
+    "setUp tearDown setUpClass tearDownClass setUpTestData asyncSetUp asyncTearDown setUpModule "
+    "tearDownModule setup_method teardown_method setup_class teardown_class setup_function "
+    "teardown_function setup_module teardown_module".split()
 )
 
 
