@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from cachelint.discovery import is_test_file
+from cachelint.discovery import TEST_DIRS, is_test_file
 from cachelint.facts.views import ARG, HOLE, CacheCall
 
 # Methods whose first argument is one cache key (Django's API, its async twins, django-redis).
@@ -152,11 +152,11 @@ def receiver(call: CacheCall) -> str:
 
 
 def is_test_path(path: str) -> bool:
-    """Test code (when ``check-tests`` lets it in): a ``tests``/``test``/``test_utils`` folder
-    or a test module as discovery names them."""
+    """Test code (when ``check-tests`` lets it in): a ``test`` folder or one of discovery's test
+    folders (``tests``, ``test_utils``, ``testing``), or a test module as discovery names them."""
     padded = f"/{path}"
     folders = padded.split("/")[:-1]
-    return bool({"tests", "test", "test_utils"} & set(folders)) or is_test_file(
+    return bool({"test", *TEST_DIRS} & set(folders)) or is_test_file(
         folders and padded.rsplit("/", 1)[-1] or path
     )
 

@@ -45,6 +45,8 @@ class Config:
     # globs of settings modules that are production ones (replaces the name/DEBUG detection)
     production_settings: list[str] = field(default_factory=list)
     fragment_version_pattern: str = DEFAULT_FRAGMENT_VERSION_PATTERN
+    # seconds; CL201 skips fragments cached for less (stale HTML lasts at most that long)
+    fragment_min_timeout: int = 300
     static_url: str = ""  # empty: STATIC_URL from settings, else "/static/"
     django_version: str = ""  # "5.1"; empty: read from the project's packaging files
     socket_timeout: int = 5  # seconds, written by the CL301 fix
@@ -200,6 +202,7 @@ _VALIDATORS = {
     "template_dirs": _check_strings,
     "per_file_ignores": _check_per_file_ignores,
     "fragment_version_pattern": _check_regex,
+    "fragment_min_timeout": _check_non_negative,
     "static_url": lambda v: None if isinstance(v, str) else "must be a string",
     "baseline": _check_path,
     "docs_url": lambda v: None if isinstance(v, str) and (not v or "://" in v) else "must be a URL",

@@ -13,7 +13,8 @@ import pathspec
 PROJECT_MARKERS = ("manage.py", "pyproject.toml", ".git")
 TEMPLATE_SUFFIXES = frozenset({".html", ".htm", ".txt", ".xml"})
 WALKED_SUFFIXES = TEMPLATE_SUFFIXES | {".py"}
-TEST_DIRS = frozenset({"tests", "test_utils"})  # a test project's views and templates are never served
+# Test packages (a test project's views and templates, ``testing/`` helpers) are never served.
+TEST_DIRS = frozenset({"tests", "test_utils", "testing"})
 SKIPPED_DIRS = frozenset(
     {
         ".git",

@@ -277,7 +277,8 @@ REMOVED_CACHE_SETTINGS = {
     "CACHE_BACKEND": ((1, 5), "the `CACHES` setting"),
     "CACHE_MIDDLEWARE_ANONYMOUS_ONLY": (
         (1, 8),
-        "`cache_page` only on public views, or `vary_on_cookie`/`cache_control(private=True)` on personal ones",
+        "`cache_page` only on public views; do not cache personal ones, or mark them "
+        "`cache_control(private=True)`",
     ),
 }
 SESSION_CACHE_ENGINE = "django.contrib.sessions.backends.cache"

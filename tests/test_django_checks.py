@@ -31,8 +31,9 @@ CL101_BLOCK = (
     "testproj/views.py:12:2: (cachelint.CL101) `cache_page` on a login-protected view: "
     "the first user's response is stored and served to every later user\n"
     "\ttestproj/views.py:11:2: `login_required` requires login here\n"
-    "\tHINT: cache per user (`@vary_on_cookie` below `cache_page`), mark the response "
-    "`cache_control(private=True)`, or cache only public fragments\n"
+    "\tHINT: do not cache this view, or cache only its public fragments with `{% cache %}`; if each "
+    "user's copy must be cached, vary it per user (`@vary_on_cookie` below `cache_page`) or let only "
+    "their browser keep it (`@cache_control(private=True)` below `cache_page`)\n"
 )
 CL301_LINE = (
     "testproj/settings.py:43:9: (cachelint.CL301) Redis cache `default` has no `socket_connect_timeout`"

@@ -69,6 +69,14 @@ def _syntax_error(error: cst.ParserSyntaxError, source: bytes) -> ParseError:
     )
 
 
+# unittest's and pytest's set-up and tear-down hooks: they run around tests, never in a request.
+TEST_FIXTURE_FUNCTIONS = frozenset(
+    "setUp tearDown setUpClass tearDownClass setUpTestData asyncSetUp asyncTearDown setUpModule "
+    "tearDownModule setup_method teardown_method setup_class teardown_class setup_function "
+    "teardown_function setup_module teardown_module".split()
+)
+
+
 class _FunctionState:
     def __init__(self, node: cst.FunctionDef, request_names: set[str], flow: FunctionFlowBuilder) -> None:
         self.node = node
@@ -462,7 +470,15 @@ class _Collector(cst.CSTVisitor):
             key_shapes=self._key_shaper.call_shapes(method, key, value, self._function.node)
             if self._function is not None
             else (),
+            test_code=self._in_test_code(),
         )
+
+    def _in_test_code(self) -> bool:
+        """Inside a ``setUp``/``tearDown``-like function or a class whose base is a ``*TestCase``."""
+        if self._function is not None and self._function.node.name.value in TEST_FIXTURE_FUNCTIONS:
+            return True
+        bases = self._class.node.bases if self._class is not None else ()
+        return any((dotted_name(base.value) or "").rpartition(".")[2].endswith("TestCase") for base in bases)
 
     def _record_route(self, node: cst.Call) -> None:
         positional = [a.value for a in node.args if a.keyword is None and not a.star]

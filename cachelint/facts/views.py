@@ -106,6 +106,9 @@ class CacheCall:
     value_labels: frozenset[str] = frozenset()
     # What the keys look like, to match a write with its invalidation elsewhere (see keyshapes).
     key_shapes: tuple[str, ...] = ()
+    # inside a class deriving from ``*TestCase`` or a ``setUp``/``tearDown``-like method: test
+    # code even in a module whose name does not say so (a project's ``testcases.py`` helpers)
+    test_code: bool = False
 
 
 @dataclass(frozen=True)

@@ -31,9 +31,11 @@ class CacheClearInAppCode(Rule):
     tags = ("correctness", "performance")
     what_it_does = """
 Flags `clear()` (and `aclear()`) on `django.core.cache.cache` or `caches["alias"]` (also bound
-to a name first: `store = caches["alias"]`) outside
-tests (`tests/`, `tests.py`, `test_*.py`, `conftest.py`), management commands
-(`management/commands/`) and migrations. A `clear()` on an alias that every settings module
+to a name first: `store = caches["alias"]`) outside tests, management commands (`management/commands/`) and migrations. Test code is `tests/`,
+`testing/` and `test_utils/` packages, `tests.py`, `test_*.py`, `conftest.py`, and, in any
+module, the body of a class deriving from a `*TestCase` (`TestCase`, `APITestCase`, a project's
+`BaseTestCase`) and set-up/tear-down hooks (`setUp`, `tearDown`, `setUpClass`, `setUpTestData`,
+`setUpModule`, pytest's `setup_method`...). A `clear()` on an alias that every settings module
 defines as `LocMemCache` or `DummyCache` is not flagged, nor one inside an
 `if settings.DEBUG:` branch, or under a project's `settings.TESTS`/`settings.TESTING` flag (it
 never runs in production).
@@ -57,6 +59,14 @@ from .models import Post
 def refresh_post_cache(sender, instance, **kwargs):
     cache.clear()  # expect: CL605
 """,
+        "blog/maintenance.py": """from django.core.cache import cache
+
+
+class CacheTools:
+    def setup_cache(self):
+        # Not a test hook: this runs wherever the app calls it.
+        cache.clear()  # expect: CL605
+""",
     }
     good_example = {
         "blog/signals.py": """from django.core.cache import cache
@@ -76,6 +86,25 @@ def refresh_post_cache(sender, instance, **kwargs):
 def setup_function():
     cache.clear()
 """,
+        "blog/utils.py": """from django.core.cache import cache
+from django.test import TestCase
+
+
+class CacheResetTestCase(TestCase):
+    # A test base class shipped with the app: never runs in a request.
+    def reset(self):
+        cache.clear()
+
+
+def tearDownModule():
+    cache.clear()
+""",
+        "blog/testing/factories.py": """from django.core.cache import cache
+
+
+def fresh_cache():
+    cache.clear()
+""",
     }
 
     def check(self, project: ProjectModel) -> Iterator[Finding]:
@@ -83,7 +112,7 @@ def setup_function():
             if is_test_path(facts.path) or is_command_or_migration(facts.path):
                 continue
             for call in function.cache_calls:
-                if call.method not in CLEAR_METHODS or call.debug_only:
+                if call.method not in CLEAR_METHODS or call.debug_only or call.test_code:
                     continue
                 definitions = _definitions(project, call.alias)
                 if definitions and all(backend in PROCESS_LOCAL_BACKENDS for backend, _ in definitions):

@@ -30,6 +30,10 @@ mixin listed after `View` never runs, so it is not a login check here (CL111 rep
 It stays silent when the cached response varies per user: `vary_on_cookie`, `never_cache`, or
 `cache_control(private=True)`/`no_store=True` applied *inside* `cache_page` (below it), the same
 headers set in the view body, or a `key_prefix` built from the user.
+
+The fix, in order of preference: do not cache the view, or cache only its public fragments with
+`{% cache %}`; if each user's copy must be cached, vary per user (`vary_on_cookie` below
+`cache_page`, which CL104 accepts behind login) or mark it `cache_control(private=True)`.
 """
     why_is_this_bad = """
 `cache_page` keys the cache on the URL (plus the headers listed in `Vary` when it stores the
@@ -89,7 +93,9 @@ def catalogue(request):
                 yield self.finding(
                     cache.location,
                     f"`cache_page` on a login-protected view: {consequence}",
-                    hint="cache per user (`@vary_on_cookie` below `cache_page`), mark the response "
-                    "`cache_control(private=True)`, or cache only public fragments",
+                    hint="do not cache this view, or cache only its public fragments with `{% cache %}`; "
+                    "if each user's copy must be cached, vary it per user (`@vary_on_cookie` below "
+                    "`cache_page`) or let only their browser keep it (`@cache_control(private=True)` "
+                    "below `cache_page`)",
                     related=[Evidence(guard.location, guard.label), *guard.via, *cache.via],
                 )

@@ -20,7 +20,8 @@ Flags `cache_page` on a view that does not require login but whose output is per
 its code reads `request.user`, `request.session`, the messages or the CSRF token, or a template
 it renders (through `{% extends %}` and `{% include %}`) prints `user`, `request.user`,
 `request.session`, `perms` or `messages`. Templates that cannot be found are not guessed. The
-same per-user exceptions as CL101 apply. A page whose only personal part is the CSRF token is
+same per-user exceptions as CL101 apply; on a public view, though, `vary_on_cookie` keeps one
+entry per cookie, which CL104 reports. A page whose only personal part is the CSRF token is
 reported by CL108 instead.
 
 Class-based views are read along their MRO: a `cache_page` that a base class or mixin applies
@@ -40,6 +41,10 @@ the view's `renderer_classes`/`authentication_classes` (inherited ones too, or t
 that run in production (every settings module that may run when none says production), else
 DRF's default. A view with JSON-only renderers or with token/JWT authentication only is not
 personal this way, and a value cachelint cannot evaluate is not guessed.
+
+The fix, in order of preference: do not cache the view, or cache only its public fragments with
+`{% cache %}`; if each visitor's copy must be cached, let only their browser keep it with
+`cache_control(private=True)` below `cache_page` (`cache_page` does not store private responses).
 """
     why_is_this_bad = """
 View-level `cache_page` stores the response inside the middleware stack, before
@@ -105,8 +110,9 @@ def home(request):
                     view.stack[index].location,
                     "`cache_page` on a view whose output depends on the visitor: the response is "
                     "cached under its URL alone and served to everyone",
-                    hint="move the personal parts out of the cached page (or cache fragments), or "
-                    "vary the cache per user with `@vary_on_cookie` below `cache_page`",
+                    hint="do not cache this view, or cache only its public fragments with `{% cache %}` "
+                    "and render the personal parts uncached; if each visitor's copy must be cached, "
+                    "let only their browser keep it (`@cache_control(private=True)` below `cache_page`)",
                     related=[*view.stack[index].via, *evidence],
                 )
 

@@ -19,6 +19,11 @@ class UnversionedFragmentKey(Rule):
 Flags `{% cache timeout name ... %}` whose fragment name carries no version marker (`v1`,
 `sidebar_v2`, `nav.v3`) and none of whose vary-on arguments is a variable named like
 `*version*`. The accepted pattern is configurable (`fragment-version-pattern`).
+
+Fragments with a literal timeout below 300 seconds (`{% cache 60 sidebar %}`) are skipped: after
+a deploy their old HTML lasts a few minutes at most. The threshold is configurable
+(`fragment-min-timeout = 300` in `[tool.cachelint]`; 0 reports every fragment). A timeout
+given by a variable is not guessed and stays reported.
 """
     why_is_this_bad = """
 The cache key is built from the fragment name and the vary-on values only, not from the
@@ -31,6 +36,9 @@ in the name lets you invalidate them by bumping it.
 {% cache 3600 sidebar %}  {# expect: CL201 #}
   {% include "sidebar.html" %}
 {% endcache %}
+{% cache 300 latest_comments %}  {# expect: CL201 #}
+  {% include "comments.html" %}
+{% endcache %}
 """,
     }
     good_example = {
@@ -41,13 +49,21 @@ in the name lets you invalidate them by bumping it.
 {% cache 3600 footer SITE_VERSION %}
   <footer>...</footer>
 {% endcache %}
+{% cache 60 latest_comments %}
+  {# Cached for a minute: stale markup after a deploy does not outlive it. #}
+  {% include "comments.html" %}
+{% endcache %}
 """,
     }
 
     def check(self, project: ProjectModel) -> Iterator[Finding]:
         pattern = project.config.fragment_version_re()
+        minimum = project.config.fragment_min_timeout
         for path, template in project.templates_by_path.items():
             for block in template.caches:
+                seconds = _literal_seconds(block.timeout)
+                if seconds is not None and seconds < minimum:
+                    continue  # short-lived: stale HTML after a deploy expires on its own
                 name = block.fragment
                 if name is None or looks_like_variable(name):
                     continue  # a variable-like name is CL207's finding
@@ -62,3 +78,9 @@ in the name lets you invalidate them by bumping it.
                     hint=f"add a version to the name, e.g. `{name.strip(chr(34) + chr(39))}_v1`, "
                     "and bump it when the fragment changes",
                 )
+
+
+def _literal_seconds(timeout: str) -> int | None:
+    """The timeout of ``{% cache 60 ... %}`` (also quoted, ``"60"``) in seconds; None for a variable."""
+    text = timeout.strip("\"'")
+    return int(text) if text.isdigit() else None

@@ -32,7 +32,10 @@ class VaryAppliedOutsideCachePage(Rule):
     fixable = True
     what_it_does = """
 Flags `vary_on_cookie` / `vary_on_headers(...)` applied *outside* `cache_page` on the same view:
-above it in a decorator list, or on `dispatch` while `cache_page` wraps `get`.
+above it in a decorator list, or on `dispatch` while `cache_page` wraps `get`. For
+`Vary: Cookie` on a page anonymous visitors reach, the hint names not caching (or caching public
+fragments) first: moved below `cache_page`, it keeps one entry per cookie, which CL104 reports.
+`--fix` still moves the decorator, which ends the leak.
 
 The same happens with Django REST framework's own `Vary: Accept`: `cache_page` *inside* DRF's
 dispatch (below `@api_view`, or with `method_decorator` on an `APIView`/viewset handler such as
@@ -86,11 +89,18 @@ def profile_card(request):
                 if wrapper.kind in (VARY_COOKIE, VARY_HEADERS) and index < innermost_cache:
                     cache = view.stack[innermost_cache]
                     name = wrapper.call.name.rsplit(".", 1)[-1] if wrapper.call else "vary"
+                    hint = f"move `{name}` below `cache_page` (decorators apply bottom-up)"
+                    if wrapper.kind == VARY_COOKIE and not view.wrappers(AUTH):
+                        # Moved below, it keeps one entry per cookie on a public page: CL104.
+                        hint = (
+                            "do not cache this page, or cache its public fragments with `{% cache %}`; "
+                            f"if it must be cached per visitor, require login and {hint}"
+                        )
                     yield self.finding(
                         wrapper.location,
                         f"`{name}` is applied outside `cache_page`: the response is cached before "
                         "the Vary header is added, so the cache ignores it",
-                        hint=f"move `{name}` below `cache_page` (decorators apply bottom-up)",
+                        hint=hint,
                         related=[Evidence(cache.location, "`cache_page` stores the response here")],
                     )
 

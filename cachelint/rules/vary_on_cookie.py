@@ -16,19 +16,24 @@ class VaryOnCookie(Rule):
     tags = ("performance",)
     what_it_does = """
 Flags `Vary: Cookie` (`vary_on_cookie`, `vary_on_headers("Cookie")`,
-`patch_vary_headers(response, ["Cookie"])`, `response["Vary"] = "Cookie"`) on a view whose
-response a cache is meant to keep: one cached with `cache_page` (Vary set inside it), or marked
-`cache_control(public=True)`. A Vary applied outside `cache_page` is CL103's concern instead.
+`patch_vary_headers(response, ["Cookie"])`, `response["Vary"] = "Cookie"`) on a view that
+anonymous visitors reach and whose response a cache is meant to keep: one cached with
+`cache_page` (Vary set inside it), or marked `cache_control(public=True)`. A Vary applied
+outside `cache_page` is CL103's concern instead.
 
-Views that are auth-protected or whose output is personalized (their code or templates read the
-user, session, messages or CSRF token) are not flagged: there `Vary: Cookie` inside
-`cache_page` is required, it is the per-user caching CL101 and CL102 ask for.
+It also flags the "cache anonymous visitors" pattern: a public view that reads the user only to
+personalise some visitors' pages and adds `Vary: Cookie` so that `cache_page` keeps one entry
+per cookie. Views that are auth-protected (`login_required`, an auth mixin, a DRF authenticated
+permission class) are not flagged: there varying per credential (`vary_on_cookie`,
+`vary_on_headers("Cookie", "Authorization")`) inside `cache_page` is the per-user caching CL101
+allows.
 """
     why_is_this_bad = """
 Every visitor has a different session or CSRF cookie (and analytics cookies), so every visitor
 gets a separate cache entry: the cache fills up with copies and shared caches and CDNs stop
-helping. It is safe, but on a page that is the same for everyone it is rarely the caching the
-author hoped for.
+helping. On a personalised public page the copies are safe only as long as every personal part
+really is keyed by the cookie; a page that is the same for most visitors is better served by
+caching its public fragments and rendering the personal part uncached.
 """
     bad_example = {
         "news/views.py": """from django.shortcuts import render
@@ -40,10 +45,20 @@ from django.views.decorators.vary import vary_on_cookie
 @vary_on_cookie  # expect: CL104
 def front_page(request):
     return render(request, "news/front.html")
+
+
+@cache_page(600)
+@vary_on_cookie  # expect: CL104
+def reading_list(request):
+    # "Cache anonymous visitors": every cookie, anonymous or not, gets its own entry.
+    if request.user.is_authenticated:
+        return render(request, "news/list.html", {"items": request.user.saved_items.all()})
+    return render(request, "news/list.html")
 """,
     }
     good_example = {
-        "news/views.py": """from django.shortcuts import render
+        "news/views.py": """from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
 from django.views.decorators.cache import cache_page
 from django.views.decorators.vary import vary_on_cookie
 
@@ -58,11 +73,29 @@ def dashboard(request):
     return render(request, "news/dashboard.html")
 
 
+@login_required
 @cache_page(600)
 @vary_on_cookie
 def reading_list(request):
-    # Personalized: one cached copy per visitor is what keeps users apart (CL102).
+    # Behind login: one cached copy per session is the per-user caching CL101 allows.
     return render(request, "news/list.html", {"items": request.user.saved_items.all()})
+""",
+        "news/api.py": """from django.utils.decorators import method_decorator
+from django.views.decorators.cache import cache_page
+from django.views.decorators.vary import vary_on_headers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+
+class SavedItemsAPI(APIView):
+    # An authenticated API varies per credential: a session cookie or a token.
+    permission_classes = [IsAuthenticated]
+
+    @method_decorator(cache_page(600))
+    @method_decorator(vary_on_headers("Cookie", "Authorization"))
+    def get(self, request):
+        return Response(list(request.user.saved_items.values("pk", "title")))
 """,
     }
 
@@ -72,8 +105,8 @@ def reading_list(request):
             public = _public_cache_control(view)
             if not caches and public is None:
                 continue
-            if view.wrappers(AUTH) or project.personal_evidence(view):
-                continue  # the response differs per user: Vary: Cookie is what keeps users apart
+            if view.wrappers(AUTH):
+                continue  # only authenticated users get the page: varying per credential is per-user caching
             for index, wrapper in enumerate(view.stack):
                 if wrapper.kind != VARY_COOKIE:
                     continue
