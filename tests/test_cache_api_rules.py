@@ -557,7 +557,8 @@ def test_invalidation_project_yields_exactly_the_marked_findings(tmp_path):
 def shapes_of(body: str, prelude: str = "") -> list[tuple[str, ...]]:
     from cachelint.facts.python import parse_python
 
-    source = f"from django.core.cache import cache\n{prelude}\n\ndef f(obj, pk):\n{textwrap.indent(body, '    ')}"
+    body = textwrap.indent(body, "    ")
+    source = f"from django.core.cache import cache\n{prelude}\n\ndef f(obj, pk):\n{body}"
     facts = parse_python(source.encode(), "app/m.py", "app.m", False, False)
     function = next(f for f in facts.views.functions if f.name == "f")
     return [call.key_shapes for call in function.cache_calls]
@@ -577,7 +578,11 @@ def shapes_of(body: str, prelude: str = "") -> list[tuple[str, ...]]:
         ('USER_KEY = "user:{}"', "cache.delete(USER_KEY.format(pk))", ("n:USER_KEY", "s:user:\x00")),
         ("", "cache.delete(obj.cache_key)", ("n:cache_key",)),
         ("", "cache.delete(settings.POLYGON_KEY % pk)", ("n:POLYGON_KEY",)),
-        ("from app.keys import card_key", 'cache.delete(card_key("big", pk))', ("c:card_key\x1fbig\x1f\x00",)),
+        (
+            "from app.keys import card_key",
+            'cache.delete(card_key("big", pk))',
+            ("c:card_key\x1fbig\x1f\x00",),
+        ),
         ("", "cache.delete(obj.get_cache_key())", ("c:get_cache_key",)),
         ("", 'cache.delete_pattern("user:*:card")', ("s:user:\x00:card",)),
         ("", 'cache.delete_many([f"a:{pk}", "b:1"])', ("s:a:\x00", "s:b:1")),
@@ -625,8 +630,10 @@ def test_cl601_invalidation_in_a_module_the_prefilter_would_skip(tmp_path):
     """``from django.core import cache`` has no ``core.cache``: CL601's own token gets it parsed."""
     files = {
         "app/__init__.py": "",
-        "app/views.py": 'from django.core.cache import cache\n\n\ndef f():\n    cache.set("news:top", 1, None)\n',
-        "app/signals.py": "from django.core import cache\n\n\ndef g(**kw):\n    cache.cache.delete('news:top')\n",
+        "app/views.py": 'from django.core.cache import cache\n\n\n'
+        'def f():\n    cache.set("news:top", 1, None)\n',
+        "app/signals.py": "from django.core import cache\n\n\ndef g(**kw):\n"
+        "    cache.cache.delete('news:top')\n",
     }
     assert triples(scan(tmp_path, files, ["CL601"])) == []
     files["app/signals.py"] = files["app/signals.py"].replace("news:top", "news:other")

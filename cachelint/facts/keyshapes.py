@@ -25,6 +25,8 @@ import libcst as cst
 from cachelint.facts.names import ImportTable, dotted_name
 from cachelint.facts.views import ARG, HOLE
 
+Scope = dict[str, list[cst.BaseExpression]]  # local name -> the values assigned to it
+
 _MAX_DEPTH = 4  # local variables followed through at most this many assignments
 _FORMAT_FIELD = re.compile(r"\{\{|\}\}|\{[^{}]*\}")
 _PERCENT_FIELD = re.compile(r"%%|%(?:\([^)]*\))?[#0\- +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[a-zA-Z]")
@@ -47,8 +49,8 @@ class KeyShaper:
     def __init__(self, module: cst.Module, imports: ImportTable) -> None:
         self._module = module
         self._imports = imports
-        self._constants: dict[str, list[cst.BaseExpression]] | None = None
-        self._locals: dict[int, dict[str, list[cst.BaseExpression]]] = {}
+        self._constants: Scope | None = None
+        self._locals: dict[int, Scope] = {}
         self._functions: dict[str, cst.FunctionDef] | None = None
 
     def call_shapes(
@@ -83,7 +85,7 @@ class KeyShaper:
 
     # --- scopes -------------------------------------------------------------------------------
 
-    def _module_constants(self) -> dict[str, list[cst.BaseExpression]]:
+    def _module_constants(self) -> Scope:
         if self._constants is None:
             self._constants = {}
             for statement in self._module.body:
@@ -92,7 +94,7 @@ class KeyShaper:
                         _add_assignment(small, self._constants)
         return self._constants
 
-    def _returns(self, name: str) -> list[tuple[cst.BaseExpression, dict[str, list[cst.BaseExpression]]]]:
+    def _returns(self, name: str) -> list[tuple[cst.BaseExpression, Scope]]:
         """What a module-level function of this module returns (a key function), with the
         function's local assignments."""
         if self._functions is None:
@@ -109,7 +111,7 @@ class KeyShaper:
         local = self._assignments(function)
         return [(value, local) for value in collector.values]
 
-    def _assignments(self, function: cst.FunctionDef) -> dict[str, list[cst.BaseExpression]]:
+    def _assignments(self, function: cst.FunctionDef) -> Scope:
         """``name = value`` anywhere in the function (nested blocks included), by name."""
         table = self._locals.get(id(function))
         if table is None:
@@ -122,7 +124,7 @@ class KeyShaper:
     # --- shapes -------------------------------------------------------------------------------
 
     def _elements(
-        self, node: cst.BaseExpression, scope: dict[str, list[cst.BaseExpression]], dict_keys: bool = False
+        self, node: cst.BaseExpression, scope: Scope, dict_keys: bool = False
     ) -> list[cst.BaseExpression]:
         """The key expressions of a literal list/dict of keys (or a comprehension of them), also
         through a local variable."""
@@ -139,19 +141,14 @@ class KeyShaper:
         return []
 
     def _shapes(
-        self,
-        node: cst.BaseExpression,
-        scope: dict[str, list[cst.BaseExpression]],
-        depth: int,
-        pattern: bool = False,
+        self, node: cst.BaseExpression, scope: Scope, depth: int, pattern: bool = False
     ) -> list[str]:
         if depth <= 0:
             return []
         if isinstance(node, cst.Name):
             if node.value in scope:  # a local variable: what the function assigns to it
-                return [
-                    s for value in scope[node.value] for s in self._shapes(value, scope, depth - 1, pattern)
-                ]
+                values = scope[node.value]
+                return [s for value in values for s in self._shapes(value, scope, depth - 1, pattern)]
             found = [f"n:{node.value}"] if self._is_constant(node.value) else []
             for value in self._module_constants().get(node.value, []):
                 found += self._shapes(value, {}, depth - 1, pattern)
@@ -171,7 +168,7 @@ class KeyShaper:
         return [f"s:{skeleton}"] if skeleton is not None and skeleton != HOLE else []
 
     def _call_shapes(
-        self, node: cst.Call, scope: dict[str, list[cst.BaseExpression]], depth: int, pattern: bool
+        self, node: cst.Call, scope: Scope, depth: int, pattern: bool
     ) -> list[str]:
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value == "format":
@@ -195,7 +192,7 @@ class KeyShaper:
         return found
 
     def _skeleton(
-        self, node: cst.BaseExpression, scope: dict[str, list[cst.BaseExpression]], depth: int, pattern: bool
+        self, node: cst.BaseExpression, scope: Scope, depth: int, pattern: bool
     ) -> str | None:
         """The text of a string expression with ``HOLE`` for what is not known; None when the
         expression is no string at all (a bare variable)."""
@@ -223,9 +220,7 @@ class KeyShaper:
         known = self._constant_text(node, scope, depth - 1)
         return known if known is not None else HOLE
 
-    def _strings(
-        self, node: cst.BaseExpression, scope: dict[str, list[cst.BaseExpression]], depth: int
-    ) -> list[str]:
+    def _strings(self, node: cst.BaseExpression, scope: Scope, depth: int) -> list[str]:
         """The literal strings a format template can be (a literal, a constant, a variable)."""
         if depth <= 0:
             return []
@@ -238,7 +233,7 @@ class KeyShaper:
         return []
 
     def _constant_text(
-        self, node: cst.BaseExpression, scope: dict[str, list[cst.BaseExpression]], depth: int
+        self, node: cst.BaseExpression, scope: Scope, depth: int
     ) -> str | None:
         """The text of an f-string field or concatenated part whose value is one constant."""
         if depth <= 0:
@@ -249,9 +244,7 @@ class KeyShaper:
             value = node.evaluated_value
             return value if isinstance(value, str) else None
         if isinstance(node, cst.Name):
-            values = (
-                scope.get(node.value) if node.value in scope else self._module_constants().get(node.value)
-            )
+            values = scope[node.value] if node.value in scope else self._module_constants().get(node.value)
             texts = {self._constant_text(v, {}, depth - 1) for v in values or []}
             return texts.pop() if len(texts) == 1 else None
         return None
@@ -274,7 +267,7 @@ class _Returns(cst.CSTVisitor):
 
 
 class _Assignments(cst.CSTVisitor):
-    def __init__(self, table: dict[str, list[cst.BaseExpression]]) -> None:
+    def __init__(self, table: Scope) -> None:
         self.table = table
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -290,7 +283,7 @@ class _Assignments(cst.CSTVisitor):
             self.table.setdefault(node.target.value, []).extend(values)
 
 
-def _add_assignment(node: cst.CSTNode, table: dict[str, list[cst.BaseExpression]]) -> None:
+def _add_assignment(node: cst.CSTNode, table: Scope) -> None:
     if isinstance(node, cst.Assign):
         for target in node.targets:
             if isinstance(target.target, cst.Name):

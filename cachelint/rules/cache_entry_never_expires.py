@@ -130,11 +130,9 @@ def forget_tag(sender, instance, **kwargs):
                 continue  # a version stamp or counter, bumped by hand: it must not expire
             if index.invalidates(facts, function, call):
                 continue  # deleted, counted or rewritten elsewhere: meant to last until then
-            what = (
-                "makes the entry never expire"
-                if call.method == "touch"
-                else "stores an entry that never expires"
-            )
+            what = "stores an entry that never expires"
+            if call.method == "touch":
+                what = "makes the entry never expire"
             yield self.finding(
                 Location(facts.path, call.span),
                 f"`{receiver(call)}.{call.method}(...)` with `timeout=None` {what}: stale data "
