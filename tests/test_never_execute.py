@@ -835,3 +835,18 @@ def test_entry_points_fall_back_to_in_process_isolation_when_exec_fails(tmp_path
     assert markers(tree) == []
     assert proc.returncode == 1, proc.stderr[-3000:]
     assert "shop/views.py" in proc.stdout
+
+
+def test_python_m_under_a_profiler_stays_in_process(tmp_path):
+    """``python -m cProfile -m cachelint`` (bench/README.md) profiles the run itself: a re-exec
+    would replace the profiler and its report would never be written."""
+    write_tree(tmp_path, project_files(tmp_path))
+    profile = tmp_path.parent / f"{tmp_path.name}.prof"
+    proc = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "cachelint", "check", "--no-cache", "."],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, env=entry_env(tmp_path, "pythonpath"),
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]  # cProfile swallows the SystemExit
+    assert "shop/views.py" in proc.stdout
+    assert markers(tmp_path) == []
+    assert profile.stat().st_size > 0
