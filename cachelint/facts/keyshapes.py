@@ -140,9 +140,7 @@ class KeyShaper:
             return [e for value in scope[node.value] for e in self._elements(value, {}, dict_keys)]
         return []
 
-    def _shapes(
-        self, node: cst.BaseExpression, scope: Scope, depth: int, pattern: bool = False
-    ) -> list[str]:
+    def _shapes(self, node: cst.BaseExpression, scope: Scope, depth: int, pattern: bool = False) -> list[str]:
         if depth <= 0:
             return []
         if isinstance(node, cst.Name):
@@ -167,9 +165,7 @@ class KeyShaper:
         skeleton = self._skeleton(node, scope, depth, pattern)
         return [f"s:{skeleton}"] if skeleton is not None and skeleton != HOLE else []
 
-    def _call_shapes(
-        self, node: cst.Call, scope: Scope, depth: int, pattern: bool
-    ) -> list[str]:
+    def _call_shapes(self, node: cst.Call, scope: Scope, depth: int, pattern: bool) -> list[str]:
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value == "format":
             template = func.value
@@ -191,9 +187,7 @@ class KeyShaper:
             found += [s for s in self._shapes(value, local, depth - 1, pattern) if s.startswith("s:")]
         return found
 
-    def _skeleton(
-        self, node: cst.BaseExpression, scope: Scope, depth: int, pattern: bool
-    ) -> str | None:
+    def _skeleton(self, node: cst.BaseExpression, scope: Scope, depth: int, pattern: bool) -> str | None:
         """The text of a string expression with ``HOLE`` for what is not known; None when the
         expression is no string at all (a bare variable)."""
         if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
@@ -232,9 +226,7 @@ class KeyShaper:
             return [s for value in values for s in self._strings(value, {}, depth - 1)]
         return []
 
-    def _constant_text(
-        self, node: cst.BaseExpression, scope: Scope, depth: int
-    ) -> str | None:
+    def _constant_text(self, node: cst.BaseExpression, scope: Scope, depth: int) -> str | None:
         """The text of an f-string field or concatenated part whose value is one constant."""
         if depth <= 0:
             return None
