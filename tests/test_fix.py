@@ -176,3 +176,98 @@ def test_cl504_uses_the_static_tag_and_loads_it_after_extends(tmp_path, monkeypa
     )
     again = CliRunner().invoke(cli, ["check", "--no-cache", "--select", "CL504", "--fix", "."])
     assert "fixed 0 findings in 0 files" in again.output
+
+
+# --- --fix never damages a file -----------------------------------------------------------------
+
+
+def fix_templates(*args):
+    return CliRunner().invoke(cli, ["check", "--no-cache", "--select", "CL504", "--fix", *args, "."])
+
+
+IMG = b'<img src="/static/x.png">\n'
+IMG_FIXED = b"<img src=\"{% static 'x.png' %}\">\n"
+
+
+@pytest.mark.parametrize("separator", ["\x0c", "\x0b", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"])
+def test_cl504_offsets_ignore_characters_that_splitlines_takes_for_line_ends(tmp_path, monkeypatch, separator):
+    # printf 'a\x0cb\n<img src="/static/x.png">\n' once became <img src{% static "x.png" %}ng">
+    before = f"a{separator}b\n".encode()
+    write_tree(tmp_path, {"manage.py": "", "app/templates/page.html": before + IMG})
+    monkeypatch.chdir(tmp_path)
+    result = fix_templates()
+    assert "fixed 1 finding in 1 file" in result.output
+    assert (tmp_path / "app/templates/page.html").read_bytes() == b"{% load static %}\n" + before + IMG_FIXED
+
+
+def test_cl504_fix_keeps_the_bom_first_and_counts_columns_without_it(tmp_path, monkeypatch):
+    write_tree(tmp_path, {"manage.py": "", "app/templates/page.html": b"\xef\xbb\xbf" + IMG})
+    monkeypatch.chdir(tmp_path)
+    assert "fixed 1 finding in 1 file" in fix_templates().output
+    assert (tmp_path / "app/templates/page.html").read_bytes() == (
+        b"\xef\xbb\xbf{% load static %}\n" + IMG_FIXED
+    )
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\r"])
+def test_load_static_is_inserted_with_the_files_line_end(tmp_path, monkeypatch, newline):
+    page = f'{{% extends "base.html" %}}{newline}{{% block b %}}<img src="/static/x.png">{{% endblock %}}{newline}'
+    write_tree(tmp_path, {"manage.py": "", "app/templates/page.html": page.encode(), "app/templates/b.html": IMG})
+    monkeypatch.chdir(tmp_path)
+    assert "fixed 2 findings in 2 files" in fix_templates().output
+    assert (tmp_path / "app/templates/page.html").read_bytes() == (
+        f'{{% extends "base.html" %}}{newline}{{% load static %}}{newline}'
+        f"{{% block b %}}<img src=\"{{% static 'x.png' %}}\">{{% endblock %}}{newline}"
+    ).encode()
+
+
+def test_a_file_changed_between_scan_and_fix_is_refused(tmp_path, monkeypatch):
+    import cachelint.engine
+
+    write_tree(tmp_path, {"manage.py": "", "app/templates/page.html": IMG})
+    monkeypatch.chdir(tmp_path)
+    scan = cachelint.engine.check
+    edited = b"<p>a line added at the top</p>\n" + IMG
+
+    def scan_then_edit(*args, **kwargs):
+        result = scan(*args, **kwargs)
+        (tmp_path / "app/templates/page.html").write_bytes(edited)
+        return result
+
+    monkeypatch.setattr(cachelint.engine, "check", scan_then_edit)
+    result = fix_templates()
+    assert (
+        "cachelint: app/templates/page.html: not fixed: the file changed since it was scanned: "
+        "run cachelint again\n" in result.output
+    )
+    assert "fixed 0 findings in 0 files" in result.output
+    assert (tmp_path / "app/templates/page.html").read_bytes() == edited
+
+
+def test_cl504_refuses_to_replace_text_that_is_not_the_url_of_the_finding():
+    from cachelint.finding import Finding, Location, Severity, Span
+    from cachelint.fixing import FixRefused
+    from cachelint.registry import all_rules
+
+    rule = all_rules()["CL504"]
+    message = '`/static/x.png` is written by hand instead of `{% static "x.png" %}`: ...'
+    finding = Finding("CL504", Severity.WARNING, message, Location("p.html", Span(1, 11, 1, 24)))
+    assert rule.fix(IMG.decode(), [finding], None) == "{% load static %}\n" + IMG_FIXED.decode()
+    with pytest.raises(FixRefused, match=r"`/static/x.png` is not at line 1, column 11 any more"):
+        rule.fix("<p></p>\n" + IMG.decode(), [finding], None)  # a line added: the span is stale
+
+
+def test_concurrent_fix_runs_do_not_interleave(tmp_path):
+    import subprocess
+    import sys
+
+    pages = {f"app/templates/p{i}.html": f"<h1>{i}</h1>\n".encode() + IMG * 3 for i in range(40)}
+    write_tree(tmp_path, {"manage.py": "", **pages})
+    command = [sys.executable, "-m", "cachelint", "check", "--no-cache", "--select", "CL504", "--fix", "."]
+    runs = [subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in "ab"]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    assert all(b"internal error" not in err and b"Traceback" not in err for _, err in outputs)
+    for name, before in pages.items():
+        number = before.split(b"<h1>")[1].split(b"<")[0]
+        assert (tmp_path / name).read_bytes() == b"{% load static %}\n<h1>" + number + b"</h1>\n" + IMG_FIXED * 3
+    assert not [p for p in (tmp_path / "app/templates").iterdir() if "cachelint-fix" in p.name]
