@@ -96,13 +96,13 @@ def _unwritable(path: str) -> str | None:
     except OSError as error:
         return f"cannot read: {error.strerror or error}"
     if stat.S_ISLNK(info.st_mode):
-        return "is a symbolic link: fix the file it points to (rewriting would replace the link)"
+        return "the file is a symbolic link: fix the file it points to (rewriting would replace the link)"
     if not stat.S_ISREG(info.st_mode):
-        return "is not a regular file"
+        return "the file is not a regular file"
     if info.st_nlink > 1:
-        return f"has {info.st_nlink} hard links: rewriting it would separate them"
+        return f"the file has {info.st_nlink} hard links: rewriting it would separate them"
     if not info.st_mode & 0o222 or not os.access(path, os.W_OK):
-        return f"is read-only (mode {stat.S_IMODE(info.st_mode):04o})"
+        return f"the file is read-only (mode {stat.S_IMODE(info.st_mode):04o})"
     directory = os.path.dirname(path) or "."
     mode = os.stat(directory).st_mode
     if not mode & 0o222 or not os.access(directory, os.W_OK | os.X_OK):
@@ -124,7 +124,7 @@ def _opened(path: str, lock: bool) -> Iterator[tuple[int, bytes]]:
         if lock and fcntl is not None:
             fcntl.flock(fd, fcntl.LOCK_EX)
             if not os.path.samestat(os.fstat(fd), os.lstat(path)):
-                raise _Stale("was replaced while waiting for another --fix run")
+                raise _Stale("the file was replaced while waiting for another --fix run")
         chunks = []
         while chunk := os.read(fd, 1 << 20):
             chunks.append(chunk)
@@ -150,12 +150,12 @@ def apply_fixes(
     for path, file_findings in sorted(by_file.items()):
         reason = _unwritable(path) if write else None
         if reason is not None:
-            report.refused.append(f"{path}: not fixed: the file {reason}")
+            report.refused.append(f"{path}: not fixed: {reason}")
             continue
         try:
             with _opened(path, lock=write) as (_, data):
                 if digests is not None and digests.get(path) != content_digest(data):
-                    raise _Stale("changed since it was scanned: run cachelint again")
+                    raise _Stale("the file changed since it was scanned: run cachelint again")
                 bom = BOM if data.startswith(BOM) else b""
                 original = data[len(bom) :].decode("utf-8")
                 text, fixed = _fix_text(path, original, file_findings, rules, config, report)
@@ -167,7 +167,7 @@ def apply_fixes(
                     report.diffs.append(_diff(path, original, text))
                 report.fixed[path] = fixed
         except _Stale as stale:
-            report.refused.append(f"{path}: not fixed: the file {stale}")
+            report.refused.append(f"{path}: not fixed: {stale}")
         except UnicodeDecodeError as error:
             report.refused.append(f"{path}: not fixed: cannot decode as UTF-8: {error.reason}")
         except OSError as error:
@@ -226,7 +226,7 @@ def _replace(path: str, expected: bytes, data: bytes) -> None:
                 os.chown(temporary, info.st_uid, info.st_gid)
         with _opened(path, lock=False) as (_, now):
             if now != expected:
-                raise _Stale("changed while it was being fixed")
+                raise _Stale("the file changed while it was being fixed")
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -271,3 +271,59 @@ def test_concurrent_fix_runs_do_not_interleave(tmp_path):
         number = before.split(b"<h1>")[1].split(b"<")[0]
         assert (tmp_path / name).read_bytes() == b"{% load static %}\n<h1>" + number + b"</h1>\n" + IMG_FIXED * 3
     assert not [p for p in (tmp_path / "app/templates").iterdir() if "cachelint-fix" in p.name]
+
+
+def test_an_unwritable_directory_is_a_refusal_and_the_run_goes_on(tmp_path, monkeypatch):
+    write_tree(tmp_path, {"manage.py": "", "a/templates/a.html": IMG, "b/templates/b.html": IMG})
+    monkeypatch.chdir(tmp_path)
+    locked = tmp_path / "a/templates"
+    os.chmod(locked, 0o555)  # as root too: the policy reads the mode bits
+    try:
+        result = fix_templates()
+    finally:
+        os.chmod(locked, 0o755)
+    assert (
+        "cachelint: a/templates/a.html: not fixed: its directory is read-only (mode 0555): "
+        "no room for the new file\n" in result.output
+    )
+    assert "fixed 1 finding in 1 file" in result.output
+    assert "a/templates/a.html:1:11: CL504" in result.output  # the report of what is left
+    assert result.exit_code == 1 and "internal error" not in result.output
+    assert (tmp_path / "a/templates/a.html").read_bytes() == IMG
+    assert (tmp_path / "b/templates/b.html").read_bytes() == b"{% load static %}\n" + IMG_FIXED
+
+
+def test_a_write_that_fails_is_a_refusal_with_its_reason(tmp_path, monkeypatch):
+    write_tree(tmp_path, {"manage.py": "", "a/templates/a.html": IMG})
+    monkeypatch.chdir(tmp_path)
+
+    def denied(*_):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "replace", denied)
+    result = fix_templates()
+    assert "cachelint: a/templates/a.html: not fixed: Permission denied\n" in result.output
+    assert "a/templates/a.html:1:11: CL504" in result.output and "internal error" not in result.output
+    assert (tmp_path / "a/templates/a.html").read_bytes() == IMG
+    assert not [p for p in (tmp_path / "a/templates").iterdir() if "cachelint-fix" in p.name]
+
+
+def test_read_only_files_symlinks_and_hard_links_are_refused(tmp_path, monkeypatch):
+    write_tree(tmp_path, {"manage.py": "", "t/templates/ro.html": IMG, "shared/real.html": IMG, "t/x.html": IMG})
+    templates = tmp_path / "t/templates"
+    os.chmod(templates / "ro.html", 0o444)
+    (templates / "link.html").symlink_to(tmp_path / "shared/real.html")
+    os.link(tmp_path / "t/x.html", templates / "hard.html")
+    monkeypatch.chdir(tmp_path)
+    result = fix_templates()
+    assert "t/templates/ro.html: not fixed: the file is read-only (mode 0444)\n" in result.output
+    assert (
+        "t/templates/link.html: not fixed: the file is a symbolic link: fix the file it points to "
+        "(rewriting would replace the link)\n" in result.output
+    )
+    assert "t/templates/hard.html: not fixed: the file has 2 hard links: rewriting it would separate them\n" in (
+        result.output
+    )
+    assert (templates / "ro.html").read_bytes() == IMG and (templates / "link.html").is_symlink()
+    assert (tmp_path / "shared/real.html").read_bytes() == IMG
+    assert os.stat(templates / "hard.html").st_nlink == 2 and (templates / "hard.html").read_bytes() == IMG
