@@ -327,3 +327,27 @@ def test_read_only_files_symlinks_and_hard_links_are_refused(tmp_path, monkeypat
     assert (templates / "ro.html").read_bytes() == IMG and (templates / "link.html").is_symlink()
     assert (tmp_path / "shared/real.html").read_bytes() == IMG
     assert os.stat(templates / "hard.html").st_nlink == 2 and (templates / "hard.html").read_bytes() == IMG
+
+
+@pytest.mark.parametrize("newline", ["\r", "\r\n", "\n"])
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_python_fixes_keep_the_bom_and_the_last_line_end(project, newline, bom):
+    settings = project / "mysite/settings.py"
+    settings.write_bytes(bom + REDIS.replace("\n", newline).encode())
+    result = invoke("--fix", ".")
+    assert "fixed 3 findings in 2 files" in result.output
+    assert settings.read_bytes() == bom + REDIS_FIXED.replace("\n", newline).encode()
+
+
+def test_a_rewrite_that_changes_nothing_is_not_reported_as_a_fix(project, monkeypatch):
+    import libcst as cst
+
+    from cachelint.registry import all_rules
+
+    views = project / "app/views.py"
+    views.write_bytes(VARY_OUTSIDE.replace("\n", "\r").encode())
+    # libcst round-trips a lone-\r file without its last line end: that is no fix
+    monkeypatch.setattr(type(all_rules()["CL103"]), "fix", lambda self, text, f, c: cst.parse_module(text).code)
+    result = CliRunner().invoke(cli, ["check", "--no-cache", "--select", "CL103", "--fix", "."])
+    assert "fixed 0 findings in 0 files" in result.output
+    assert views.read_bytes() == VARY_OUTSIDE.replace("\n", "\r").encode()
