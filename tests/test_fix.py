@@ -351,3 +351,72 @@ def test_a_rewrite_that_changes_nothing_is_not_reported_as_a_fix(project, monkey
     result = CliRunner().invoke(cli, ["check", "--no-cache", "--select", "CL103", "--fix", "."])
     assert "fixed 0 findings in 0 files" in result.output
     assert views.read_bytes() == VARY_OUTSIDE.replace("\n", "\r").encode()
+
+
+def fix_settings(tmp_path, monkeypatch, source: str | bytes):
+    write_tree(tmp_path, {"manage.py": "", "mysite/settings.py": source})
+    monkeypatch.chdir(tmp_path)
+    return CliRunner().invoke(cli, ["check", "--no-cache", "--select", "CL502", "--fix", "."])
+
+
+def test_cl502_replaces_every_assignment_of_a_setting_assigned_twice(tmp_path, monkeypatch):
+    source = (
+        "import os\n"
+        "\n"
+        "# the default\n"
+        'STATICFILES_STORAGE = "django.contrib.staticfiles.storage.StaticFilesStorage"  # plain\n'
+        "BUCKET = os.environ['BUCKET']\n"
+        "\n"
+        "# hashed names in production\n"
+        'STATICFILES_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"  # hashed\n'
+        'DEFAULT_FILE_STORAGE = f"storages.backends.{BUCKET}"  # uploads\n'
+        "DEBUG = False\n"
+    )
+    result = fix_settings(tmp_path, monkeypatch, source)
+    assert "fixed 3 findings in 1 file" in result.output and result.exit_code == 0
+    assert (tmp_path / "mysite/settings.py").read_text() == (
+        "import os\n"
+        "\n"
+        "# the default\n"
+        "BUCKET = os.environ['BUCKET']\n"
+        "\n"
+        "# hashed names in production\n"
+        "STORAGES = {\n"
+        '    "default": {"BACKEND": f"storages.backends.{BUCKET}"},  # uploads\n'
+        '    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},  # plain # hashed\n'
+        "}\n"
+        "DEBUG = False\n"
+    )
+
+
+def test_cl502_keeps_crlf_and_a_last_comment(tmp_path, monkeypatch):
+    source = b'A = 1\r\n\r\n# statics\r\nSTATICFILES_STORAGE = "x.Storage"  # hashed\r\n'
+    assert "fixed 1 finding in 1 file" in fix_settings(tmp_path, monkeypatch, source).output
+    assert (tmp_path / "mysite/settings.py").read_bytes() == (
+        b'A = 1\r\n\r\n# statics\r\nSTORAGES = {\r\n    "default": {"BACKEND": '
+        b'"django.core.files.storage.FileSystemStorage"},\r\n    "staticfiles": {"BACKEND": "x.Storage"},'
+        b"  # hashed\r\n}\r\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "source, reason",
+    [
+        (
+            'STATICFILES_STORAGE = "a.Storage"\nDEBUG = False\nif DEBUG:\n    STATICFILES_STORAGE = "b.Storage"\n',
+            "`STATICFILES_STORAGE` is also assigned in a block (if, try, ...) or used otherwise: rewrite by hand",
+        ),
+        (
+            'STATICFILES_STORAGE = "a.Storage"\nWHITENOISE = STATICFILES_STORAGE\n',
+            "`STATICFILES_STORAGE` is also assigned in a block (if, try, ...) or used otherwise: rewrite by hand",
+        ),
+        (
+            'NAME = "a"\nSTATICFILES_STORAGE = NAME\nNAME = "b"\nDEFAULT_FILE_STORAGE = "c.Storage"\n',
+            "`NAME` changes between `STATICFILES_STORAGE` and its replacement",
+        ),
+    ],
+)
+def test_cl502_refuses_what_it_cannot_rewrite_safely(tmp_path, monkeypatch, source, reason):
+    result = fix_settings(tmp_path, monkeypatch, source)
+    assert f"cachelint: mysite/settings.py: CL502 not fixed: {reason}\n" in result.output
+    assert (tmp_path / "mysite/settings.py").read_text() == source
