@@ -420,3 +420,64 @@ def test_cl502_refuses_what_it_cannot_rewrite_safely(tmp_path, monkeypatch, sour
     result = fix_settings(tmp_path, monkeypatch, source)
     assert f"cachelint: mysite/settings.py: CL502 not fixed: {reason}\n" in result.output
     assert (tmp_path / "mysite/settings.py").read_text() == source
+
+
+METHOD_DECORATED = """from django.utils.decorators import method_decorator
+from django.views.decorators.cache import cache_page
+from django.views.decorators.vary import vary_on_cookie
+from django.views.generic import TemplateView
+
+
+@method_decorator(vary_on_cookie, name="dispatch")
+@method_decorator(cache_page(60), name="dispatch")
+class Page(TemplateView):
+    template_name = "p.html"
+
+
+class Other(TemplateView):
+    @method_decorator(vary_on_cookie)  # per user
+    @method_decorator(cache_page(60))
+    def dispatch(self, *args, **kwargs):
+        return super().dispatch(*args, **kwargs)
+"""
+
+
+def fix_views(tmp_path, monkeypatch, source: str):
+    write_tree(tmp_path, {"manage.py": "", "app/__init__.py": "", "app/views.py": source})
+    monkeypatch.chdir(tmp_path)
+    return CliRunner().invoke(cli, ["check", "--no-cache", "--select", "CL103", "--fix", "."])
+
+
+def test_cl103_moves_a_method_decorator_below_cache_page(tmp_path, monkeypatch):
+    result = fix_views(tmp_path, monkeypatch, METHOD_DECORATED)
+    assert "fixed 2 findings in 1 file" in result.output and result.exit_code == 0
+    assert (tmp_path / "app/views.py").read_text() == METHOD_DECORATED.replace(
+        '@method_decorator(vary_on_cookie, name="dispatch")\n@method_decorator(cache_page(60), name="dispatch")\n',
+        '@method_decorator(cache_page(60), name="dispatch")\n@method_decorator(vary_on_cookie, name="dispatch")\n',
+    ).replace(
+        "    @method_decorator(vary_on_cookie)  # per user\n    @method_decorator(cache_page(60))\n",
+        "    @method_decorator(cache_page(60))\n    @method_decorator(vary_on_cookie)  # per user\n",
+    )
+
+
+@pytest.mark.parametrize(
+    "decorators, reason",
+    [
+        (
+            '@method_decorator(vary_on_cookie, name="dispatch")\n'
+            'class Page(TemplateView):\n    @method_decorator(cache_page(60))\n    def get(self, request):\n'
+            "        return None\n",
+            "`cache_page` is applied elsewhere (another method or the URLconf)",
+        ),
+        (
+            '@method_decorator([vary_on_cookie, cache_page(60)], name="dispatch")\nclass Page(TemplateView):\n'
+            "    pass\n",
+            "the `vary_on_*` decorator is not one of a decorator list (or of one `method_decorator`)",
+        ),
+    ],
+)
+def test_cl103_says_why_it_does_not_fix(tmp_path, monkeypatch, decorators, reason):
+    source = METHOD_DECORATED.split("\n\n\n")[0] + "\n\n\n" + decorators
+    result = fix_views(tmp_path, monkeypatch, source)
+    assert f"cachelint: app/views.py: CL103 not fixed: {reason}\n" in result.output
+    assert (tmp_path / "app/views.py").read_text() == source
