@@ -116,10 +116,10 @@ class _Stale(Exception):
 
 @contextlib.contextmanager
 def _opened(path: str, lock: bool) -> Iterator[tuple[int, bytes]]:
-    """The file's descriptor and bytes; with ``lock``, held under an exclusive advisory lock,
-    taken on the file as it is at ``path`` now (a run that waited for the lock of a file another
-    run has since replaced finds the inode changed)."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    """The file's descriptor and bytes; with ``lock`` (for writing), never through a symlink and
+    held under an exclusive advisory lock taken on the file as it is at ``path`` now (a run that
+    waited for the lock of a file another run has since replaced finds the inode changed)."""
+    fd = os.open(path, os.O_RDONLY | (getattr(os, "O_NOFOLLOW", 0) if lock else 0))
     try:
         if lock and fcntl is not None:
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -176,7 +176,12 @@ def apply_fixes(
 
 
 def _fix_text(
-    path: str, original: str, findings: list[Finding], rules: dict[str, Rule], config: Config, report: FixReport
+    path: str,
+    original: str,
+    findings: list[Finding],
+    rules: dict[str, Rule],
+    config: Config,
+    report: FixReport,
 ) -> tuple[str, int]:
     text, fixed = original, 0
     for code in sorted({f.code for f in findings}):
@@ -221,11 +226,11 @@ def _replace(path: str, expected: bytes, data: bytes) -> None:
         with os.fdopen(fd, "wb") as stream:
             stream.write(data)
         os.chmod(temporary, stat.S_IMODE(info.st_mode))
-        if (info.st_uid, info.st_gid) != (os.geteuid(), os.getegid()):
+        if hasattr(os, "geteuid") and (info.st_uid, info.st_gid) != (os.geteuid(), os.getegid()):
             with contextlib.suppress(OSError):  # only root may give the file back to its owner
                 os.chown(temporary, info.st_uid, info.st_gid)
-        with _opened(path, lock=False) as (_, now):
-            if now != expected:
+        with open(path, "rb") as stream:  # the lock is ours already: this is the compare-and-swap
+            if stream.read() != expected:
                 raise _Stale("the file changed while it was being fixed")
         os.replace(temporary, path)
     except BaseException:

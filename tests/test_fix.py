@@ -190,7 +190,9 @@ IMG_FIXED = b"<img src=\"{% static 'x.png' %}\">\n"
 
 
 @pytest.mark.parametrize("separator", ["\x0c", "\x0b", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"])
-def test_cl504_offsets_ignore_characters_that_splitlines_takes_for_line_ends(tmp_path, monkeypatch, separator):
+def test_cl504_offsets_ignore_characters_that_splitlines_takes_for_line_ends(
+    tmp_path, monkeypatch, separator
+):
     # printf 'a\x0cb\n<img src="/static/x.png">\n' once became <img src{% static "x.png" %}ng">
     before = f"a{separator}b\n".encode()
     write_tree(tmp_path, {"manage.py": "", "app/templates/page.html": before + IMG})
@@ -212,7 +214,9 @@ def test_cl504_fix_keeps_the_bom_first_and_counts_columns_without_it(tmp_path, m
 @pytest.mark.parametrize("newline", ["\r\n", "\r"])
 def test_load_static_is_inserted_with_the_files_line_end(tmp_path, monkeypatch, newline):
     page = f'{{% extends "base.html" %}}{newline}{{% block b %}}<img src="/static/x.png">{{% endblock %}}{newline}'
-    write_tree(tmp_path, {"manage.py": "", "app/templates/page.html": page.encode(), "app/templates/b.html": IMG})
+    write_tree(
+        tmp_path, {"manage.py": "", "app/templates/page.html": page.encode(), "app/templates/b.html": IMG}
+    )
     monkeypatch.chdir(tmp_path)
     assert "fixed 2 findings in 2 files" in fix_templates().output
     assert (tmp_path / "app/templates/page.html").read_bytes() == (
@@ -264,12 +268,16 @@ def test_concurrent_fix_runs_do_not_interleave(tmp_path):
     pages = {f"app/templates/p{i}.html": f"<h1>{i}</h1>\n".encode() + IMG * 3 for i in range(40)}
     write_tree(tmp_path, {"manage.py": "", **pages})
     command = [sys.executable, "-m", "cachelint", "check", "--no-cache", "--select", "CL504", "--fix", "."]
-    runs = [subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in "ab"]
+    runs = [
+        subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in "ab"
+    ]
     outputs = [run.communicate(timeout=120) for run in runs]
     assert all(b"internal error" not in err and b"Traceback" not in err for _, err in outputs)
     for name, before in pages.items():
         number = before.split(b"<h1>")[1].split(b"<")[0]
-        assert (tmp_path / name).read_bytes() == b"{% load static %}\n<h1>" + number + b"</h1>\n" + IMG_FIXED * 3
+        assert (
+            tmp_path / name
+        ).read_bytes() == b"{% load static %}\n<h1>" + number + b"</h1>\n" + IMG_FIXED * 3
     assert not [p for p in (tmp_path / "app/templates").iterdir() if "cachelint-fix" in p.name]
 
 
@@ -309,7 +317,9 @@ def test_a_write_that_fails_is_a_refusal_with_its_reason(tmp_path, monkeypatch):
 
 
 def test_read_only_files_symlinks_and_hard_links_are_refused(tmp_path, monkeypatch):
-    write_tree(tmp_path, {"manage.py": "", "t/templates/ro.html": IMG, "shared/real.html": IMG, "t/x.html": IMG})
+    write_tree(
+        tmp_path, {"manage.py": "", "t/templates/ro.html": IMG, "shared/real.html": IMG, "t/x.html": IMG}
+    )
     templates = tmp_path / "t/templates"
     os.chmod(templates / "ro.html", 0o444)
     (templates / "link.html").symlink_to(tmp_path / "shared/real.html")
@@ -321,8 +331,9 @@ def test_read_only_files_symlinks_and_hard_links_are_refused(tmp_path, monkeypat
         "t/templates/link.html: not fixed: the file is a symbolic link: fix the file it points to "
         "(rewriting would replace the link)\n" in result.output
     )
-    assert "t/templates/hard.html: not fixed: the file has 2 hard links: rewriting it would separate them\n" in (
-        result.output
+    assert (
+        "t/templates/hard.html: not fixed: the file has 2 hard links: rewriting it would separate them\n"
+        in (result.output)
     )
     assert (templates / "ro.html").read_bytes() == IMG and (templates / "link.html").is_symlink()
     assert (tmp_path / "shared/real.html").read_bytes() == IMG
@@ -347,7 +358,9 @@ def test_a_rewrite_that_changes_nothing_is_not_reported_as_a_fix(project, monkey
     views = project / "app/views.py"
     views.write_bytes(VARY_OUTSIDE.replace("\n", "\r").encode())
     # libcst round-trips a lone-\r file without its last line end: that is no fix
-    monkeypatch.setattr(type(all_rules()["CL103"]), "fix", lambda self, text, f, c: cst.parse_module(text).code)
+    monkeypatch.setattr(
+        type(all_rules()["CL103"]), "fix", lambda self, text, f, c: cst.parse_module(text).code
+    )
     result = CliRunner().invoke(cli, ["check", "--no-cache", "--select", "CL103", "--fix", "."])
     assert "fixed 0 findings in 0 files" in result.output
     assert views.read_bytes() == VARY_OUTSIDE.replace("\n", "\r").encode()
@@ -465,7 +478,7 @@ def test_cl103_moves_a_method_decorator_below_cache_page(tmp_path, monkeypatch):
     [
         (
             '@method_decorator(vary_on_cookie, name="dispatch")\n'
-            'class Page(TemplateView):\n    @method_decorator(cache_page(60))\n    def get(self, request):\n'
+            "class Page(TemplateView):\n    @method_decorator(cache_page(60))\n    def get(self, request):\n"
             "        return None\n",
             "`cache_page` is applied elsewhere (another method or the URLconf)",
         ),
@@ -481,3 +494,12 @@ def test_cl103_says_why_it_does_not_fix(tmp_path, monkeypatch, decorators, reaso
     result = fix_views(tmp_path, monkeypatch, source)
     assert f"cachelint: app/views.py: CL103 not fixed: {reason}\n" in result.output
     assert (tmp_path / "app/views.py").read_text() == source
+
+
+def test_diff_reads_through_a_symlink_that_fix_refuses(tmp_path, monkeypatch):
+    write_tree(tmp_path, {"manage.py": "", "shared/real.html": IMG})
+    (tmp_path / "app/templates").mkdir(parents=True)
+    (tmp_path / "app/templates/link.html").symlink_to(tmp_path / "shared/real.html")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["check", "--no-cache", "--select", "CL504", "--diff", "app"])
+    assert "+<img src=\"{% static 'x.png' %}\">\n" in result.output and result.exit_code == 1

@@ -116,7 +116,9 @@ instead of the configured storage. On Django 4.2 to 5.0, setting one of them tog
             if value is not None:
                 rebound = _assigned_names(module.body[indices[-1] + 1 : at]) & _names(value)
                 if rebound:
-                    raise FixRefused(f"`{sorted(rebound)[0]}` changes between `{setting}` and its replacement")
+                    raise FixRefused(
+                        f"`{sorted(rebound)[0]}` changes between `{setting}` and its replacement"
+                    )
             comments = [c.value for s in statements if (c := s.trailing_whitespace.comment) is not None]
             backend = module.code_for_node(value) if value is not None else f'"{default}"'
             return f'    "{alias}": {{"BACKEND": {backend}}},{"  " + " ".join(comments) if comments else ""}{newline}'

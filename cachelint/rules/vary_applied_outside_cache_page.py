@@ -118,7 +118,9 @@ def profile_card(request):
 
         code = module.visit(Mover()).code
         if len(moved) < len(moves):
-            raise FixRefused("the `vary_on_*` decorator is not one of a decorator list (or of one `method_decorator`)")
+            raise FixRefused(
+                "the `vary_on_*` decorator is not one of a decorator list (or of one `method_decorator`)"
+            )
         return code
 
 
