@@ -501,5 +501,5 @@ def test_diff_reads_through_a_symlink_that_fix_refuses(tmp_path, monkeypatch):
     (tmp_path / "app/templates").mkdir(parents=True)
     (tmp_path / "app/templates/link.html").symlink_to(tmp_path / "shared/real.html")
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(cli, ["check", "--no-cache", "--select", "CL504", "--diff", "app"])
+    result = CliRunner().invoke(cli, ["check", "--no-cache", "--select", "CL504", "--diff", "."])
     assert "+<img src=\"{% static 'x.png' %}\">\n" in result.output and result.exit_code == 1
