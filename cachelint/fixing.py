@@ -111,16 +111,19 @@ def _unwritable(path: str) -> str | None:
 
 
 class _Stale(Exception):
-    """The file is not (or no longer) the text the scan saw."""
+    """The file is not (or no longer) the text the scan saw, or not a file to rewrite."""
 
 
 @contextlib.contextmanager
-def _opened(path: str, lock: bool) -> Iterator[tuple[int, bytes]]:
-    """The file's descriptor and bytes; with ``lock`` (for writing), never through a symlink and
-    held under an exclusive advisory lock taken on the file as it is at ``path`` now (a run that
-    waited for the lock of a file another run has since replaced finds the inode changed)."""
-    fd = os.open(path, os.O_RDONLY | (getattr(os, "O_NOFOLLOW", 0) if lock else 0))
+def _opened(path: str, lock: bool) -> Iterator[bytes]:
+    """The file's bytes; with ``lock`` (for writing), never through a symlink and held under an
+    exclusive advisory lock taken on the file as it is at ``path`` now (a run that waited for the
+    lock of a file another run has since replaced finds the inode changed)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)  # a FIFO put in its place must not block
+    fd = os.open(path, flags | (getattr(os, "O_NOFOLLOW", 0) if lock else 0))
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _Stale("the file is not a regular file")
         if lock and fcntl is not None:
             fcntl.flock(fd, fcntl.LOCK_EX)
             if not os.path.samestat(os.fstat(fd), os.lstat(path)):
@@ -128,7 +131,7 @@ def _opened(path: str, lock: bool) -> Iterator[tuple[int, bytes]]:
         chunks = []
         while chunk := os.read(fd, 1 << 20):
             chunks.append(chunk)
-        yield fd, b"".join(chunks)
+        yield b"".join(chunks)
     finally:
         os.close(fd)  # releases the lock
 
@@ -148,12 +151,12 @@ def apply_fixes(
         if rules[finding.code].fixable:
             by_file[finding.location.path].append(finding)
     for path, file_findings in sorted(by_file.items()):
-        reason = _unwritable(path) if write else None
-        if reason is not None:
-            report.refused.append(f"{path}: not fixed: {reason}")
-            continue
         try:
-            with _opened(path, lock=write) as (_, data):
+            reason = _unwritable(path) if write else None
+            if reason is not None:
+                report.refused.append(f"{path}: not fixed: {reason}")
+                continue
+            with _opened(path, lock=write) as data:
                 if digests is not None and digests.get(path) != content_digest(data):
                     raise _Stale("the file changed since it was scanned: run cachelint again")
                 bom = BOM if data.startswith(BOM) else b""
