@@ -503,3 +503,14 @@ def test_diff_reads_through_a_symlink_that_fix_refuses(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["check", "--no-cache", "--select", "CL504", "--diff", "."])
     assert "+<img src=\"{% static 'x.png' %}\">\n" in result.output and result.exit_code == 1
+
+
+def test_a_python_file_libcst_cannot_write_back_unchanged_is_refused(tmp_path, monkeypatch):
+    # found by the fuzzer: libcst drops one of two form-feed lines at the end of a module
+    source = b'STATICFILES_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"\n\x0c\n\x0c\n'
+    result = fix_settings(tmp_path, monkeypatch, source)
+    assert (
+        "cachelint: mysite/settings.py: not fixed: libcst does not write this file back byte for byte "
+        "(form feed lines at its end?), so a fix would change other lines\n" in result.output
+    )
+    assert (tmp_path / "mysite/settings.py").read_bytes() == source
