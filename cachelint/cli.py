@@ -187,7 +187,7 @@ def check(
     if fix or diff:
         from cachelint.fixing import apply_fixes
 
-        report = apply_fixes(result.findings, chosen, config, write=not diff)
+        report = apply_fixes(result.findings, chosen, config, write=not diff, digests=result.digests)
         for line in report.refused:
             click.echo(f"cachelint: {printable(line)}", err=True)
         if diff:

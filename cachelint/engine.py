@@ -18,6 +18,7 @@ from cachelint.django_version import detect as detect_django
 from cachelint.django_version import parse_version
 from cachelint.facts.python import PythonFacts, SkippedModule, skipped_module
 from cachelint.finding import Finding, Location
+from cachelint.fixing import content_digest
 from cachelint.project import Problem, ProjectModel
 from cachelint.registry import Rule
 from cachelint.suppressions import Suppression, apply, unused
@@ -69,6 +70,7 @@ class Result:
     findings: list[Finding] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     suppressed: int = 0
+    digests: dict[str, str] = field(default_factory=dict)  # path -> content digest the facts come from
 
 
 @dataclass(frozen=True)
@@ -126,10 +128,10 @@ def _analyse(task: _Task, data: bytes) -> object:
                     f"cannot parse: brackets nested {depth} deep (Python itself allows {MAX_BRACKET_DEPTH})",
                 )
             facts = parse_python(data, source.display, source.module, source.is_package, source.settings_like)
+            suppressions = facts.suppressions
             if b"noqa" in data or b"cachelint:" in data:
-                text = data.decode("utf-8", errors="replace")
-                facts = dataclasses.replace(facts, suppressions=scan_suppressions(text, template=False))
-            return facts
+                suppressions = scan_suppressions(data.decode("utf-8", errors="replace"), template=False)
+            return dataclasses.replace(facts, suppressions=suppressions, digest=content_digest(data))
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as error:
@@ -137,7 +139,7 @@ def _analyse(task: _Task, data: bytes) -> object:
                 Location(source.display),
                 f"cannot decode template as UTF-8: {error.reason} at byte {error.start}",
             )
-        return parse_template(text, source.display)
+        return dataclasses.replace(parse_template(text, source.display), digest=content_digest(data))
     except ParseError as error:
         return Problem(Location(source.display, error.span), error.reason)
     except RecursionError:
@@ -395,6 +397,8 @@ def _check_project(
         parse_version(config.django_version) if config.django_version else detect_django(root)
     )
     findings = run_rules(project, rules, result)
+    for path, facts in [*project.python.items(), *project.templates_by_path.items()]:
+        result.digests[path] = facts.digest
     wanted = _Targets(targets) if targets is not None else None
     if wanted is not None:
         findings = [f for f in findings if f.location.path in wanted]

@@ -5,20 +5,39 @@ returning the file's new text. This module groups findings per file, applies eac
 rule's fix in turn, refuses a result that no longer parses, and writes atomically (temporary
 file + rename, so an interrupted run never leaves a half-written file). Only files that
 findings point at, which are files that were scanned, are ever touched.
+
+A file is rewritten only when it is still the text the scan saw (its content digest, recorded in
+the facts), under an advisory lock that concurrent ``--fix`` runs share, and only if its content
+is unchanged right before the rename. Rules see the text without a UTF-8 BOM (positions are
+counted without it); the BOM and the last line end are put back byte for byte. Symbolic links,
+files with several hard links and read-only files (by their mode bits, which hold for root too)
+are refused with the reason; so is anything that cannot be written. The run goes on.
 """
 
 from __future__ import annotations
 
-import difflib
+import contextlib
+import hashlib
 import os
-import tempfile
+import re
+import stat
 from collections import defaultdict
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cachelint.config import Config
-from cachelint.finding import Finding
+from cachelint.finding import Finding, line_starts
 from cachelint.registry import Rule
+
+try:  # POSIX: concurrent --fix runs take turns per file
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: the compare-and-swap alone
+    fcntl = None  # type: ignore[assignment]
+
+BOM = b"\xef\xbb\xbf"
+_LINE_END = re.compile(r"\r\n|\r|\n")
+_LAST_LINE_END = re.compile(r"(?:\r\n|\r|\n)\Z")
 
 
 class FixRefused(Exception):
@@ -36,6 +55,17 @@ class FixReport:
         return sum(self.fixed.values())
 
 
+def content_digest(data: bytes) -> str:
+    """What the facts of a file record of its bytes, so a fix can tell it is still that file."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def newline_of(text: str) -> str:
+    """The file's line end (its first one), for text a fix inserts; ``\\n`` if it has none."""
+    match = _LINE_END.search(text)
+    return match.group() if match else "\n"
+
+
 def still_parses(path: str, text: str) -> bool:
     if path.endswith(".py"):
         import libcst as cst
@@ -50,7 +80,71 @@ def still_parses(path: str, text: str) -> bool:
     return not parse_template(text, path).problems
 
 
-def apply_fixes(findings: list[Finding], rules: dict[str, Rule], config: Config, write: bool) -> FixReport:
+def _keep_last_line_end(original: str, candidate: str) -> str:
+    """libcst drops the last line end of a file whose lines end with a lone ``\\r``."""
+    end = _LAST_LINE_END.search(original)
+    if end and candidate and candidate[-1] not in "\r\n":
+        return candidate + end.group()
+    return candidate
+
+
+def _unwritable(path: str) -> str | None:
+    """Why ``path`` must not be rewritten, or None. Judged on the mode bits as well as on
+    ``os.access``, which says yes to root for any file."""
+    try:
+        info = os.lstat(path)
+    except OSError as error:
+        return f"cannot read: {error.strerror or error}"
+    if stat.S_ISLNK(info.st_mode):
+        return "the file is a symbolic link: fix the file it points to (rewriting would replace the link)"
+    if not stat.S_ISREG(info.st_mode):
+        return "the file is not a regular file"
+    if info.st_nlink > 1:
+        return f"the file has {info.st_nlink} hard links: rewriting it would separate them"
+    if not info.st_mode & 0o222 or not os.access(path, os.W_OK):
+        return f"the file is read-only (mode {stat.S_IMODE(info.st_mode):04o})"
+    directory = os.path.dirname(path) or "."
+    mode = os.stat(directory).st_mode
+    if not mode & 0o222 or not os.access(directory, os.W_OK | os.X_OK):
+        return f"its directory is read-only (mode {stat.S_IMODE(mode):04o}): no room for the new file"
+    return None
+
+
+class _Stale(Exception):
+    """The file is not (or no longer) the text the scan saw, or not a file to rewrite."""
+
+
+@contextlib.contextmanager
+def _opened(path: str, lock: bool) -> Iterator[bytes]:
+    """The file's bytes; with ``lock`` (for writing), never through a symlink and held under an
+    exclusive advisory lock taken on the file as it is at ``path`` now (a run that waited for the
+    lock of a file another run has since replaced finds the inode changed)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)  # a FIFO put in its place must not block
+    fd = os.open(path, flags | (getattr(os, "O_NOFOLLOW", 0) if lock else 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _Stale("the file is not a regular file")
+        if lock and fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if not os.path.samestat(os.fstat(fd), os.lstat(path)):
+                raise _Stale("the file was replaced while waiting for another --fix run")
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        yield b"".join(chunks)
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def apply_fixes(
+    findings: list[Finding],
+    rules: dict[str, Rule],
+    config: Config,
+    write: bool,
+    digests: Mapping[str, str] | None = None,
+) -> FixReport:
+    """Fix ``findings`` (``write``) or diff the fixes. ``digests`` maps each scanned path to the
+    ``content_digest`` its facts were computed from; a file that no longer matches is refused."""
     report = FixReport()
     by_file: dict[str, list[Finding]] = defaultdict(list)
     for finding in findings:
@@ -58,54 +152,108 @@ def apply_fixes(findings: list[Finding], rules: dict[str, Rule], config: Config,
             by_file[finding.location.path].append(finding)
     for path, file_findings in sorted(by_file.items()):
         try:
-            with open(path, encoding="utf-8", newline="") as stream:  # keep CRLF as it is
-                original = stream.read()
-        except (OSError, UnicodeDecodeError) as error:
-            report.refused.append(f"{path}: cannot read: {error}")
-            continue
-        text, fixed = original, 0
-        for code in sorted({f.code for f in file_findings}):
-            subset = [f for f in file_findings if f.code == code]
-            try:
-                candidate = rules[code].fix(text, subset, config)
-            except FixRefused as reason:
-                report.refused.append(f"{path}: {code} not fixed: {reason}")
+            reason = _unwritable(path) if write else None
+            if reason is not None:
+                report.refused.append(f"{path}: not fixed: {reason}")
                 continue
-            if candidate == text:
-                continue
-            if not still_parses(path, candidate):
-                report.refused.append(f"{path}: {code} not fixed: the result would not parse")
-                continue
-            text, fixed = candidate, fixed + len(subset)
-        if text == original:
-            continue
-        report.fixed[path] = fixed
-        if write:
-            _write_atomically(Path(path), text)
-        else:
-            report.diffs.append(
-                "".join(
-                    difflib.unified_diff(
-                        original.splitlines(keepends=True),
-                        text.splitlines(keepends=True),
-                        fromfile=f"a/{path}",
-                        tofile=f"b/{path}",
-                    )
-                )
-            )
+            with _opened(path, lock=write) as data:
+                if digests is not None and digests.get(path) != content_digest(data):
+                    raise _Stale("the file changed since it was scanned: run cachelint again")
+                bom = BOM if data.startswith(BOM) else b""
+                original = data[len(bom) :].decode("utf-8")
+                text, fixed = _fix_text(path, original, file_findings, rules, config, report)
+                if text == original:
+                    continue
+                if write:
+                    _replace(path, data, bom + text.encode("utf-8"))
+                else:
+                    report.diffs.append(_diff(path, original, text))
+                report.fixed[path] = fixed
+        except _Stale as stale:
+            report.refused.append(f"{path}: not fixed: {stale}")
+        except UnicodeDecodeError as error:
+            report.refused.append(f"{path}: not fixed: cannot decode as UTF-8: {error.reason}")
+        except OSError as error:
+            report.refused.append(f"{path}: not fixed: {error.strerror or error}")
     return report
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    mode = path.stat().st_mode
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".cachelint-fix")
+def _fix_text(
+    path: str,
+    original: str,
+    findings: list[Finding],
+    rules: dict[str, Rule],
+    config: Config,
+    report: FixReport,
+) -> tuple[str, int]:
+    text, fixed = original, 0
+    if path.endswith(".py") and not _round_trips(text):
+        report.refused.append(
+            f"{path}: not fixed: libcst does not write this file back byte for byte "
+            "(form feed lines at its end?), so a fix would change other lines"
+        )
+        return text, 0
+    for code in sorted({f.code for f in findings}):
+        subset = [f for f in findings if f.code == code]
+        try:
+            candidate = _keep_last_line_end(text, rules[code].fix(text, subset, config))
+        except FixRefused as reason:
+            report.refused.append(f"{path}: {code} not fixed: {reason}")
+            continue
+        if candidate == text:
+            continue
+        if not still_parses(path, candidate):
+            report.refused.append(f"{path}: {code} not fixed: the result would not parse")
+            continue
+        text, fixed = candidate, fixed + len(subset)
+    return text, fixed
+
+
+def _round_trips(text: str) -> bool:
+    """libcst's unchanged output is the file (up to the last line end, which is put back)."""
+    import libcst as cst
+
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-        os.chmod(temporary, mode)
+        return _keep_last_line_end(text, cst.parse_module(text).code) == text
+    except Exception:
+        return False  # a fix could not parse it either
+
+
+def _lines(text: str) -> list[str]:
+    """Lines with their ends, broken where positions break them (not at form feeds)."""
+    starts = line_starts(text)
+    return [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)]) if a < b]
+
+
+def _diff(path: str, original: str, text: str) -> str:
+    import difflib
+
+    return "".join(
+        difflib.unified_diff(_lines(original), _lines(text), fromfile=f"a/{path}", tofile=f"b/{path}")
+    )
+
+
+def _replace(path: str, expected: bytes, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path`` and rename it over ``path``, if ``path``
+    still holds ``expected`` right before the rename (an editor takes no lock)."""
+    import tempfile
+
+    target = Path(path)
+    info = os.lstat(path)
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".cachelint-fix")
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, stat.S_IMODE(info.st_mode))
+        if hasattr(os, "geteuid") and (info.st_uid, info.st_gid) != (os.geteuid(), os.getegid()):
+            with contextlib.suppress(OSError):  # only root may give the file back to its owner
+                os.chown(temporary, info.st_uid, info.st_gid)
+        with open(path, "rb") as stream:  # the lock is ours already: this is the compare-and-swap
+            if stream.read() != expected:
+                raise _Stale("the file changed while it was being fixed")
         os.replace(temporary, path)
     except BaseException:
-        if os.path.exists(temporary):
+        with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
 

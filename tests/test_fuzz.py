@@ -25,10 +25,11 @@ from hypothesis import strategies as st
 
 from cachelint.config import Config
 from cachelint.discovery import display_path
-from cachelint.engine import check
+from cachelint.engine import Result, check
 from cachelint.facts.python import ParseError, parse_python
 from cachelint.facts.templates import parse_template
-from cachelint.finding import Finding, Location, Span
+from cachelint.finding import Finding, Location, Span, line_starts
+from cachelint.fixing import FixReport, apply_fixes
 from cachelint.registry import all_rules, select_rules
 from tests.helpers import write_tree
 
@@ -692,6 +693,205 @@ def test_engine_on_fuzzed_project(sources: list[tuple[str, str]], templates: lis
     for name, text in zip(TEMPLATE_NAMES, templates):
         files[f"app/templates/{name}"] = text.encode("utf-8")
     run_engine(files)
+
+
+# --- the --fix path -----------------------------------------------------------------------------
+# Random templates and settings (random line ends, BOM, control characters, the characters that
+# str.splitlines() takes for line ends), fixed twice. After --fix the file parses, every byte
+# outside the spans the findings name is unchanged (BOM and line ends included), and a second
+# --fix changes nothing.
+
+FIX_FUZZ = settings(
+    max_examples=int(os.environ.get("CACHELINT_FIX_FUZZ_EXAMPLES", "100")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+FIX_RULES = select_rules(all_rules(), ["CL103", "CL301", "CL502", "CL504"], None)
+ODD_CHARACTERS = "\x0c\x0b\x1c\x1d\x1e\x85\u2028\u2029\t\u00a0é"
+ODD_TEXT = st.text(alphabet="ab <>/" + ODD_CHARACTERS, max_size=8)
+NEWLINES = st.sampled_from(["\n", "\r\n", "\r"])
+BOMS = st.sampled_from([b"", b"\xef\xbb\xbf"])
+TEMPLATE_LINES = [
+    '<img src="/static/img/a.png">',
+    "<link href='/static/css/app.css?v=2'>",
+    '<script src="/static/js/x.js#h"></script><img src="/static/b.gif">',
+    '<a href="/media/x.pdf">x</a>',
+    "{{ user.name }}",
+    "{% if a %}<b>x</b>{% endif %}",
+    "{# a comment #}",
+    "<!-- <img src='/static/old.png'> -->",
+    "{% block body %}{% endblock %}",
+]
+
+
+@st.composite
+def fixable_templates(draw) -> bytes:
+    newline = draw(NEWLINES)
+    lines = []
+    if draw(st.booleans()):
+        lines.append('{% extends "base.html" %}')
+    if draw(st.integers(0, 3)) == 0:
+        lines.append("{% load static %}")
+    for _ in range(draw(st.integers(0, 6))):
+        piece = draw(st.sampled_from(TEMPLATE_LINES))
+        lines.append(draw(ODD_TEXT) + piece + draw(ODD_TEXT))
+    ends = [draw(NEWLINES) if draw(st.integers(0, 5)) == 0 else newline for _ in lines]  # some mixed
+    text = "".join(line + end for line, end in zip(lines, ends))
+    if lines and draw(st.booleans()):
+        text = text[: -len(ends[-1])]  # no line end at the end
+    return draw(BOMS) + text.encode("utf-8")
+
+
+SETTINGS_PIECES = [
+    "import os",
+    "DEBUG = False",
+    'STATICFILES_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"',
+    'STATICFILES_STORAGE = "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"  # hashed{odd}',
+    'DEFAULT_FILE_STORAGE = os.environ.get("FILES", "storages.backends.s3.S3Storage")',
+    "# a comment{odd}",
+    "\x0c",
+    'CACHES = {{{n}    "default": {{{n}        "BACKEND": "django_redis.cache.RedisCache",{n}'
+    '        "LOCATION": "redis://h{odd}:6379",{n}    }},{n}}}',
+    'CACHES = {{"default": {{"BACKEND": "django.core.cache.backends.redis.RedisCache", "OPTIONS": {{"db": 2}}}}}}',
+    'NAME = "x{odd}"',
+]
+VIEW_PIECES = [
+    "@vary_on_cookie\n@cache_page(60)\ndef a(request):\n    return None",
+    '@method_decorator(vary_on_cookie, name="dispatch")\n@method_decorator(cache_page(60), name="dispatch")\n'
+    "class B(View):\n    pass",
+    "class C(View):\n    @method_decorator(vary_on_cookie)  # {odd}\n    @method_decorator(cache_page(60))\n"
+    "    def dispatch(self, request):\n        return None",
+    "def d(request):\n    return None  # {odd}",
+]
+VIEW_IMPORTS = (
+    "from django.utils.decorators import method_decorator\nfrom django.views import View\n"
+    "from django.views.decorators.cache import cache_page\nfrom django.views.decorators.vary import vary_on_cookie\n"
+)
+
+
+@st.composite
+def fixable_python(draw, pieces: list[str], head: str = "") -> bytes:
+    newline = draw(NEWLINES)
+    chosen = draw(st.lists(st.sampled_from(pieces), max_size=6))
+    odd = st.text(alphabet="ab " + ODD_CHARACTERS.replace("\x0c", ""), max_size=4)  # \x0c only starts a line
+    text = head + "\n".join(piece.format(n="\n", odd=draw(odd)) for piece in chosen) + "\n"
+    if draw(st.booleans()):
+        text = text.rstrip("\n")
+    return draw(BOMS) + text.replace("\n", newline).encode("utf-8")
+
+
+def _fix_once(root: Path) -> tuple[Result, FixReport]:
+    result = check([root], Config(cache=False, jobs=1), FIX_RULES)
+    assert result.errors == []
+    return result, apply_fixes(result.findings, FIX_RULES, Config(), write=True, digests=result.digests)
+
+
+def _line_ends(text: str) -> set[str]:
+    return set(_NEWLINE.findall(text))
+
+
+def assert_fixes_are_contained(files: dict[str, bytes], check_unchanged) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory).resolve()
+        write_tree(root, {"manage.py": "", "app/__init__.py": "", **files})
+        cwd = os.getcwd()
+        os.chdir(root)  # finding paths are relative, as in a real run
+        try:
+            result, report = _fix_once(root)
+            for refusal in report.refused:
+                event(f"refused: {refusal.split(': ', 1)[1]}")
+            fixed: dict[str, bytes] = {}
+            for name, before in files.items():
+                after = fixed[name] = (root / name).read_bytes()
+                bom = b"\xef\xbb\xbf" if before.startswith(b"\xef\xbb\xbf") else b""
+                assert after.startswith(bom), name
+                old, new = before[len(bom) :].decode("utf-8"), after[len(bom) :].decode("utf-8")
+                if after != before:
+                    if len(_line_ends(old)) == 1:
+                        assert _line_ends(new) == _line_ends(old), (old, new)
+                    findings = [f for f in result.findings if Path(f.location.path).resolve() == root / name]
+                    for code in sorted({f.code for f in findings}):
+                        event(f"fixed {code}")
+                    check_unchanged(old, new, findings)
+            _, again = _fix_once(root)
+            assert again.fixed == {}, again
+            assert {name: (root / name).read_bytes() for name in files} == fixed
+        finally:
+            os.chdir(cwd)
+
+
+def _template_unchanged(old: str, new: str, findings: list[Finding]) -> None:
+    """``new`` is ``old`` with each finding's URL replaced by its ``{% static %}`` tag, and
+    ``{% load static %}`` inserted at the top or after ``{% extends %}``: nothing else."""
+    assert not parse_template(new, "x.html").problems
+    starts = line_starts(old)
+    pattern, at = [], 0
+    for finding in sorted(findings, key=lambda f: f.location.span):
+        span = finding.location.span
+        begin = starts[span.line - 1] + span.col - 1
+        end = starts[span.end_line - 1] + span.end_col - 1
+        url = re.match(r"`(.*?)`", finding.message).group(1)
+        assert old[begin:end] == url, (old, span, url)  # positions use the lexer's line table
+        name, query = re.match(r"/static/([^?#]*)(.*)", url).groups()
+        tag = "|".join(re.escape(f"{{% static {q}{name}{q} %}}") for q in "'\"")
+        pattern += [re.escape(old[at:begin]), f"(?:{tag}){re.escape(query)}"]
+        at = end
+    pattern.append(re.escape(old[at:]))
+    regex = "".join(pattern)
+    if new.count("{% load static %}") > old.count("{% load static %}"):
+        first_end = _NEWLINE.search(old)
+        newline = first_end.group() if first_end else "\n"
+        extends = re.match(r'\{% extends "base.html" %\}', old)
+        load = re.escape(newline + "{% load static %}") if extends else re.escape("{% load static %}" + newline)
+        at = extends.end() if extends else 0
+        regex = re.escape(old[:at]) + load + regex[len(re.escape(old[:at])) :]
+    assert re.fullmatch(regex, new, re.DOTALL), (old, new)
+
+
+def _python_unchanged(old: str, new: str, findings: list[Finding]) -> None:
+    """Lines outside the top-level statements the findings point at are unchanged."""
+    import ast
+    import difflib
+
+    import libcst as cst
+
+    ast.parse(new)
+    cst.parse_module(new)
+    lines = [loc.line for f in findings for loc in (f.location, *(e.location for e in f.related))]
+    touched: set[int] = set()
+    for statement in ast.parse(old).body:
+        first = min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", []))])
+        if any(first <= line <= statement.end_lineno for line in lines):
+            touched |= set(range(first, statement.end_lineno + 1))
+
+    def with_ends(text: str) -> list[str]:
+        return [text[a:b] for a, b in zip(line_starts(text), [*line_starts(text)[1:], len(text)]) if a < b]
+
+    matcher = difflib.SequenceMatcher(None, with_ends(old), with_ends(new), autojunk=False)
+    for tag, i1, i2, _, _ in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        changed = set(range(i1 + 1, i2 + 1)) or {i1, i1 + 1}  # an insertion touches a neighbour
+        assert changed & touched if tag == "insert" else changed <= touched, (tag, i1, i2, touched, old, new)
+
+
+@FIX_FUZZ
+@given(templates=st.lists(fixable_templates(), min_size=1, max_size=3))
+def test_fix_templates_changes_only_the_urls(templates: list[bytes]):
+    assert_fixes_are_contained(
+        {f"app/templates/{name}": text for name, text in zip(TEMPLATE_NAMES, templates)}, _template_unchanged
+    )
+
+
+@FIX_FUZZ
+@given(
+    settings_source=fixable_python(SETTINGS_PIECES),
+    views_source=fixable_python(VIEW_PIECES, VIEW_IMPORTS),
+)
+def test_fix_python_changes_only_the_flagged_statements(settings_source: bytes, views_source: bytes):
+    assert_fixes_are_contained(
+        {"proj/settings.py": settings_source, "app/views.py": views_source}, _python_unchanged
+    )
 
 
 # --- regressions: bugs the properties above found (now fixed) ----------------------------------------

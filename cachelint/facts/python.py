@@ -22,6 +22,7 @@ class PythonFacts:
     views: ViewFacts
     settings: SettingsFacts | None
     suppressions: tuple[Suppression, ...] = ()
+    digest: str = ""  # content_digest of the bytes these facts come from: --fix checks it
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,7 @@ class TemplateFacts:
     loads_static: bool = False  # {% load static %} is present
     translation_tags: tuple[tuple[str, Span], ...] = ()  # every {% trans %}-like tag
     suppressions: tuple[Suppression, ...] = ()
+    digest: str = ""  # content_digest of the bytes these facts come from: --fix checks it
 
 
 def literal_name(token: str) -> str | None:

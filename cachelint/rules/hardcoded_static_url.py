@@ -11,6 +11,7 @@ from cachelint.registry import Rule, register
 DEFAULT_STATIC_URL = "/static/"
 
 
+_URL = re.compile(r"`(.*?)` is written by hand")  # the URL a finding says is there
 _SUGGESTION = re.compile(r'`\{% static "([^"]+)" %\}`')
 _LOADS_STATIC = re.compile(r"\{%\s*load\s[^%]*\bstatic\b[^%]*%\}")
 _EXTENDS = re.compile(r"\{%\s*extends\s[^%]*%\}")
@@ -118,21 +119,22 @@ deploy. It also breaks when `STATIC_URL` moves to a CDN.
 
     def fix(self, text: str, findings: list[Finding], config: Config) -> str:
         """``/static/css/app.css`` -> ``{% static 'css/app.css' %}``, adding ``{% load static %}``."""
-        from cachelint.fixing import FixRefused
+        from cachelint.finding import line_starts
+        from cachelint.fixing import FixRefused, newline_of
 
-        lines = text.splitlines(keepends=True)
-        starts = [0]
-        for line in lines:
-            starts.append(starts[-1] + len(line))
+        starts = line_starts(text)  # the line table the template's positions come from
         edits = []
         for finding in findings:
             match = _SUGGESTION.search(finding.message)
             if match is None:
                 raise FixRefused("the URL names a folder, not a file")
             span = finding.location.span
-            begin = starts[span.line - 1] + span.col - 1
-            end = starts[span.end_line - 1] + span.end_col - 1
-            url = text[begin:end]
+            expected = _URL.match(finding.message)
+            url = expected.group(1) if expected else ""
+            begin = starts[span.line - 1] + span.col - 1 if span.line <= len(starts) else len(text)
+            end = starts[span.end_line - 1] + span.end_col - 1 if span.end_line <= len(starts) else len(text)
+            if not url or text[begin:end] != url:  # never replace text the finding does not name
+                raise FixRefused(f"`{url}` is not at line {span.line}, column {span.col} any more")
             quote = text[begin - 1 : begin]
             inner = "'" if quote == '"' else '"'
             name, query = re.match(r"([^?#]*)(.*)", match.group(1)).groups()
@@ -142,5 +144,7 @@ deploy. It also breaks when `STATIC_URL` moves to a CDN.
         if not _LOADS_STATIC.search(text):
             extends = _EXTENDS.search(text)
             at = extends.end() if extends else 0
-            text = text[:at] + ("\n{% load static %}" if extends else "{% load static %}\n") + text[at:]
+            newline = newline_of(text)
+            load = f"{newline}{{% load static %}}" if extends else f"{{% load static %}}{newline}"
+            text = text[:at] + load + text[at:]
         return text

@@ -73,13 +73,15 @@ instead of the configured storage. On Django 4.2 to 5.0, setting one of them tog
             yield finding if removed else dataclasses.replace(finding, severity=Severity.WARNING)
 
     def fix(self, text: str, findings: list[Finding], config: Config) -> str:
-        """Replace the legacy assignments of this module by one ``STORAGES`` dict."""
+        """Replace every legacy assignment of this module by one ``STORAGES`` dict, where the last
+        of them was (so the names their values use are defined), keeping their comments."""
         import libcst as cst
 
         from cachelint.fixing import FixRefused
 
         module = cst.parse_module(text)
-        legacy: dict[str, tuple[int, cst.BaseExpression]] = {}  # setting -> (statement index, value)
+        legacy: dict[str, list[int]] = {}  # setting -> indices of its top-level assignments
+        taken: set[int] = set()  # id() of the assignment targets the fix rewrites
         for index, statement in enumerate(module.body):
             if not isinstance(statement, cst.SimpleStatementLine):
                 continue
@@ -95,25 +97,88 @@ instead of the configured storage. On Django 4.2 to 5.0, setting one of them tog
                     if isinstance(target, cst.Name) and target.value in api.LEGACY_STORAGE_SETTINGS:
                         if len(statement.body) > 1:
                             raise FixRefused(f"`{target.value}` shares its line with other statements")
-                        legacy[target.value] = (index, small.value)
+                        legacy.setdefault(target.value, []).append(index)
+                        taken.add(id(target))
         if not legacy:
             raise FixRefused("the legacy setting is not assigned at the top level of this module")
+        other = _other_uses(module, taken)
+        if other:
+            raise FixRefused(
+                f"`{other}` is also assigned in a block (if, try, ...) or used otherwise: rewrite by hand"
+            )
+        at = max(i for indices in legacy.values() for i in indices)
+        newline = module.default_newline
 
-        def backend(setting: str, default: str) -> str:
-            value = legacy.get(setting)
-            return module.code_for_node(value[1]) if value else f'"{default}"'
+        def entry(alias: str, setting: str, default: str) -> str:
+            indices = legacy.get(setting, [])
+            statements = [module.body[i] for i in indices]
+            value = statements[-1].body[0].value if statements else None  # the last one wins
+            if value is not None:
+                rebound = _assigned_names(module.body[indices[-1] + 1 : at]) & _names(value)
+                if rebound:
+                    raise FixRefused(
+                        f"`{sorted(rebound)[0]}` changes between `{setting}` and its replacement"
+                    )
+            comments = [c.value for s in statements if (c := s.trailing_whitespace.comment) is not None]
+            backend = module.code_for_node(value) if value is not None else f'"{default}"'
+            return f'    "{alias}": {{"BACKEND": {backend}}},{"  " + " ".join(comments) if comments else ""}{newline}'
 
         storages = cst.parse_statement(
-            "STORAGES = {\n"
-            f'    "default": {{"BACKEND": {backend("DEFAULT_FILE_STORAGE", api.DEFAULT_FILE_STORAGE_BACKEND)}}},\n'
-            f'    "staticfiles": {{"BACKEND": {backend("STATICFILES_STORAGE", api.DEFAULT_STATICFILES_BACKEND)}}},\n'
-            "}\n"
+            f"STORAGES = {{{newline}"
+            + entry("default", "DEFAULT_FILE_STORAGE", api.DEFAULT_FILE_STORAGE_BACKEND)
+            + entry("staticfiles", "STATICFILES_STORAGE", api.DEFAULT_STATICFILES_BACKEND)
+            + f"}}{newline}",
+            config=module.config_for_parsing,
         )
-        first = min(index for index, _ in legacy.values())
-        body = []
+        removed = {i for indices in legacy.values() for i in indices}
+        body: list[cst.BaseStatement] = []
+        carried: list[cst.EmptyLine] = []  # comment lines above a removed assignment stay in place
         for index, statement in enumerate(module.body):
-            if index == first:
-                body.append(storages.with_changes(leading_lines=statement.leading_lines))
-            elif index not in {i for i, _ in legacy.values()}:
+            if index == at:
+                body.append(storages.with_changes(leading_lines=[*carried, *statement.leading_lines]))
+                carried = []
+            elif index in removed:
+                carried.extend(statement.leading_lines)
+            elif carried:
+                body.append(statement.with_changes(leading_lines=[*carried, *statement.leading_lines]))
+                carried = []
+            else:
                 body.append(statement)
         return module.with_changes(body=body).code
+
+
+def _names(node: object) -> set[str]:
+    import libcst as cst
+    import libcst.matchers as m
+
+    return {n.value for n in m.findall(node, m.Name()) if isinstance(n, cst.Name)}  # type: ignore[arg-type]
+
+
+def _assigned_names(statements: object) -> set[str]:
+    """Names bound at the top level by ``statements`` (or anywhere inside compound ones)."""
+    import libcst as cst
+    import libcst.matchers as m
+
+    names: set[str] = set()
+    for statement in statements:  # type: ignore[attr-defined]
+        for node in m.findall(statement, m.AssignTarget() | m.AugAssign() | m.AnnAssign()):
+            target = node.target  # type: ignore[attr-defined]
+            names |= _names(target)
+        for node in m.findall(statement, m.FunctionDef() | m.ClassDef() | m.ImportAlias()):
+            name = getattr(node, "asname", None) or getattr(node, "name", None)
+            if isinstance(name, cst.AsName):
+                name = name.name
+            if isinstance(name, cst.Name):
+                names.add(name.value)
+    return names
+
+
+def _other_uses(module: object, taken: set[int]) -> str | None:
+    """A legacy setting's name used anywhere but as one of the ``taken`` targets."""
+    import libcst as cst
+    import libcst.matchers as m
+
+    for node in m.findall(module, m.Name()):  # type: ignore[arg-type]
+        if isinstance(node, cst.Name) and node.value in api.LEGACY_STORAGE_SETTINGS and id(node) not in taken:
+            return node.value
+    return None

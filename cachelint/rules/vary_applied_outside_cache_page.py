@@ -152,18 +152,28 @@ def profile_card(request):
                 raise FixRefused("the decorators could not be located")
             moves[vary] = cache
 
+        moved: set[object] = set()
+
         class Mover(cst.CSTTransformer):
             def _reorder(self, original, node):  # FunctionDef or ClassDef
                 decorators = list(node.decorators)
-                expressions = [d.decorator for d in original.decorators]  # identity with `nodes`
+                # identity with `nodes`: a finding points at the decorator, or inside
+                # ``method_decorator(...)`` at its argument
+                expressions = [_applied(d.decorator) for d in original.decorators]
                 for vary, cache in moves.items():
-                    if vary in expressions and cache in expressions:
-                        moving = decorators.pop(expressions.index(vary))
-                        expressions.remove(vary)
-                        decorators.insert(expressions.index(cache) + 1, moving)
-                        expressions.insert(expressions.index(cache) + 1, vary)
-                    elif vary in expressions:
+                    here = [i for i, (inner, _) in enumerate(expressions) if inner is vary]
+                    if not here:
+                        continue
+                    there = [i for i, (inner, _) in enumerate(expressions) if inner is cache]
+                    if not there:
                         raise FixRefused("`cache_page` is applied elsewhere (another method or the URLconf)")
+                    if expressions[here[0]][1] != expressions[there[0]][1]:
+                        raise FixRefused("the two `method_decorator`s decorate different methods (`name=`)")
+                    moving, expression = decorators.pop(here[0]), expressions.pop(here[0])
+                    at = next(i for i, (inner, _) in enumerate(expressions) if inner is cache) + 1
+                    decorators.insert(at, moving)
+                    expressions.insert(at, expression)
+                    moved.add(vary)
                 return node.with_changes(decorators=decorators)
 
             def leave_FunctionDef(self, original, updated):
@@ -172,7 +182,12 @@ def profile_card(request):
             def leave_ClassDef(self, original, updated):
                 return self._reorder(original, updated)
 
-        return module.visit(Mover()).code
+        code = module.visit(Mover()).code
+        if len(moved) < len(moves):
+            raise FixRefused(
+                "the `vary_on_*` decorator is not one of a decorator list (or of one `method_decorator`)"
+            )
+        return code
 
 
 def _varies_on_accept(view: View, cache_index: int) -> bool:
@@ -195,3 +210,21 @@ def _varies_on_accept(view: View, cache_index: int) -> bool:
         if write.header == "cache-control" and isinstance(write.value, dict) and _private(write.value):
             return True
     return False
+
+
+def _applied(decorator: object) -> tuple[object, str | None]:
+    """What a decorator applies, and to which method: ``method_decorator(vary_on_cookie,
+    name="dispatch")`` applies ``vary_on_cookie`` to ``dispatch``; others apply themselves."""
+    import libcst as cst
+
+    if isinstance(decorator, cst.Call):
+        func = decorator.func
+        name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+        positional = [a for a in decorator.args if a.keyword is None]
+        if name == "method_decorator" and len(positional) == 1:
+            target = next(
+                (a.value for a in decorator.args if a.keyword is not None and a.keyword.value == "name"), None
+            )
+            method = target.evaluated_value if isinstance(target, cst.SimpleString) else None
+            return positional[0].value, str(method) if method is not None else None
+    return decorator, None
