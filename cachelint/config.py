@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from cachelint.reading import read_bytes, reason
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -88,13 +90,17 @@ def _toml(value: Any) -> str:
 def load_config(root: Path, explicit: Path | None = None) -> Config:
     """Read ``[tool.cachelint]`` from ``explicit`` or ``root/pyproject.toml``; defaults if absent."""
     path = explicit or root / "pyproject.toml"
-    if not path.is_file():
+    if not path.exists():
         if explicit is not None:
             raise ConfigError(f"{path}: config file not found")
         return Config()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+    try:  # read_bytes refuses a FIFO, a device or a directory instead of blocking on it
+        data = tomllib.loads(read_bytes(path)[0].decode("utf-8"))
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read config: {reason(error)}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: cannot read TOML: nested too deeply") from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise ConfigError(f"{path}: cannot read TOML: {error}") from None
     # A dedicated file (``--config cachelint.toml``) may hold the keys at top level.
     section = data.get("tool", {}).get(
