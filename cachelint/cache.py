@@ -23,7 +23,7 @@ import os
 import pickle
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from cachelint import __version__
 from cachelint.discovery import display_path
@@ -79,13 +79,17 @@ def write_atomically(path: Path, data: bytes, mode: int = 0o644) -> None:
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f"{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as stream:
-            stream.write(data)
+            _write(stream, data)
         os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+def _write(stream: BinaryIO, data: bytes) -> None:
+    stream.write(data)  # where a full disk raises ENOSPC (tests replace it to simulate one)
 
 
 def _digest(content: bytes) -> str:

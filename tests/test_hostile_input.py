@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+import io
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+
+import pytest
+
+from cachelint import baseline as baseline_module
+from cachelint import engine, reading, reporters
+from cachelint.registry import all_rules
 from tests.helpers import run, triples, write_tree
 
 LEAK = (
@@ -57,3 +69,108 @@ def test_a_20_mb_generated_file_is_skipped_with_a_finding(tmp_path, monkeypatch)
     result = scan(tmp_path, monkeypatch, {"app/generated.py": generated, "app/views.py": LEAK})
     assert triples(result) == [("app/generated.py", 1, "CL001"), ("app/views.py", 6, "CL101")]
     assert "skipped: file is larger than 2000000 bytes" in result.findings[0].message
+
+
+# --- files that are not regular files ---------------------------------------------------------
+
+
+def cli_run(root, *args, env=None, timeout=60):
+    """``python -m cachelint check`` in ``root``, in a subprocess: a blocking read fails the test
+    with a timeout instead of hanging the suite."""
+    environment = {**os.environ, "NO_COLOR": "1", "XDG_CACHE_HOME": str(root.parent / "user-cache"), **(env or {})}
+    environment.pop("FORCE_COLOR", None)
+    return subprocess.run(
+        [sys.executable, "-m", "cachelint", "check", "--select", "ALL", "--format", "json", *args],
+        cwd=root, capture_output=True, text=True, timeout=timeout, env=environment,
+    )
+
+
+def json_triples(stdout):
+    return sorted((f["location"]["path"], f["location"]["line"], f["code"]) for f in json.loads(stdout)["findings"])
+
+
+@pytest.mark.slow
+def test_fifos_and_devices_are_refused_by_name_and_the_scan_goes_on(tmp_path):
+    root = tmp_path / "project"
+    write_tree(root, {"manage.py": "", "app/leak.py": LEAK, "app/templates/ok.html": "{{ x }}"})
+    fifos = ["app/views.py", "app/templates/page.html", ".gitignore", "requirements.txt", "poetry.lock",
+             "setup.cfg", "Pipfile.lock", ".cachelint_cache/facts.pickle"]
+    for relative in fifos:
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        os.mkfifo(root / relative)
+    (root / "app/zero.py").symlink_to("/dev/zero")
+    proc = cli_run(root, ".")
+    assert proc.returncode == 2, proc.stderr
+    assert json_triples(proc.stdout) == [
+        ("app/leak.py", 6, "CL101"),
+        ("app/templates/page.html", 1, "CL001"),
+        ("app/views.py", 1, "CL001"),
+    ]
+    messages = {f["location"]["path"]: f["message"] for f in json.loads(proc.stdout)["findings"]}
+    assert messages["app/views.py"] == "cannot read file: not a regular file (a FIFO)"
+    assert messages["app/templates/page.html"] == "cannot read file: not a regular file (a FIFO)"
+    assert sorted(json.loads(proc.stdout)["errors"]) == sorted(
+        f"{name}: cannot read: not a regular file (a FIFO)"
+        for name in (".gitignore", "requirements.txt", "poetry.lock", "setup.cfg", "Pipfile.lock")
+    )
+    assert (root / ".cachelint_cache/facts.pickle").is_file()  # the FIFO replaced, never read
+    # A link to /dev/zero given as an argument (the walk itself never follows links out).
+    proc = cli_run(root, "app/zero.py", "app/leak.py")
+    assert json_triples(proc.stdout) == [("app/leak.py", 6, "CL101"), ("app/zero.py", 1, "CL001")]
+    assert json.loads(proc.stdout)["findings"][1]["message"] == (
+        "cannot read file: not a regular file (a character device)"
+    )
+
+
+@pytest.mark.slow
+def test_baseline_symlinked_to_dev_zero_is_a_clean_error(tmp_path):
+    root = tmp_path / "project"
+    write_tree(root, {"manage.py": "", "app/leak.py": LEAK, "pyproject.toml": '[tool.cachelint]\nbaseline = "b.json"\n'})
+    (root / "b.json").symlink_to("/dev/zero")
+    proc = cli_run(root, "--no-cache", ".")
+    assert proc.returncode == 2
+    assert json.loads(proc.stdout)["errors"] == [
+        f"{root / 'b.json'}: cannot read baseline: not a regular file (a character device)"
+    ]
+
+
+def test_reader_refuses_what_is_not_a_regular_file_and_what_is_too_large(tmp_path):
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "big").write_bytes(b"x" * 11)
+    for path, message in [
+        (tmp_path / "fifo", "not a regular file (a FIFO)"),
+        ("/dev/null", "not a regular file (a character device)"),
+        (tmp_path, "not a regular file (a directory)"),
+        (tmp_path / "big", "file is larger than 10 bytes"),
+    ]:
+        with pytest.raises(reading.Refused) as refused:
+            reading.read_bytes(path, 10)
+        assert refused.value.strerror == message
+    data, stat = reading.read_bytes(tmp_path / "big", 11)
+    assert data == b"x" * 11 and stat.st_size == 11
+
+
+def test_a_file_above_max_file_size_is_not_read_for_suppressions_or_quotes(tmp_path, monkeypatch):
+    """Skipped means not read: not for its ``noqa`` comments, not for its baseline fingerprint,
+    not to quote it. (A big file's own ``# noqa: CL001`` therefore no longer hides its CL001.)"""
+    big = "# noqa: CL001 QUOTE-ME\n" + "# padding\n" * 300_000
+    write_tree(tmp_path, {"manage.py": "", "app/big.py": big, "app/views.py": LEAK})
+    monkeypatch.chdir(tmp_path)
+    opened: list[str] = []
+    original = reading.read_bytes
+
+    def spy(path, limit=reading.AUXILIARY_LIMIT):
+        data, stat = original(path, limit)
+        opened.append(os.path.basename(path))
+        return data, stat
+
+    monkeypatch.setattr(reading, "read_bytes", spy)
+    for module in (engine, baseline_module, reporters):
+        monkeypatch.setattr(module, "read_bytes", spy, raising=False)
+    result = scan(tmp_path, monkeypatch, {})
+    assert triples(result) == [("app/big.py", 1, "CL001"), ("app/views.py", 6, "CL101")]
+    baseline_module.new_findings(result.findings, Counter(), tmp_path)
+    stream = io.StringIO()
+    reporters.write_report("text", result.findings, all_rules(), stream, color=False)
+    assert "QUOTE-ME" not in stream.getvalue() and "| # padding" not in stream.getvalue()
+    assert "big.py" not in opened and "views.py" in opened
