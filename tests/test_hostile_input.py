@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -174,3 +175,84 @@ def test_a_file_above_max_file_size_is_not_read_for_suppressions_or_quotes(tmp_p
     reporters.write_report("text", result.findings, all_rules(), stream, color=False)
     assert "QUOTE-ME" not in stream.getvalue() and "| # padding" not in stream.getvalue()
     assert "big.py" not in opened and "views.py" in opened
+
+
+# --- the result cache ---------------------------------------------------------------------------
+
+SAFE = LEAK.replace("@login_required\n", "")  # no CL101 any more
+
+
+def cached_run(root):
+    from cachelint.config import Config
+
+    return run(root, ["ALL"], Config(cache=True))
+
+
+@pytest.fixture
+def cache_tree(tmp_path, monkeypatch):
+    root = tmp_path / "project"
+    write_tree(root, {"manage.py": "", "app/views.py": LEAK})
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    return root
+
+
+def test_a_file_edited_while_it_is_parsed_is_parsed_again_next_run(cache_tree, monkeypatch):
+    views = cache_tree / "app/views.py"
+    original = engine._analyse
+
+    def edit_meanwhile(task, data):
+        facts = original(task, data)
+        if task.source.path == views:
+            views.write_text(SAFE)  # the edit lands after the read, before the cache entry is made
+            os.utime(views, ns=(views.stat().st_mtime_ns + 10**9,) * 2)
+        return facts
+
+    monkeypatch.setattr(engine, "_analyse", edit_meanwhile)
+    assert triples(cached_run(cache_tree)) == [("app/views.py", 6, "CL101")]  # what it read
+    monkeypatch.setattr(engine, "_analyse", original)
+    assert triples(cached_run(cache_tree)) == []  # the new text, not the old facts
+
+
+def test_a_cache_directory_symlink_is_never_followed(cache_tree, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (cache_tree / ".cachelint_cache").symlink_to(outside)
+    result = cached_run(cache_tree)
+    assert triples(result) == [("app/views.py", 6, "CL101")] and result.errors == []
+    assert result.warnings == [".cachelint_cache: is a symlink, not followed: no result cache"]
+    assert list(outside.iterdir()) == []
+
+
+def test_a_full_disk_leaves_no_partial_key_gitignore_or_cache(cache_tree, tmp_path, monkeypatch):
+    from cachelint import cache
+
+    def full(stream, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(cache, "_write", full)
+    assert triples(cached_run(cache_tree)) == [("app/views.py", 6, "CL101")]
+    key_dir = tmp_path / "user-cache" / "cachelint"
+    assert list(key_dir.iterdir()) == []  # no empty key that would disable the cache for good
+    monkeypatch.undo()
+    monkeypatch.chdir(cache_tree)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    cached_run(cache_tree)  # space again: a key, then a cache
+    assert len((key_dir / "key").read_bytes()) == 32
+    monkeypatch.setattr(cache, "_write", full)
+    (cache_tree / "app/views.py").write_text(SAFE)  # something new to save
+    cached_run(cache_tree)
+    directory = cache_tree / ".cachelint_cache"
+    assert sorted(p.name for p in directory.iterdir()) == [".gitignore", "facts.pickle"]  # no *.tmp
+
+
+def test_an_empty_key_or_gitignore_left_by_a_full_disk_is_replaced(cache_tree, tmp_path):
+    key = tmp_path / "user-cache" / "cachelint" / "key"
+    key.parent.mkdir(parents=True)
+    key.write_bytes(b"")
+    (cache_tree / ".cachelint_cache").mkdir()
+    (cache_tree / ".cachelint_cache" / ".gitignore").write_bytes(b"")
+    cached_run(cache_tree)
+    assert len(key.read_bytes()) == 32
+    assert (cache_tree / ".cachelint_cache" / ".gitignore").read_text() == "# Created by cachelint\n*\n"
+    assert (cache_tree / ".cachelint_cache" / "facts.pickle").stat().st_size > 32
