@@ -256,3 +256,58 @@ def test_an_empty_key_or_gitignore_left_by_a_full_disk_is_replaced(cache_tree, t
     assert len(key.read_bytes()) == 32
     assert (cache_tree / ".cachelint_cache" / ".gitignore").read_text() == "# Created by cachelint\n*\n"
     assert (cache_tree / ".cachelint_cache" / "facts.pickle").stat().st_size > 32
+
+
+# --- cost of deep templates -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("depth", "fan_out"), [(20, 2), (16, 3)])
+def test_include_chains_are_expanded_once_per_template(tmp_path, monkeypatch, depth, fan_out):
+    """Every level includes the next one ``fan_out`` times: 2**20 paths, expanded per path before."""
+    from cachelint.project import ProjectModel
+
+    files = {
+        f"app/templates/level{i}.html": "".join(f'{{% include "level{i + 1}.html" %}}' for _ in range(fan_out))
+        for i in range(depth)
+    }
+    files[f"app/templates/level{depth}.html"] = "{{ user.username }}"
+    files["app/templates/page.html"] = '{% load cache %}{% cache 60 nav_v1 %}{% include "level0.html" %}{% endcache %}'
+    calls = []
+    original = ProjectModel._rendered
+
+    def counting(self, *args):
+        calls.append(args[0])
+        return original(self, *args)
+
+    monkeypatch.setattr(ProjectModel, "_rendered", counting)
+    result = scan(tmp_path, monkeypatch, files)
+    assert ("app/templates/page.html", 1, "CL202") in triples(result)
+    assert calls.count("level0.html") == 1 and calls.count(f"level{depth}.html") == 1  # was fan_out**depth
+    assert len(calls) <= depth + 1
+    finding = next(f for f in result.findings if f.code == "CL202")
+    # The evidence is the first path: level0 -> level1 -> ... -> the leaf's {{ user.username }}.
+    assert [e.location.path for e in finding.related][-1] == f"app/templates/level{depth}.html"
+
+
+@pytest.mark.slow
+def test_40000_nested_for_with_and_cache_levels_are_linear(tmp_path):
+    """Each tag used to look through every open region: 40,000 levels took a minute. A
+    subprocess with a generous timeout, so that a regression fails instead of hanging."""
+    levels = 40_002 // 3
+    opening = "".join(
+        f"{{% for x{i} in items %}}{{% with y{i}=user.username %}}{{% cache 1 f{i} y{i} %}}{{{{ y{i} }}}}"
+        for i in range(levels)
+    )
+    text = "{% load cache %}" + opening + "{% endcache %}{% endwith %}{% endfor %}" * levels
+    (tmp_path / "deep.html").write_text(text)
+    script = (
+        "import sys; from cachelint.facts.templates import parse_template\n"
+        "facts = parse_template(open(sys.argv[1]).read(), 'deep.html')\n"
+        "print(len(facts.uses), len(facts.caches), facts.problems, facts.caches[0].varies_by_user,"
+        " sorted(facts.caches[0].tags_inside), sorted(facts.caches[-1].tags_inside))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "deep.html")], capture_output=True, text=True, timeout=150
+    )
+    assert proc.stdout.split(None, 3)[:3] == [str(3 * levels), str(levels), "()"], proc.stderr
+    assert proc.stdout.strip().endswith("True ['cache', 'for', 'with'] []")
