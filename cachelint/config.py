@@ -15,8 +15,10 @@ from typing import Any
 from cachelint.reading import read_bytes, reason
 
 if sys.version_info >= (3, 11):
+    import re._parser as _sre_parser
     import tomllib
 else:  # pragma: no cover
+    import sre_parse as _sre_parser
     import tomli as tomllib
 
 DEFAULT_FRAGMENT_VERSION_PATTERN = r"(?:^|[^a-zA-Z0-9])v\d+(?:$|[^0-9])"
@@ -122,7 +124,40 @@ def _check_regex(value: Any) -> str | None:
         re.compile(value)
     except re.error as error:
         return f"is not a valid regular expression: {error}"
+    except RecursionError:
+        return "is not a valid regular expression: nested too deeply"
+    if _backtracks_exponentially(_sre_parser.parse(value).data):
+        # ``^(a+)+$`` takes 50 s on a 30-character fragment name: every rule run would hang.
+        return (
+            "repeats a group that itself repeats or alternates (such as `(a+)+` or `(a|ab)*`), "
+            "which can take exponential time on a fragment name: write it without nested repetition"
+        )
     return None
+
+
+_REPEATS = {"MAX_REPEAT", "MIN_REPEAT"}  # possessive repeats and atomic groups never backtrack
+
+
+def _backtracks_exponentially(items: list, inside_repeat: bool = False) -> bool:
+    """Whether a parsed pattern has a repetition (of more than one) around another repetition or
+    an alternation: the shape of catastrophic backtracking."""
+    for op, argument in items:
+        name = str(op)
+        if name in _REPEATS:
+            low, high, body = argument
+            repeats = high > 1
+            if (inside_repeat and repeats) or _backtracks_exponentially(body, inside_repeat or repeats):
+                return True
+        elif name == "BRANCH":
+            if inside_repeat or any(_backtracks_exponentially(b, inside_repeat) for b in argument[1]):
+                return True
+        elif name == "SUBPATTERN":
+            if _backtracks_exponentially(argument[-1], inside_repeat):
+                return True
+        elif name in ("ASSERT", "ASSERT_NOT"):
+            if _backtracks_exponentially(argument[1], inside_repeat):
+                return True
+    return False
 
 
 def _check_version(value: Any) -> str | None:

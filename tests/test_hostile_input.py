@@ -311,3 +311,38 @@ def test_40000_nested_for_with_and_cache_levels_are_linear(tmp_path):
     )
     assert proc.stdout.split(None, 3)[:3] == [str(3 * levels), str(levels), "()"], proc.stderr
     assert proc.stdout.strip().endswith("True ['cache', 'for', 'with'] []")
+
+
+# --- user regular expressions ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pattern", [r"^(a+)+$", r"(a|ab)*c", r"(?:x{2,3})*$", r"(?=(\w+)+!)"])
+def test_fragment_version_pattern_that_backtracks_exponentially_is_a_config_error(tmp_path, pattern):
+    """``^(a+)+$`` took 50 s on one 30-character fragment name."""
+    from cachelint.config import ConfigError, load_config
+
+    (tmp_path / "pyproject.toml").write_text(f"[tool.cachelint]\nfragment-version-pattern = '{pattern}'\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(tmp_path)
+    assert str(error.value).startswith(f"{tmp_path / 'pyproject.toml'}: `fragment-version-pattern` repeats a group")
+
+
+@pytest.mark.parametrize("pattern", [r"(?:^|[^a-zA-Z0-9])v\d+(?:$|[^0-9])", r"_v\d+$", r"(?:ver|v)\d+", r"(?:ab)+"])
+def test_ordinary_fragment_version_patterns_are_accepted(tmp_path, pattern):
+    from cachelint.config import load_config
+
+    (tmp_path / "pyproject.toml").write_text(f"[tool.cachelint]\nfragment-version-pattern = '{pattern}'\n")
+    assert load_config(tmp_path).fragment_version_pattern == pattern
+
+
+def test_fragment_version_pattern_error_from_the_command_line(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from cachelint.cli import cli
+
+    write_tree(tmp_path, {"manage.py": "", "pyproject.toml": "[tool.cachelint]\nfragment-version-pattern = '^(a+)+$'\n"})
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["check", "--no-cache", "."])
+    assert result.exit_code == 2
+    assert "`fragment-version-pattern` repeats a group" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
