@@ -15,10 +15,13 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
+from cachelint.config import Config
 from cachelint.finding import Finding, split_lines
+from cachelint.reading import read_bytes, read_text, reason
 from cachelint.reporters import encodable
 
 FORMAT_VERSION = 1
+DEFAULT_MAX_SIZE = Config.max_file_size
 
 
 class BaselineError(Exception):
@@ -46,14 +49,14 @@ def _relative(path: str, root: Path) -> str:
     return encodable(Path(os.path.relpath(os.path.realpath(path), os.path.realpath(root))).as_posix())
 
 
-def _keys(findings: Iterable[Finding], root: Path) -> list[tuple[str, str, str]]:
+def _keys(findings: Iterable[Finding], root: Path, max_size: int) -> list[tuple[str, str, str]]:
     cache: dict[str, list[str]] = {}
     keys = []
     for finding in findings:
         path = finding.location.path
         if path not in cache:
-            try:
-                cache[path] = split_lines(Path(path).read_text(encoding="utf-8", errors="replace"))
+            try:  # a file skipped as too large is not read for its fingerprint either
+                cache[path] = split_lines(read_text(path, max_size))
             except OSError:
                 cache[path] = []
         relative = _relative(path, root)
@@ -61,10 +64,10 @@ def _keys(findings: Iterable[Finding], root: Path) -> list[tuple[str, str, str]]
     return keys
 
 
-def write(path: Path, findings: list[Finding], root: Path) -> None:
+def write(path: Path, findings: list[Finding], root: Path, max_size: int = DEFAULT_MAX_SIZE) -> None:
     entries = [
         {"code": code, "path": file, "fingerprint": digest, "message": encodable(finding.message)}
-        for (code, file, digest), finding in zip(_keys(findings, root), findings)
+        for (code, file, digest), finding in zip(_keys(findings, root, max_size), findings)
     ]
     data = json.dumps({"version": FORMAT_VERSION, "findings": entries}, indent=2) + "\n"
     directory = path.resolve().parent
@@ -76,22 +79,29 @@ def write(path: Path, findings: list[Finding], root: Path) -> None:
 
 def read(path: Path) -> Counter[tuple[str, str, str]]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_bytes(path)[0])
         entries = data["findings"]
         return Counter((e["code"], e["path"], e["fingerprint"]) for e in entries)
     except FileNotFoundError:
         raise BaselineError(f"{path}: baseline file not found (create it with --write-baseline)") from None
-    except (OSError, ValueError, KeyError, TypeError) as error:
+    except OSError as error:
+        raise BaselineError(f"{path}: cannot read baseline: {reason(error)}") from None
+    except RecursionError:  # JSON nested deeper than the parser's recursion limit
+        raise BaselineError(f"{path}: not a cachelint baseline: nested too deeply") from None
+    except (ValueError, KeyError, TypeError) as error:
         raise BaselineError(f"{path}: not a cachelint baseline: {error}") from None
 
 
 def new_findings(
-    findings: list[Finding], baseline: Counter[tuple[str, str, str]], root: Path
+    findings: list[Finding],
+    baseline: Counter[tuple[str, str, str]],
+    root: Path,
+    max_size: int = DEFAULT_MAX_SIZE,
 ) -> list[Finding]:
     """The findings not accounted for by the baseline."""
     remaining = Counter(baseline)
     new = []
-    for key, finding in zip(_keys(findings, root), findings):
+    for key, finding in zip(_keys(findings, root, max_size), findings):
         if remaining[key] > 0:
             remaining[key] -= 1
         else:

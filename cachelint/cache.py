@@ -16,18 +16,24 @@ been committed with a forged cache, so it is not used: that run has no result ca
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
 import pickle
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from cachelint import __version__
+from cachelint.discovery import display_path
+from cachelint.reading import read_bytes
 
 CACHE_DIR = ".cachelint_cache"
 _FORMAT = 1
+_KEY_SIZE = 32
+# A cache this large was not written by cachelint for any real project: not read.
+CACHE_LIMIT = 1024 * 1024 * 1024
 
 
 def _build_salt() -> str:
@@ -48,21 +54,42 @@ def _user_key(root: Path) -> bytes | None:
     if Path(os.path.realpath(path)).is_relative_to(os.path.realpath(root)):
         return None
     try:
-        key = path.read_bytes()
-        # A short key (a concurrent first run still writing it, a full disk) is no secret.
-        return key if len(key) >= 32 else None
-    except OSError:
+        key = read_bytes(path, 4096)[0]
+        # A short key (a full disk left it empty) is no secret: replace it.
+        if len(key) >= _KEY_SIZE:
+            return key
+    except FileNotFoundError:
         pass
+    except OSError:
+        return None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(os.urandom(32))
-        return path.read_bytes()
-    except FileExistsError:  # another run is creating it: no cache this time
-        return None
+        # Written whole under a temporary name, then renamed: no run ever sees a partial key.
+        # Two first runs racing both succeed; the last rename wins, which costs one re-parse.
+        write_atomically(path, os.urandom(_KEY_SIZE), mode=0o600)
+        key = read_bytes(path, 4096)[0]
+        return key if len(key) >= _KEY_SIZE else None
     except OSError:
         return None
+
+
+def write_atomically(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Write ``data`` to a temporary file beside ``path`` and rename it into place; on any
+    failure (a full disk) the temporary file is removed and ``path`` is left as it was."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f"{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            _write(stream, data)
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _write(stream: BinaryIO, data: bytes) -> None:
+    stream.write(data)  # where a full disk raises ENOSPC (tests replace it to simulate one)
 
 
 def _digest(content: bytes) -> str:
@@ -79,23 +106,29 @@ class ResultCache:
         self._salt = f"{_build_salt()}:{salt}"
         self._entries: dict[str, tuple[int, int, str, Any]] = {}
         self._dirty = False
+        self.disabled = ""  # why this run has no cache, for the user to hear once
+        if _links_out(root, CACHE_DIR):
+            # A committed symlink would make cachelint write wherever it points.
+            self._key = None
+            self.disabled = f"{display_path(self._file.parent)}: is a symlink, not followed: no result cache"
+            return
         self._key = _user_key(root)
         if self._key is None:  # no place for a secret: run without a cache rather than unsafely
             return
         try:
-            data = self._file.read_bytes()
+            data = read_bytes(self._file, CACHE_LIMIT)[0]
             signature, payload = data[:32], data[32:]
             if hmac.compare_digest(signature, _sign(self._key, payload)):
                 salt_on_disk, entries = pickle.loads(payload)
                 if salt_on_disk == self._salt:
                     self._entries = entries
-        except Exception:  # missing, unreadable, or from another build: start empty
+        except Exception:  # missing, unreadable, not a regular file, or from another build: start empty
             self._entries = {}
 
     @staticmethod
     def content_key(path: Path) -> str | None:
         try:
-            return _digest(path.read_bytes())
+            return _digest(read_bytes(path, CACHE_LIMIT)[0])
         except OSError:
             return None
 
@@ -117,16 +150,11 @@ class ResultCache:
             return True, result
         return False, None
 
-    def put(self, key: str, path: Path, result: Any, content: bytes | None = None) -> None:
-        """Remember ``result`` for the file; ``content`` is its bytes when already read."""
-        try:
-            stat = path.stat()
-        except OSError:
-            return
-        digest = self.content_key(path) if content is None else _digest(content)
-        if digest is not None:
-            self._entries[key] = (stat.st_size, stat.st_mtime_ns, digest, result)
-            self._dirty = True
+    def put(self, key: str, result: Any, content: bytes, stat: os.stat_result) -> None:
+        """Remember ``result``, computed from ``content``, for the file whose stat was ``stat``
+        when ``content`` was read from it (taken before reading: see reading.read_bytes)."""
+        self._entries[key] = (stat.st_size, stat.st_mtime_ns, _digest(content), result)
+        self._dirty = True
 
     def save(self, keep: set[str]) -> None:
         """Write the entries for ``keep`` (the files of this run); silently skip if read-only."""
@@ -136,13 +164,17 @@ class ResultCache:
         directory = self._file.parent
         try:
             directory.mkdir(exist_ok=True)
+            if directory.is_symlink() or not directory.is_dir():
+                return  # created meanwhile as a link: never write through it
             gitignore = directory / ".gitignore"
-            if not gitignore.exists():
-                gitignore.write_text("# Created by cachelint\n*\n", encoding="utf-8")
+            if not (gitignore.is_file() and gitignore.stat().st_size > 0):
+                write_atomically(gitignore, b"# Created by cachelint\n*\n")
             payload = pickle.dumps((self._salt, entries), protocol=pickle.HIGHEST_PROTOCOL)
-            fd, temporary = tempfile.mkstemp(dir=directory, prefix="facts.", suffix=".tmp")
-            with os.fdopen(fd, "wb") as stream:
-                stream.write(_sign(self._key, payload) + payload)
-            os.replace(temporary, self._file)
+            write_atomically(self._file, _sign(self._key, payload) + payload, mode=0o600)
         except OSError:
             pass
+
+
+def _links_out(root: Path, name: str) -> bool:
+    """Whether ``root/name`` is a symlink (to anything: inside the tree it is still not ours)."""
+    return os.path.islink(root / name)

@@ -221,6 +221,8 @@ def check(
             _fail(f"{output}: cannot write report: {error.strerror or error}")
     else:
         report(sys.stdout, color)
+    for message in result.warnings:
+        click.echo(f"cachelint: warning: {message}", err=True)
     for message in result.errors:
         click.echo(f"cachelint: error: {printable(message)}", err=True)
 

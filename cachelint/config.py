@@ -13,9 +13,15 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from cachelint.reading import read_bytes, reason
+
 if sys.version_info >= (3, 11):
+    import re._parser as _sre_parser
+
     import tomllib
 else:  # pragma: no cover
+    import sre_parse as _sre_parser
+
     import tomli as tomllib
 
 DEFAULT_FRAGMENT_VERSION_PATTERN = r"(?:^|[^a-zA-Z0-9])v\d+(?:$|[^0-9])"
@@ -93,13 +99,17 @@ def _toml(value: Any) -> str:
 def load_config(root: Path, explicit: Path | None = None) -> Config:
     """Read ``[tool.cachelint]`` from ``explicit`` or ``root/pyproject.toml``; defaults if absent."""
     path = explicit or root / "pyproject.toml"
-    if not path.is_file():
+    if not path.exists():
         if explicit is not None:
             raise ConfigError(f"{path}: config file not found")
         return Config()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+    try:  # read_bytes refuses a FIFO, a device or a directory instead of blocking on it
+        data = tomllib.loads(read_bytes(path)[0].decode("utf-8"))
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read config: {reason(error)}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: cannot read TOML: nested too deeply") from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise ConfigError(f"{path}: cannot read TOML: {error}") from None
     tool = data.get("tool", {})
     if not isinstance(tool, dict):
@@ -122,7 +132,40 @@ def _check_regex(value: Any) -> str | None:
         re.compile(value)
     except re.error as error:
         return f"is not a valid regular expression: {error}"
+    except RecursionError:
+        return "is not a valid regular expression: nested too deeply"
+    if _backtracks_exponentially(_sre_parser.parse(value).data):
+        # ``^(a+)+$`` takes 50 s on a 30-character fragment name: every rule run would hang.
+        return (
+            "repeats a group that itself repeats or alternates (such as `(a+)+` or `(a|ab)*`), "
+            "which can take exponential time on a fragment name: write it without nested repetition"
+        )
     return None
+
+
+_REPEATS = {"MAX_REPEAT", "MIN_REPEAT"}  # possessive repeats and atomic groups never backtrack
+
+
+def _backtracks_exponentially(items: list, inside_repeat: bool = False) -> bool:
+    """Whether a parsed pattern has a repetition (of more than one) around another repetition or
+    an alternation: the shape of catastrophic backtracking."""
+    for op, argument in items:
+        name = str(op)
+        if name in _REPEATS:
+            low, high, body = argument
+            repeats = high > 1
+            if (inside_repeat and repeats) or _backtracks_exponentially(body, inside_repeat or repeats):
+                return True
+        elif name == "BRANCH":
+            if inside_repeat or any(_backtracks_exponentially(b, inside_repeat) for b in argument[1]):
+                return True
+        elif name == "SUBPATTERN":
+            if _backtracks_exponentially(argument[-1], inside_repeat):
+                return True
+        elif name in ("ASSERT", "ASSERT_NOT"):
+            if _backtracks_exponentially(argument[1], inside_repeat):
+                return True
+    return False
 
 
 def _check_version(value: Any) -> str | None:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pathspec
 
+from cachelint.reading import read_text, reason
+
 PROJECT_MARKERS = ("manage.py", "pyproject.toml", ".git")
 TEMPLATE_SUFFIXES = frozenset({".html", ".htm", ".txt", ".xml"})
 WALKED_SUFFIXES = TEMPLATE_SUFFIXES | {".py"}
@@ -77,10 +79,15 @@ def find_project_root(path: Path) -> Path:
     return start
 
 
-def _gitignore(root: Path) -> pathspec.PathSpec | None:
+def _gitignore(root: Path, errors: list[str] | None = None) -> pathspec.PathSpec | None:
+    path = root / ".gitignore"
     try:
-        lines = (root / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
+        lines = read_text(path).splitlines()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        if errors is not None:
+            errors.append(f"{display_path(path)}: cannot read: {reason(error)}")
         return None
     return _spec(lines)
 
@@ -146,7 +153,11 @@ def is_test_file(name: str) -> bool:
 
 
 def walk(
-    root: Path, excludes: Iterable[str] = (), skip_default_dirs: bool = True, skip_tests: bool = True
+    root: Path,
+    excludes: Iterable[str] = (),
+    skip_default_dirs: bool = True,
+    skip_tests: bool = True,
+    errors: list[str] | None = None,
 ) -> Iterator[Path]:
     """Python files and possible templates below ``root``, honouring .gitignore and ``excludes``
     (gitignore syntax).
@@ -156,8 +167,10 @@ def walk(
     (they loop, or lead outside the project), nor are symlinked files that point outside it.
     Paths stay strings until a file is kept: this walk
     sees every file of the tree, and pathlib objects for each cost more than the rest of it.
+    A directory or .gitignore that cannot be read is a line in ``errors``: what it holds is not
+    checked, and a run that missed it must not pass.
     """
-    ignore = _gitignore(root)
+    ignore = _gitignore(root, errors)
     extra = glob_spec(excludes)
     real_root = os.path.realpath(root)
     stack: list[tuple[str, str]] = [(str(root), "")]  # (directory, its path relative to root + "/")
@@ -165,7 +178,11 @@ def walk(
         directory, prefix = stack.pop()
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
-        except OSError:
+        except FileNotFoundError:  # removed meanwhile
+            continue
+        except OSError as error:
+            if errors is not None:
+                errors.append(f"{display_path(Path(directory))}: cannot read directory: {reason(error)}")
             continue
         if prefix and any(e.name == "pyvenv.cfg" for e in entries):
             continue  # a virtualenv

@@ -10,6 +10,9 @@ import json
 import re
 from pathlib import Path
 
+from cachelint.discovery import display_path
+from cachelint.reading import read_text, reason
+
 Version = tuple[int, int]
 
 LATEST: Version = (5, 2)
@@ -27,20 +30,26 @@ def parse_version(text: str) -> Version | None:
     return (int(match[1]), int(match[2])) if match else None
 
 
-def _read(path: Path) -> str:
+def _read(path: Path, errors: list[str] | None) -> str:
+    # A FIFO or a link to /dev/zero committed as poetry.lock is not read (see reading.py).
     try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        return read_text(path)
+    except FileNotFoundError:
+        return ""
+    except OSError as error:
+        if errors is not None:
+            errors.append(f"{display_path(path)}: cannot read: {reason(error)}")
         return ""
 
 
-def detect(root: Path) -> Version | None:
-    """The best-ranked Django version declared in ``root``'s packaging files, if any."""
+def detect(root: Path, errors: list[str] | None = None) -> Version | None:
+    """The best-ranked Django version declared in ``root``'s packaging files, if any; a file
+    that exists but cannot be read is a line in ``errors``."""
     for lock in ("poetry.lock", "uv.lock", "pdm.lock"):
-        match = _LOCK_ENTRY.search(_read(root / lock))
+        match = _LOCK_ENTRY.search(_read(root / lock, errors))
         if match:
             return int(match[1]), int(match[2])
-    pipfile_lock = _read(root / "Pipfile.lock")
+    pipfile_lock = _read(root / "Pipfile.lock", errors)
     if pipfile_lock:
         try:
             pinned = json.loads(pipfile_lock).get("default", {}).get("django", {}).get("version", "")
@@ -53,7 +62,7 @@ def detect(root: Path) -> Version | None:
     candidates += sorted(root.glob("requirements*.txt")) + sorted(root.glob("requirements/*.txt"))
     best: tuple[int, Version] | None = None
     for path in candidates:
-        for match in _SPEC.finditer(_read(path)):
+        for match in _SPEC.finditer(_read(path, errors)):
             found = (_RANK[match["op"]], (int(match["major"]), int(match["minor"])))
             if best is None or found[0] > best[0]:
                 best = found

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import re
 import traceback
-from collections.abc import Iterable
+import warnings
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +22,7 @@ from cachelint.facts.python import PythonFacts, SkippedModule, skipped_module
 from cachelint.finding import Finding, Location
 from cachelint.fixing import content_digest
 from cachelint.project import Problem, ProjectModel
+from cachelint.reading import TooLarge, read_bytes, read_text, reason
 from cachelint.registry import Rule
 from cachelint.suppressions import Suppression, apply, unused
 from cachelint.suppressions import scan as scan_suppressions
@@ -71,6 +74,7 @@ class Result:
     errors: list[str] = field(default_factory=list)
     suppressed: int = 0
     digests: dict[str, str] = field(default_factory=dict)  # path -> content digest the facts come from
+    warnings: list[str] = field(default_factory=list)  # the run went on, but the user should know
 
 
 @dataclass(frozen=True)
@@ -91,15 +95,16 @@ def may_matter(data: bytes, rule_tokens: tuple[bytes, ...] = ()) -> bool:
     )
 
 
-def _load(task: _Task) -> bytes | Problem:
-    """The file's bytes, or a Problem (too large, unreadable)."""
+def _load(task: _Task) -> tuple[bytes, os.stat_result] | Problem:
+    """The file's bytes and its stat before reading, or a Problem (too large, not a regular
+    file, unreadable)."""
     source = task.source
     try:
-        if source.path.stat().st_size > task.max_size:
-            return Problem(Location(source.display), f"skipped: file is larger than {task.max_size} bytes")
-        return source.path.read_bytes()
+        return read_bytes(source.path, task.max_size)
+    except TooLarge:
+        return Problem(Location(source.display), f"skipped: file is larger than {task.max_size} bytes")
     except OSError as error:
-        return Problem(Location(source.display), f"cannot read file: {error.strerror or error}")
+        return Problem(Location(source.display), f"cannot read file: {reason(error)}")
 
 
 def _needs_analysis(task: _Task, data: bytes) -> bool:
@@ -112,6 +117,21 @@ def _needs_analysis(task: _Task, data: bytes) -> bool:
 
 def _analyse(task: _Task, data: bytes) -> object:
     """Facts of one file that needs analysing, or a Problem."""
+    with quiet_warnings():
+        return _facts(task, data)
+
+
+@contextlib.contextmanager
+def quiet_warnings() -> Iterator[None]:
+    """Evaluating a string literal of the scanned code can warn (an invalid escape such as
+    ``"\\d"``); under ``PYTHONWARNINGS=error`` that would raise, and neither facts nor rules
+    may depend on the user's warnings filter."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _facts(task: _Task, data: bytes) -> object:
     from cachelint.facts.python import ParseError, parse_python
     from cachelint.facts.templates import parse_template
 
@@ -155,8 +175,8 @@ def _analyse(task: _Task, data: bytes) -> object:
 
 def _parse_in_worker(task: _Task) -> object:
     """Runs in a worker process: the file is read again there (cheaper than pickling it over)."""
-    data = _load(task)
-    return data if isinstance(data, Problem) else _analyse(task, data)
+    loaded = _load(task)
+    return loaded if isinstance(loaded, Problem) else _analyse(task, loaded[0])
 
 
 def _bracket_depth(data: bytes) -> int:
@@ -192,6 +212,7 @@ def build_project(
     root: Path | None = None,
     progress: Progress = SILENT,
     rules: dict[str, Rule] | None = None,
+    warnings: list[str] | None = None,
 ) -> ProjectModel:
     """Parse ``sources`` (cached, in parallel when it pays) and join them into a ProjectModel.
 
@@ -206,6 +227,8 @@ def build_project(
         if root is not None and config.cache
         else None
     )
+    if cache is not None and cache.disabled and warnings is not None:
+        warnings.append(cache.disabled)
     with _Parser(config, cache, rule_tokens, progress) as parser:
         results = parser.parse(sources, force=False)
         project = _join(sources, results, config)
@@ -260,14 +283,17 @@ class _Parser:
             else:
                 misses.append(index)
         pending: dict[int, tuple[_Task, bytes]] = {}
-        contents: dict[int, bytes] = {}  # what was read, so the cache hashes it without reading again
+        # What was read and its stat before reading: the cache keys the entry by them, so a file
+        # edited meanwhile is not remembered with its new stat but the facts of its old text.
+        contents: dict[int, tuple[bytes, os.stat_result]] = {}
         for index in misses:
             task = _Task(sources[index], self.config.max_file_size, force, self.rule_tokens)
-            data = _load(task)
-            if isinstance(data, Problem):
-                results[index] = data
+            loaded = _load(task)
+            if isinstance(loaded, Problem):
+                results[index] = loaded
                 continue
-            contents[index] = data
+            contents[index] = loaded
+            data = loaded[0]
             if _needs_analysis(task, data):
                 pending[index] = (task, data)
             elif task.source.kind == "python":
@@ -290,8 +316,8 @@ class _Parser:
             results[index] = result
             self.progress.advance()
         for index in misses:
-            if cache is not None and not isinstance(results[index], Problem):  # read errors may be transient
-                cache.put(keys[index], sources[index].path, results[index], contents.get(index))
+            if cache is not None and index in contents and not isinstance(results[index], Problem):
+                cache.put(keys[index], results[index], *contents[index])  # read errors may be transient
         return results
 
     def _pool(self, python_bytes: int, templates: int) -> ProcessPoolExecutor | None:
@@ -338,8 +364,9 @@ def run_rules(project: ProjectModel, rules: dict[str, Rule], result: Result) -> 
     findings: dict[tuple[str, Location], Finding] = {}
     for code, rule in rules.items():
         try:
-            for finding in rule.check(project):
-                findings.setdefault((finding.code, finding.location), finding)
+            with quiet_warnings():
+                for finding in rule.check(project):
+                    findings.setdefault((finding.code, finding.location), finding)
         except Exception as error:  # one broken rule must not hide the others' findings
             detail = (
                 traceback.format_exc()
@@ -384,17 +411,23 @@ def _check_project(
 ) -> None:
     classifier = Classifier(root, config.template_dirs, config.settings_modules)
     excludes = (config.exclude or []) + config.extend_exclude
-    paths = walk(root, excludes, skip_default_dirs=config.exclude is None, skip_tests=not config.check_tests)
+    paths = walk(
+        root,
+        excludes,
+        skip_default_dirs=config.exclude is None,
+        skip_tests=not config.check_tests,
+        errors=result.errors,
+    )
     sources = [s for s in (classifier.classify(p) for p in paths) if s is not None]
     if targets is not None:
         # Files passed explicitly are checked even when ignored or not below a usual location.
         known = {s.path for s in sources}
         files = {t for t in targets if not t.is_dir()}
         sources.extend(s for s in (classifier.classify(p) for p in sorted(files - known)) if s is not None)
-    project = build_project(sources, config, root, progress, rules)
+    project = build_project(sources, config, root, progress, rules, result.warnings)
     project.root = root
     project.django_version = (
-        parse_version(config.django_version) if config.django_version else detect_django(root)
+        parse_version(config.django_version) if config.django_version else detect_django(root, result.errors)
     )
     findings = run_rules(project, rules, result)
     for path, facts in [*project.python.items(), *project.templates_by_path.items()]:
@@ -409,7 +442,9 @@ def _check_project(
         from cachelint import baseline
 
         try:
-            kept = baseline.new_findings(kept, baseline.read(root / config.baseline), root)
+            kept = baseline.new_findings(
+                kept, baseline.read(root / config.baseline), root, config.max_file_size
+            )
         except baseline.BaselineError as error:
             result.errors.append(str(error))
     result.suppressed += len(findings) - len(kept)
@@ -471,8 +506,8 @@ def _suppressions(project: ProjectModel, findings: list[Finding]) -> dict[str, t
     table = {path: facts.suppressions for path, facts in project.python.items()}
     table.update((path, facts.suppressions) for path, facts in project.templates_by_path.items())
     for path in {f.location.path for f in findings} - set(table):
-        try:
-            text = Path(path).read_text(encoding="utf-8", errors="replace")
+        try:  # never past max-file-size: a skipped file is not read at all
+            text = read_text(path, project.config.max_file_size)
         except OSError:
             continue
         table[path] = scan_suppressions(text, template=not path.endswith(".py"))

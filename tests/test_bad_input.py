@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -372,3 +373,45 @@ def test_internal_error_in_one_file_is_a_finding_and_the_scan_goes_on(tree, monk
     assert cl001(findings, "app/broken.py")["message"] == (
         "internal error while analysing this file (please report it): ValueError: boom"
     )
+
+
+# --- unreadable directories, deep baselines, the warnings filter ------------------------------
+
+
+def test_unreadable_directory_is_an_error_naming_it(tree, monkeypatch):
+    """Tests run as root, who can read any directory: scandir's refusal is simulated."""
+    root = tree({"app/secret/views.py": LEAK_VIEWS})
+    real_scandir = os.scandir
+
+    def scandir(path):
+        if os.path.basename(path) == "secret":
+            raise PermissionError(13, "Permission denied", path)
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    code, findings, errors, _ = scan(root)
+    assert code == 2
+    assert errors == ["app/secret: cannot read directory: Permission denied"]
+    assert triples(findings) == [LEAK]
+
+
+def test_baseline_nested_100000_deep_is_not_a_baseline(tree):
+    root = tree({"baseline.json": "[" * 100_000 + "]" * 100_000})
+    result = invoke("check", "--baseline", "baseline.json", ".")
+    assert result.exit_code == 2
+    assert "internal error" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"cachelint: error: {root / 'baseline.json'}: not a cachelint baseline: nested too deeply"
+    )
+
+
+def test_parsing_does_not_depend_on_the_warnings_filter(tree):
+    """An invalid escape warns when libcst evaluates the string; ``PYTHONWARNINGS=error`` must
+    not turn that into a CL001 that hides the file's findings."""
+    views = LEAK_VIEWS.replace("@cache_page(60)", '@cache_page(60, key_prefix="\\d")')
+    root = tree({"app/leak.py": views})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        code, findings, errors, _ = scan(root)
+    assert (code, errors) == (1, [])
+    assert triples(findings) == [LEAK]

@@ -155,6 +155,10 @@ class _Open:
     binds: dict[str, str] = field(default_factory=dict)  # name -> the expression it stands for
     uses_super: bool = False
     tags_inside: set[str] | None = None
+    # The innermost open region of each tag, this one included: ``current()`` in O(1), so that
+    # 40,000 nested {% for %} cost 40,000 steps, not 40,000 squared.
+    innermost: dict[str, _Open] = field(default_factory=dict)
+    outer_cache: _Open | None = None  # the {% cache %} enclosing this region
 
 
 def parse_template(text: str, path: str) -> TemplateFacts:
@@ -181,15 +185,41 @@ def parse_template(text: str, path: str) -> TemplateFacts:
     translation_tags: list[tuple[str, Span]] = []
     loads_static = False
 
+    # name -> the open regions binding it, innermost last (pushed and popped with the stack)
+    scopes: dict[str, list[_Open]] = {}
+
     def current(tag: str) -> _Open | None:
-        return next((o for o in reversed(stack) if o.tag == tag), None)
+        return stack[-1].innermost.get(tag) if stack else None
 
     def bound(name: str) -> str | None:
         """What a {% for %}/{% with %} name stands for ("" for a loop variable)."""
-        for open_ in reversed(stack):
-            if name in open_.binds:
-                return open_.binds[name]
-        return None
+        binders = scopes.get(name)
+        return binders[-1].binds[name] if binders else None
+
+    def push(open_: _Open) -> None:
+        open_.outer_cache = current("cache")
+        open_.innermost = {**stack[-1].innermost, open_.tag: open_} if stack else {open_.tag: open_}
+        stack.append(open_)
+        for name in open_.binds:
+            scopes.setdefault(name, []).append(open_)
+
+    def unbind(open_: _Open) -> None:
+        for name in open_.binds:
+            binders = scopes[name]
+            # The region is the innermost binder unless a region inside it is left open.
+            index = next(i for i in range(len(binders) - 1, -1, -1) if binders[i] is open_)
+            del binders[index]
+        open_.binds = {}
+
+    def close_cache(open_: _Open) -> None:
+        """Tags inside a {% cache %} are gathered in the innermost one and passed outwards when
+        it closes (adding each tag to every enclosing cache is quadratic in the nesting)."""
+        assert open_.cache is not None
+        tags = open_.tags_inside or set()
+        caches[open_.cache]["tags_inside"] = frozenset(tags)
+        outer = open_.outer_cache
+        if outer is not None and outer.tags_inside is not None:
+            outer.tags_inside |= tags
 
     def note_uses(expression: str, span: Span) -> None:
         block, cache = current("block"), current("cache")
@@ -241,19 +271,21 @@ def parse_template(text: str, path: str) -> TemplateFacts:
         if tag in TRANSLATION_TAGS:
             translation_tags.append((tag, span))
         if not tag.startswith("end"):
-            for open_ in stack:
-                if open_.tags_inside is not None:
-                    open_.tags_inside.add(tag)
+            cache = current("cache")
+            if cache is not None and cache.tags_inside is not None:
+                cache.tags_inside.add(tag)
         if tag.startswith("end") and tag[3:] in PAIRED:
             opened = tag[3:]
             if stack and stack[-1].tag == opened:
-                closing = stack.pop()
+                closing = stack[-1]
+                unbind(closing)
+                stack.pop()
                 if opened == "block" and args and closing.name and args[0] != closing.name:
                     problems.append(
                         (f"`{{% endblock {args[0]} %}}` closes `{{% block {closing.name} %}}`", span)
                     )
                 if opened == "cache" and closing.cache is not None:
-                    caches[closing.cache]["tags_inside"] = frozenset(closing.tags_inside or ())
+                    close_cache(closing)
                 elif opened == "block":
                     block = current("block")
                     blocks.append(
@@ -290,7 +322,7 @@ def parse_template(text: str, path: str) -> TemplateFacts:
                 open_.binds = _with_bindings(args)
                 note_uses(" ".join(_assigned_values(args)), span)
                 open_.binds = {k: _meaning(v, bound) for k, v in open_.binds.items()}
-            stack.append(open_)
+            push(open_)
             continue
         if tag == "load" and "static" in args:
             loads_static = True
@@ -307,7 +339,7 @@ def parse_template(text: str, path: str) -> TemplateFacts:
         elif tag == "empty":
             loop = current("for")
             if loop is not None:
-                loop.binds = {}  # Django leaves the loop variable unbound in {% empty %}
+                unbind(loop)  # Django leaves the loop variable unbound in {% empty %}
         elif tag == "csrf_token":
             block, cache = current("block"), current("cache")
             uses.append(
@@ -317,8 +349,9 @@ def parse_template(text: str, path: str) -> TemplateFacts:
             note_uses(" ".join(args), span)
     for open_ in stack:
         problems.append((f"`{{% {open_.tag} %}}` is never closed (no `{{% end{open_.tag} %}}`)", open_.span))
+    for open_ in reversed(stack):  # innermost first, so that each passes its tags outwards
         if open_.cache is not None:
-            caches[open_.cache]["tags_inside"] = frozenset(open_.tags_inside or ())
+            close_cache(open_)
     return TemplateFacts(
         path=path,
         extends=extends,

@@ -72,16 +72,28 @@ class TemplateQueries:
                         found.append(processor)
         return found
 
+    @cached_property
+    def _rendered_memo(self) -> dict[str, list[RenderedUse]]:
+        return {}  # rendered_uses by template name: rules ask for the same templates again and again
+
     def rendered_uses(self, name: str) -> list[RenderedUse]:
-        """Personal uses that rendering template ``name`` outputs, through extends and includes."""
-        return self._rendered(name, ())
+        """Personal uses that rendering template ``name`` outputs, through extends and includes.
+
+        Each template reached is expanded once, on the first path that reaches it (its uses
+        carry that path as evidence): expanding every path is exponential in the include depth.
+        """
+        if name not in self._rendered_memo:
+            self._rendered_memo[name] = out = []
+            self._rendered(name, (), set(), 0, out)
+        return self._rendered_memo[name]
 
     def _rendered(
-        self, name: str, via: tuple[Evidence, ...], active: frozenset[str] = frozenset()
-    ) -> list[RenderedUse]:
-        if name in active or len(active) > 20:
-            return []
-        active = active | {name}
+        self, name: str, via: tuple[Evidence, ...], seen: set[str], depth: int, out: list[RenderedUse]
+    ) -> None:
+        # ``seen`` also cuts include cycles; ``depth`` bounds the recursion (Python's stack).
+        if name in seen or depth > 20:
+            return
+        seen.add(name)
         chain: list[TemplateFacts] = []
         current = self.template(name)
         links: list[tuple[Evidence, ...]] = []
@@ -95,9 +107,8 @@ class TemplateQueries:
             path_so_far = (*path_so_far, Evidence(Location(current.path, span), f"extends `{parent_name}`"))
             current = self.template(parent_name)
         if not chain:
-            return []
+            return
         root_complete = chain[-1].extends is None
-        out: list[RenderedUse] = []
         for index, template in enumerate(chain):
             is_root = index == len(chain) - 1 and root_complete
             for use in template.uses:
@@ -105,10 +116,9 @@ class TemplateQueries:
                 if kind and self._block_rendered(chain, index, use.block, is_root):
                     out.append(RenderedUse(use, kind, Location(template.path, use.span), links[index]))
             for include in template.includes:
-                if self._block_rendered(chain, index, include.block, is_root):
+                if include.name not in seen and self._block_rendered(chain, index, include.block, is_root):
                     step = Evidence(Location(template.path, include.span), f"includes `{include.name}`")
-                    out.extend(self._rendered(include.name, (*links[index], step), active))
-        return out
+                    self._rendered(include.name, (*links[index], step), seen, depth + 1, out)
 
     @staticmethod
     def _block_rendered(chain: list[TemplateFacts], index: int, block: str | None, is_root: bool) -> bool:

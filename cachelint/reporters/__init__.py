@@ -12,6 +12,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
+from cachelint.finding import split_lines
+from cachelint.reading import read_bytes
+
 if TYPE_CHECKING:
     from cachelint.finding import Finding
     from cachelint.registry import Rule
@@ -133,6 +136,9 @@ def sorted_findings(findings: Sequence[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: f.sort_key)
 
 
+QUOTE_LIMIT = 2_000_000  # bytes: the default max-file-size; larger files are not quoted
+
+
 class SourceLines:
     """Reads scanned files lazily, once per report, to quote lines from them.
 
@@ -146,11 +152,12 @@ class SourceLines:
     def lines(self, path: str) -> list[str] | None:
         if path not in self._files:
             try:
-                # utf-8-sig drops a BOM that would shift line 1's columns; newline=None
-                # splits lines exactly where Python's tokenizer does (\n, \r\n, \r) and not
-                # on form feeds and the like, as str.splitlines would.
-                with open(path, encoding="utf-8-sig", errors="replace", newline=None) as fh:
-                    self._files[path] = fh.read().split("\n")
+                # Regular files only and never past the default max-file-size: a file skipped
+                # as too large is not read to quote it. utf-8-sig drops a BOM that would shift
+                # line 1's columns; split_lines breaks lines exactly where Python's tokenizer
+                # does (\n, \r\n, \r) and not on form feeds and the like.
+                data = read_bytes(path, QUOTE_LIMIT)[0]
+                self._files[path] = split_lines(data.decode("utf-8-sig", errors="replace"))
             except OSError:
                 self._files[path] = None
         return self._files[path]
