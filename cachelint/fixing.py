@@ -228,8 +228,13 @@ def _lines(text: str) -> list[str]:
 def _diff(path: str, original: str, text: str) -> str:
     import difflib
 
+    from cachelint.reporters import printable
+
+    # The file name is escaped (a newline in it must not start a line of its own, such as a
+    # workflow command in CI); the content is left as it is, so that the patch still applies.
+    name = printable(path)
     return "".join(
-        difflib.unified_diff(_lines(original), _lines(text), fromfile=f"a/{path}", tofile=f"b/{path}")
+        difflib.unified_diff(_lines(original), _lines(text), fromfile=f"a/{name}", tofile=f"b/{name}")
     )
 
 

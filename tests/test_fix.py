@@ -514,3 +514,15 @@ def test_a_python_file_libcst_cannot_write_back_unchanged_is_refused(tmp_path, m
         "(form feed lines at its end?), so a fix would change other lines\n" in result.output
     )
     assert (tmp_path / "mysite/settings.py").read_bytes() == source
+
+
+def test_diff_escapes_a_newline_in_the_file_name(tmp_path, monkeypatch):
+    """A template named ``x\\n::error file=README.md::x.html`` must not put a workflow command
+    at the start of a line of ``--diff`` output (the patch content itself stays as it is)."""
+    name = "x\n::error file=README.md::x.html"
+    write_tree(tmp_path, {"manage.py": "", f"app/templates/{name}": IMG})
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["check", "--no-cache", "--select", "CL504", "--diff", "."])
+    assert result.exit_code == 1
+    assert "--- a/app/templates/x\\n::error file=README.md::x.html\n" in result.output
+    assert not any(line.startswith("::") for line in result.output.splitlines())
