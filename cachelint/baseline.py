@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from cachelint.finding import Finding, split_lines
+from cachelint.reporters import encodable
 
 FORMAT_VERSION = 1
 
@@ -35,13 +36,14 @@ def fingerprint(finding: Finding, relative: str, lines: list[str]) -> str:
         _normalized(lines[i]) for i in range(index - 1, index + 2) if 0 <= i < len(lines) and lines[i].strip()
     ]
     text = "\n".join(context) or finding.message
-    digest = hashlib.sha256(f"{finding.code}\0{relative}\0{text}".encode())
+    digest = hashlib.sha256(f"{finding.code}\0{relative}\0{text}".encode("utf-8", "surrogatepass"))
     return digest.hexdigest()[:20]
 
 
 def _relative(path: str, root: Path) -> str:
-    """Paths in a baseline are relative to the project root, wherever cachelint runs from."""
-    return Path(os.path.relpath(os.path.realpath(path), os.path.realpath(root))).as_posix()
+    """Paths in a baseline are relative to the project root, wherever cachelint runs from; the
+    bytes of a name that are not UTF-8 are ``\\xNN`` escapes, so the file is valid UTF-8 JSON."""
+    return encodable(Path(os.path.relpath(os.path.realpath(path), os.path.realpath(root))).as_posix())
 
 
 def _keys(findings: Iterable[Finding], root: Path) -> list[tuple[str, str, str]]:
@@ -61,7 +63,7 @@ def _keys(findings: Iterable[Finding], root: Path) -> list[tuple[str, str, str]]
 
 def write(path: Path, findings: list[Finding], root: Path) -> None:
     entries = [
-        {"code": code, "path": file, "fingerprint": digest, "message": finding.message}
+        {"code": code, "path": file, "fingerprint": digest, "message": encodable(finding.message)}
         for (code, file, digest), finding in zip(_keys(findings, root), findings)
     ]
     data = json.dumps({"version": FORMAT_VERSION, "findings": entries}, indent=2) + "\n"

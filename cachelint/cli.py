@@ -14,13 +14,18 @@ from typing import TextIO
 import click
 
 from cachelint import __version__
-from cachelint.reporters import OutputFormat
+from cachelint.reporters import OutputFormat, printable
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
-def _split(values: tuple[str, ...]) -> list[str]:
-    return [part.strip().upper() for value in values for part in value.split(",") if part.strip()]
+def _split(option: str, values: tuple[str, ...]) -> list[str]:
+    """Comma-separated rule selectors; an empty one is an error, as in the configuration (it
+    would be a prefix of every code)."""
+    parts = [part.strip().upper() for value in values for part in value.split(",")]
+    if not all(parts):
+        _fail(f"{option}: empty rule code or prefix in {', '.join(repr(v) for v in values)}")
+    return parts
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -61,7 +66,13 @@ def cli() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Read configuration from this TOML file.",
 )
-@click.option("--jobs", "-j", type=click.IntRange(min=0), help="Worker processes (0: all cores).")
+@click.option(
+    # max: config.MAX_JOBS (not imported here, to keep --help fast)
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=0, max=1024),
+    help="Worker processes (0: all cores).",
+)
 @click.option(
     "--django-version",
     metavar="X.Y",
@@ -121,9 +132,9 @@ def check(
         config = load_config(find_project_root(targets[0].resolve()), config_file)
     except ConfigError as error:
         _fail(str(error))
-    config.select = _split(select) or config.select
-    config.extend_select = _split(extend_select) or config.extend_select
-    config.ignore = config.ignore + _split(ignore)  # both apply: the CLI cannot re-enable a rule
+    config.select = _split("--select", select) or config.select
+    config.extend_select = _split("--extend-select", extend_select) or config.extend_select
+    config.ignore = config.ignore + _split("--ignore", ignore)  # both apply: the CLI cannot re-enable a rule
     if jobs is not None:
         config.jobs = jobs
     if no_cache:
@@ -178,7 +189,7 @@ def check(
 
         report = apply_fixes(result.findings, chosen, config, write=not diff)
         for line in report.refused:
-            click.echo(f"cachelint: {line}", err=True)
+            click.echo(f"cachelint: {printable(line)}", err=True)
         if diff:
             click.echo("".join(report.diffs), nl=False)
             _info(quiet, f"{_count(report.count, 'fixable finding')} in {_count(len(report.fixed), 'file')}")
@@ -211,7 +222,7 @@ def check(
     else:
         report(sys.stdout, color)
     for message in result.errors:
-        click.echo(f"cachelint: error: {message}", err=True)
+        click.echo(f"cachelint: error: {printable(message)}", err=True)
 
     if result.errors:
         sys.exit(EXIT_ERROR)
@@ -249,7 +260,7 @@ def explain_rule(code: str) -> None:
 def _info(quiet: bool, message: str) -> None:
     """An informational line on stderr, unless --quiet."""
     if not quiet:
-        click.echo(f"cachelint: {message}", err=True)
+        click.echo(f"cachelint: {printable(message)}", err=True)
 
 
 def _count(number: int, noun: str) -> str:
@@ -257,7 +268,7 @@ def _count(number: int, noun: str) -> str:
 
 
 def _fail(message: str) -> None:
-    click.echo(f"cachelint: error: {message}", err=True)
+    click.echo(f"cachelint: error: {printable(message)}", err=True)
     sys.exit(EXIT_ERROR)
 
 

@@ -6,6 +6,7 @@ validated up front: an unknown key, a wrong type or a bad pattern is one clear e
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from dataclasses import dataclass, field, fields
@@ -18,6 +19,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 DEFAULT_FRAGMENT_VERSION_PATTERN = r"(?:^|[^a-zA-Z0-9])v\d+(?:$|[^0-9])"
+# Worker processes are started all at once (fork): a committed `jobs = 100000` must not start them.
+MAX_JOBS = 1024
 
 
 class ConfigError(Exception):
@@ -73,11 +76,11 @@ def _toml(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
-        return (
-            "'" + value + "'"
-            if "'" not in value
-            else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        )
+        if "'" not in value and value.isprintable():
+            return "'" + value + "'"
+        # A basic string with JSON's escapes, which are TOML's too: control characters from a
+        # committed pyproject are shown escaped, never sent to the terminal.
+        return json.dumps(value).replace("\x7f", "\\u007f")
     if isinstance(value, list):
         return "[" + ", ".join(_toml(v) for v in value) + "]"
     if isinstance(value, dict):
@@ -98,10 +101,11 @@ def load_config(root: Path, explicit: Path | None = None) -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise ConfigError(f"{path}: cannot read TOML: {error}") from None
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{path}: `tool` must be a table")
     # A dedicated file (``--config cachelint.toml``) may hold the keys at top level.
-    section = data.get("tool", {}).get(
-        "cachelint", data if explicit is not None and "tool" not in data else {}
-    )
+    section = tool.get("cachelint", data if explicit is not None and "tool" not in data else {})
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: [tool.cachelint] must be a table")
     return _from_table(section, path)
@@ -135,32 +139,77 @@ def _check_non_negative(value: Any) -> str | None:
     return None
 
 
-_LIST = (
-    "select",
-    "extend_select",
-    "ignore",
-    "exclude",
-    "extend_exclude",
-    "template_dirs",
-    "settings_modules",
-    "production_settings",
-)
+def _check_strings(value: Any) -> str | None:
+    if not _is_str_list(value):
+        return "must be a list of strings"
+    if any("\0" in v for v in value):
+        return "must not contain a NUL character"
+    return None
+
+
+def _check_selectors(value: Any) -> str | None:
+    """Rule codes or prefixes: an empty one would be a prefix of every code (``ignore = [""]``
+    turned every rule off)."""
+    if not _is_str_list(value):
+        return "must be a list of strings"
+    if any(not v.strip() for v in value):
+        return "must not contain an empty rule code or prefix"
+    return None
+
+
+def _pattern_problem(pattern: str) -> str | None:
+    from cachelint.discovery import glob_spec
+
+    if not pattern.strip():
+        return "must not contain an empty pattern"
+    try:
+        glob_spec([pattern])
+    except (ValueError, re.error) as error:  # pathspec's own error is a ValueError
+        # (re.error's position would be in the regex pathspec makes of the pattern, not in it)
+        return f"has an invalid pattern {pattern!r}: {getattr(error, 'msg', error)}"
+    return None
+
+
+def _check_patterns(value: Any) -> str | None:
+    """gitignore-style patterns, compiled here so that a bad one is reported as this key's."""
+    if not _is_str_list(value):
+        return "must be a list of strings"
+    return next((p for p in map(_pattern_problem, value) if p), None)
+
+
+def _check_per_file_ignores(value: Any) -> str | None:
+    if not isinstance(value, dict) or not all(_is_str_list(c) for c in value.values()):
+        return "must be a table of glob = [codes]"
+    for pattern, codes in value.items():
+        problem = _pattern_problem(pattern)
+        if problem:
+            return problem
+        if any(not code.strip() for code in codes):
+            return f"must not contain an empty rule code or prefix (for {pattern!r})"
+    return None
+
+
+def _check_path(value: Any) -> str | None:
+    return None if isinstance(value, str) and "\0" not in value else "must be a path"
+
+
 _VALIDATORS = {
-    **{key: lambda v: None if _is_str_list(v) else "must be a list of strings" for key in _LIST},
-    "per_file_ignores": lambda v: (
-        None
-        if isinstance(v, dict) and all(_is_str_list(c) for c in v.values())
-        else "must be a table of glob = [codes]"
-    ),
+    **{key: _check_selectors for key in ("select", "extend_select", "ignore")},
+    **{
+        key: _check_patterns
+        for key in ("exclude", "extend_exclude", "settings_modules", "production_settings")
+    },
+    "template_dirs": _check_strings,
+    "per_file_ignores": _check_per_file_ignores,
     "fragment_version_pattern": _check_regex,
     "fragment_min_timeout": _check_non_negative,
     "static_url": lambda v: None if isinstance(v, str) else "must be a string",
-    "baseline": lambda v: None if isinstance(v, str) else "must be a path",
+    "baseline": _check_path,
     "docs_url": lambda v: None if isinstance(v, str) and (not v or "://" in v) else "must be a URL",
     "django_version": _check_version,
     "socket_timeout": _check_non_negative,
     "max_file_size": _check_non_negative,
-    "jobs": _check_non_negative,
+    "jobs": lambda v: _check_non_negative(v) or (f"must be at most {MAX_JOBS}" if v > MAX_JOBS else None),
     "cache": lambda v: None if isinstance(v, bool) else "must be true or false",
     "check_tests": lambda v: None if isinstance(v, bool) else "must be true or false",
 }
@@ -179,6 +228,8 @@ def _from_table(table: dict[str, Any], source: Path) -> Config:
             raise ConfigError(f"{source}: `{raw_key}` {problem}")
         if key in ("select", "extend_select", "ignore"):
             value = [v.strip().upper() for v in value]
+        elif key == "per_file_ignores":
+            value = {pattern: [c.strip().upper() for c in codes] for pattern, codes in value.items()}
         setattr(config, key, value)
     return config
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +45,7 @@ SKIPPED_DIRS = frozenset(
 @dataclass(frozen=True)
 class SourceFile:
     path: Path  # absolute
-    display: str  # relative to the working directory when below it, posix slashes
+    display: str  # relative to the working directory (``../`` outside it), posix slashes
     kind: str  # "python" | "template"
     module: str = ""  # dotted module name (python)
     is_package: bool = False
@@ -53,8 +54,16 @@ class SourceFile:
 
 
 def display_path(path: Path) -> str:
+    """``path`` relative to the working directory, with ``../`` for a file outside it, as a user
+    would type it and as the reports show it; absolute only where no relative path exists (another
+    drive on Windows). The working directory is a real path, so the ``..`` are too."""
+    cwd = Path.cwd()
     try:
-        return path.relative_to(Path.cwd()).as_posix()
+        return path.relative_to(cwd).as_posix()  # the common case, and the cheap one
+    except ValueError:
+        pass
+    try:
+        return Path(os.path.relpath(path, cwd)).as_posix()
     except ValueError:
         return path.as_posix()
 
@@ -99,16 +108,34 @@ class _Modules:
 
 
 def glob_spec(patterns: Iterable[str]) -> pathspec.PathSpec | None:
+    """Configured patterns (checked when the configuration is read: a bad one raises here)."""
     patterns = list(patterns)
-    return _spec(patterns) if patterns else None
+    return _compile(patterns) if patterns else None
 
 
 def _spec(lines: list[str]) -> pathspec.PathSpec:
+    """The patterns of a .gitignore."""
+    try:
+        return _compile(lines)
+    except (ValueError, re.error):
+        # Like git, a pattern that cannot be compiled (``[z-a]``) is skipped rather than failing the run.
+        return _compile([line for line in lines if _compiles(line)])
+
+
+def _compile(lines: list[str]) -> pathspec.PathSpec:
     # pathspec 1.x names git's semantics "gitignore"; older releases only know "gitwildmatch".
     try:
         return pathspec.PathSpec.from_lines("gitignore", lines)
     except (KeyError, LookupError):  # pragma: no cover - pathspec < 0.12
         return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+
+
+def _compiles(line: str) -> bool:
+    try:
+        _compile([line])
+    except (ValueError, re.error):
+        return False
+    return True
 
 
 def is_test_file(name: str) -> bool:

@@ -60,6 +60,56 @@ AUTH_MIXINS = frozenset(
     }
 )
 
+# --- Classes outside the project, as the MRO sees them -----------------------------------------
+# Django's ``View`` defines ``dispatch`` and never calls ``super().dispatch``: a mixin that wraps
+# dispatch but comes after it in the MRO never runs. DRF's ``APIView`` derives from it.
+DJANGO_VIEW = "django.views.generic.base.View"
+DJANGO_VIEW_NAMES = frozenset({DJANGO_VIEW, "django.views.View", "django.views.generic.View"})
+DRF_API_VIEW_CLASS = "rest_framework.views.APIView"
+# Framework classes that do not define ``get`` (``View`` answers 405 without a handler).
+NO_GET_VIEW_CLASSES = frozenset(
+    {
+        DRF_API_VIEW_CLASS,
+        "rest_framework.generics.GenericAPIView",
+        "rest_framework.viewsets.ViewSet",
+        "rest_framework.viewsets.ViewSetMixin",
+        "rest_framework.viewsets.GenericViewSet",
+    }
+)
+# Generic views without ``TemplateResponseMixin`` (the others hold ``template_name = None``).
+NO_TEMPLATE_VIEW_CLASSES = frozenset(
+    {"django.views.generic.RedirectView", "django.views.generic.base.RedirectView"}
+)
+
+
+def is_framework_view_class(name: str) -> bool:
+    """A Django or DRF class-based view (``TemplateView``, ``ListAPIView``, ``ModelViewSet``):
+    Django's own modules are not parsed, so their names say what they are."""
+    last = name.rpartition(".")[2]
+    return name.startswith(("django.", "rest_framework.")) and last.endswith(("View", "ViewSet"))
+
+
+# HTTP methods whose responses ``cache_page`` never stores, and the class-based view methods
+# that only run on them (Django's edit views and DRF's write actions).
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+UNSAFE_HANDLERS = frozenset(
+    {
+        "post",
+        "put",
+        "patch",
+        "delete",
+        "form_valid",
+        "form_invalid",
+        "perform_create",
+        "perform_update",
+        "perform_destroy",
+        "create",
+        "update",
+        "partial_update",
+        "destroy",
+    }
+)
+
 # DRF
 DRF_API_VIEW = frozenset({"rest_framework.decorators.api_view"})
 DRF_PERMISSION_CLASSES_DECORATOR = frozenset({"rest_framework.decorators.permission_classes"})
@@ -72,6 +122,27 @@ DRF_AUTHENTICATED_PERMISSIONS = frozenset(
     }
 )
 DRF_VIEW_PREFIX = "rest_framework."
+# ``@action`` marks a viewset method as a handler run inside the viewset's dispatch.
+DRF_ACTION = frozenset({"rest_framework.decorators.action"})
+DRF_RENDERER_CLASSES_DECORATOR = frozenset({"rest_framework.decorators.renderer_classes"})
+DRF_AUTHENTICATION_CLASSES_DECORATOR = frozenset({"rest_framework.decorators.authentication_classes"})
+# Renderers whose HTML page prints the logged-in user and a CSRF token.
+DRF_BROWSABLE_RENDERERS = frozenset(
+    {
+        "rest_framework.renderers.BrowsableAPIRenderer",
+        "djangorestframework_camel_case.render.CamelCaseBrowsableAPIRenderer",
+    }
+)
+DRF_SESSION_AUTHENTICATION = frozenset({"rest_framework.authentication.SessionAuthentication"})
+# What DRF uses when neither the view nor ``REST_FRAMEWORK`` says.
+DRF_DEFAULT_RENDERERS = (
+    "rest_framework.renderers.JSONRenderer",
+    "rest_framework.renderers.BrowsableAPIRenderer",
+)
+DRF_DEFAULT_AUTHENTICATION = (
+    "rest_framework.authentication.SessionAuthentication",
+    "rest_framework.authentication.BasicAuthentication",
+)
 
 # URLconf entries and includes.
 URL_FUNCTIONS = frozenset(
@@ -104,6 +175,24 @@ PERSONAL_CALLS = {
     "django.middleware.csrf.get_token": "csrf_token",
 }
 
+DRF_RESPONSE = frozenset({"rest_framework.response.Response"})
+# Response classes that take ``headers={...}`` (Django 3.2+, DRF's Response).
+RESPONSE_CLASSES = frozenset(
+    {
+        "django.http.HttpResponse",
+        "django.http.JsonResponse",
+        "django.http.StreamingHttpResponse",
+        "django.http.FileResponse",
+        "django.http.response.HttpResponse",
+        "django.http.response.JsonResponse",
+        "django.http.response.StreamingHttpResponse",
+        "django.http.response.FileResponse",
+        "django.template.response.TemplateResponse",
+        "django.template.response.SimpleTemplateResponse",
+        "rest_framework.response.Response",
+    }
+)
+
 PATCH_VARY_HEADERS = frozenset({"django.utils.cache.patch_vary_headers"})
 PATCH_CACHE_CONTROL = frozenset({"django.utils.cache.patch_cache_control"})
 ADD_NEVER_CACHE_HEADERS = frozenset({"django.utils.cache.add_never_cache_headers"})
@@ -126,6 +215,7 @@ NON_HASHING_STORAGES = frozenset(
 NON_HASHING_STORAGE_PREFIXES = ("storages.backends.",)
 
 # The low-level cache API.
+SETTINGS_OBJECT = frozenset({"django.conf.settings"})
 DEFAULT_CACHE = frozenset({"django.core.cache.cache"})
 CACHES_HANDLER = frozenset({"django.core.cache.caches"})
 # method -> positional index of (key, value, timeout); None where the method has none.

@@ -33,7 +33,8 @@ class Span:
 
 @dataclass(frozen=True, order=True)
 class Location:
-    """A span in a file; ``path`` is relative to the project root, with forward slashes."""
+    """A span in a file; ``path`` is relative to the working directory (``../`` outside it), with
+    forward slashes."""
 
     path: str
     span: Span = Span(1)

@@ -54,7 +54,7 @@ def apply_fixes(findings: list[Finding], rules: dict[str, Rule], config: Config,
     report = FixReport()
     by_file: dict[str, list[Finding]] = defaultdict(list)
     for finding in findings:
-        if rules[finding.code].fixable:
+        if rules[finding.code].fixes(finding):
             by_file[finding.location.path].append(finding)
     for path, file_findings in sorted(by_file.items()):
         try:

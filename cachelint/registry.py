@@ -52,6 +52,10 @@ class Rule:
     # Rules with one correct mechanical fix set this and implement ``fix``.
     fixable: ClassVar[bool] = False
 
+    def fixes(self, finding: Finding) -> bool:
+        """Whether ``fix`` handles this finding (a fixable rule may report cases it cannot fix)."""
+        return self.fixable
+
     def check(self, project: ProjectModel) -> Iterator[Finding]:  # pragma: no cover - abstract
         raise NotImplementedError
 

@@ -105,7 +105,9 @@ def test_escape_data_and_property() -> None:
 EXPECTED_GITHUB = (
     "::error file=app/a%2Cb.py,line=3,col=5,endLine=3,endColumn=20,"
     "title=CL101 cache-page-on-authenticated-view"
-    "::100%25 cached: user, session%0Aand CSRF token"
+    # A line break inside the message is scanned text, shown as an escape like the text reporter's;
+    # the lines the reporter joins are %0A.
+    "::100%25 cached: user, session\\nand CSRF token"
     "%0Arelated: app/a,b.py:2:2: login required here"
     "%0Ahelp: Use `cache_control(private=True)`, or: vary_on_cookie\n"
     "::error file=app/views.py,line=12,col=2,endLine=12,endColumn=16,"
@@ -114,7 +116,7 @@ EXPECTED_GITHUB = (
     # Several lines: the runner takes no columns then.
     "::warning file=templates/profile.html,line=2,endLine=4,title=CL202 user-in-cached-fragment"
     "::`request.user` printed inside `{%25 cache %25}`\n"
-    "::error::cachelint: bad.py:1: syntax error, 100%25 sure%0Anext\n"
+    "::error::cachelint: bad.py:1: syntax error, 100%25 sure\\nnext\n"
 )
 
 
@@ -140,6 +142,27 @@ def test_github_empty_span_has_no_end_column_and_colon_in_title_is_escaped() -> 
     finding = Finding("CL101", Severity.ERROR, "m", Location("x.py", Span(7)))
     out = report("github", findings=[finding], rules={"CL101": OddSlug()})
     assert out == "::error file=x.py,line=7,col=1,endLine=7,title=CL101 odd%3Aslug%2Chere::m\n"
+
+
+def test_github_control_characters_cannot_forge_commands_or_drive_the_terminal() -> None:
+    # The reproduction: a newline in a file name and in a CACHES alias started a line the runner
+    # executes; an ANSI sequence reached the log as is.
+    finding = Finding(
+        "CL101",
+        Severity.ERROR,
+        "alias `x\n::error file=README.md,line=1::X` \x1b[31mred\x1b]8;;http://e\x07 \u202e",
+        Location("app/x\n::error file=README.md,line=1::Y.py", Span(1)),
+        hint="carriage\rreturn",
+        related=(Evidence(Location("a\u2028b.py", Span(1)), "label\x85"),),
+    )
+    out = report("github", findings=[finding], errors=["e\n::warning::Z\x1b[0m"])
+    assert out.splitlines() == [
+        "::error file=app/x\\n%3A%3Aerror file=README.md%2Cline=1%3A%3AY.py,line=1,col=1,endLine=1,"
+        "title=CL101 cache-page-on-authenticated-view"
+        "::alias `x\\n::error file=README.md,line=1::X` \\x1b[31mred\\x1b]8;;http://e\\x07 \\u202e"
+        "%0Arelated: a\\u2028b.py:1:1: label\\x85%0Ahelp: carriage\\rreturn",
+        "::error::cachelint: e\\n::warning::Z\\x1b[0m",
+    ]
 
 
 def test_github_empty() -> None:

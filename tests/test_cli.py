@@ -203,6 +203,26 @@ def test_ignore(project):
     assert "CL101" not in result.stdout
 
 
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--ignore", ""), ("--ignore", " "), ("--select", "CL1,"), ("--extend-select", ",CL1")],
+)
+def test_empty_selector_on_the_command_line_is_an_error(project, option, value):
+    # An empty selector is a prefix of every code, as in `ignore = [""]`.
+    project(LEAK_TREE)
+    result = invoke("check", option, value, ".")
+    assert result.exit_code == 2
+    assert result.output == f"cachelint: error: {option}: empty rule code or prefix in {value!r}\n"
+
+
+def test_gitignore_pattern_that_cannot_compile_is_skipped_like_git_does(project):
+    # `[z-a]` in a .gitignore was `internal error: error: bad character range`.
+    project({**LEAK_TREE, "lib/__init__.py": "", "lib/views.py": LEAK_VIEWS, ".gitignore": "[z-a]\n!\napp/\n"})
+    result = invoke("check", "--no-cache", "--format", "json", ".")
+    assert result.exit_code == 1, result.output
+    assert json_findings(result.stdout) == [("lib/views.py", 6, "CL101")]  # app/ still ignored
+
+
 def test_ignore_prefix_wins_over_select(project):
     project(LEAK_TREE)
     assert invoke("check", "--select", "ALL", "--ignore", "CL1", ".").exit_code == 0
@@ -550,3 +570,192 @@ def test_a_crashing_rule_is_one_error_line_and_the_other_rules_still_report(tmp_
     assert "Traceback" not in result.stderr
     debug = CliRunner().invoke(cli, ["check", "--no-cache", "--debug", "."])
     assert "Traceback (most recent call last)" in debug.stderr
+
+
+# --- hostile file names ---------------------------------------------------------------------------
+
+# A template whose name holds byte 0xff (not UTF-8; Linux allows it): os.fsdecode makes it the lone
+# surrogate U+DCFF, which the UTF-8 codec refuses.
+RAW_NAME = b"templates/caf\xff.html"
+STATIC_TEMPLATE = '<img src="/static/x.png">\n'
+
+
+@pytest.fixture
+def raw_named(tmp_path, monkeypatch):
+    write_tree(tmp_path, {"manage.py": "", "app/__init__.py": "", "templates/.keep": ""})
+    try:
+        with open(os.path.join(os.fsencode(tmp_path), RAW_NAME), "w", encoding="utf-8") as stream:
+            stream.write(STATIC_TEMPLATE)
+    except (OSError, UnicodeError):
+        pytest.skip("the file system does not take a name that is not UTF-8")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "json-lines", "sarif", "github", "gitlab"])
+def test_a_file_name_that_is_not_utf8_is_reported_in_every_format(raw_named, fmt):
+    # The reproduction: sarif and gitlab failed with UnicodeEncodeError, text and github with -o.
+    result = invoke("check", "--no-cache", "--format", fmt, "-o", "report.out", ".")
+    assert result.exit_code == 1, result.output
+    data = (raw_named / "report.out").read_bytes()
+    text = data.decode("utf-8")  # valid UTF-8
+    if fmt == "sarif":
+        [entry] = json.loads(text)["runs"][0]["results"]
+        location = entry["locations"][0]["physicalLocation"]["artifactLocation"]
+        assert location == {"uri": "templates/caf%FF.html", "uriBaseId": "%SRCROOT%"}  # the raw byte
+    elif fmt in ("json", "json-lines", "gitlab"):
+        assert "\\ud" not in text  # no lone surrogate escapes either, which strict parsers refuse
+        if fmt == "json":
+            paths = [e["location"]["path"] for e in json.loads(text)["findings"]]
+        elif fmt == "json-lines":
+            paths = [json.loads(line)["location"]["path"] for line in text.splitlines()]
+        else:
+            paths = [e["location"]["path"] for e in json.loads(text)]
+        assert paths == ["templates/caf\\xff.html"]
+    else:
+        assert "templates/caf\\xff.html:1:11" in text or "file=templates/caf\\xff.html,line=1,col=11" in text
+
+
+@pytest.mark.parametrize("fmt", ["text", "github"])
+def test_a_file_name_that_is_not_utf8_on_a_strict_stdout(raw_named, fmt):
+    env = {**_env(), "PYTHONIOENCODING": "utf-8:strict"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "cachelint", "check", "--no-cache", "--format", fmt, "."],
+        cwd=raw_named, capture_output=True, timeout=120, env=env,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert b"templates/caf\\xff.html" in proc.stdout
+    assert proc.stderr == b""
+
+
+def test_a_file_name_that_is_not_utf8_in_a_baseline(raw_named):
+    result = invoke("check", "--no-cache", "--write-baseline", "baseline.json", ".")
+    assert result.exit_code == 0, result.output
+    [entry] = json.loads((raw_named / "baseline.json").read_text(encoding="utf-8"))["findings"]
+    assert entry["path"] == "templates/caf\\xff.html"
+    assert invoke("check", "--no-cache", "--baseline", "baseline.json", ".").exit_code == 0
+
+
+# --- explicit paths: filtering ----------------------------------------------------------------------
+
+
+def test_explicit_files_and_directories_select_the_findings(project):
+    root = project(
+        {
+            "manage.py": "",
+            "app/__init__.py": "",
+            "app/views.py": LEAK_VIEWS,
+            "app/sub/__init__.py": "",
+            "app/sub/views.py": LEAK_VIEWS,
+            "app/subway/__init__.py": "",
+            "app/subway/views.py": LEAK_VIEWS,  # `app/sub` is not a prefix of this directory
+            "lib/__init__.py": "",
+            "lib/views.py": LEAK_VIEWS,
+            "lib/more.py": LEAK_VIEWS,
+        }
+    )
+    (root / "linked").symlink_to(root / "app" / "subway", target_is_directory=True)
+    result = invoke("check", "--no-cache", "--format", "json", "app/sub", "lib/views.py", "./lib/views.py")
+    assert json_findings(result.stdout) == [("app/sub/views.py", 6, "CL101"), ("lib/views.py", 6, "CL101")]
+    # A directory given through a symlink selects the files inside the directory it points at.
+    result = invoke("check", "--no-cache", "--format", "json", "linked", "app/sub/views.py")
+    assert json_findings(result.stdout) == [
+        ("app/sub/views.py", 6, "CL101"),
+        ("app/subway/views.py", 6, "CL101"),
+    ]
+
+
+def _stat_calls(monkeypatch, run) -> int:
+    calls = 0
+    stat, lstat = os.stat, os.lstat
+
+    def counted(function):
+        def wrapper(*args, **kwargs):
+            nonlocal calls
+            calls += 1
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "stat", counted(stat))
+        patch.setattr(os, "lstat", counted(lstat))
+        run()
+    return calls
+
+
+def test_filtering_by_explicit_paths_does_not_stat_per_finding_and_path(project, monkeypatch):
+    # The reproduction: 5,000 file arguments (pre-commit on a large change) took 100 s against 12 s
+    # for the whole tree: a stat() per finding and argument. Stats must grow with findings plus
+    # arguments, not with their product.
+    from cachelint.config import Config
+    from cachelint.engine import check
+    from cachelint.registry import all_rules, select_rules
+
+    rules = select_rules(all_rules(), ["CL101"], [])
+    sizes = (40, 160)
+    project({"manage.py": "", **{f"app{i}/views.py": LEAK_VIEWS for i in range(max(sizes))}})
+    calls = []
+    for size in sizes:
+        paths = [Path(f"app{i}/views.py") for i in range(size)]
+        results = []
+        run = lambda: results.append(check(paths, Config(cache=False), rules))  # noqa: E731
+        calls.append(_stat_calls(monkeypatch, run))
+        assert len(results[0].findings) == size
+    # Per extra file (a finding and an argument): about 15 calls (walking, reading, resolving), while
+    # a stat per finding and argument adds 100 on average at these sizes.
+    assert calls[1] - calls[0] < 30 * (sizes[1] - sizes[0]), calls
+
+
+# --- paths relative to the working directory --------------------------------------------------------
+
+
+def test_paths_outside_the_working_directory_are_relative_with_dot_dot(project, monkeypatch):
+    # The reproduction: run from a subdirectory, the files outside it got absolute paths, while
+    # docs/json-format.md says paths are relative to the directory cachelint ran in.
+    root = project({"manage.py": "", **LEAK_TREE, "lib/__init__.py": "", "lib/views.py": LEAK_VIEWS})
+    monkeypatch.chdir(root / "app")
+    result = invoke("check", "--no-cache", "--format", "json", "..")
+    assert json_findings(result.stdout) == [("../lib/views.py", 6, "CL101"), ("views.py", 6, "CL101")]
+    text = invoke("check", "--no-cache", "../lib/views.py").stdout
+    assert codes_at(text) == [("../lib/views.py", 6, "CL101")]
+    assert "6 | @cache_page(60)" in text  # the file is quoted: the path opens it from here
+    github = invoke("check", "--no-cache", "--format", "github", "../lib").stdout
+    assert github.startswith("::error file=../lib/views.py,line=6,col=2,")
+    [issue] = json.loads(invoke("check", "--no-cache", "--format", "gitlab", "../lib").stdout)
+    assert issue["location"]["path"] == "../lib/views.py"
+    lines = invoke("check", "--no-cache", "--format", "json-lines", "../lib").stdout.splitlines()
+    assert [json.loads(line)["location"]["path"] for line in lines] == ["../lib/views.py"]
+    # SARIF: below %SRCROOT% (the working directory) a relative URI, outside it an absolute one.
+    log = json.loads(invoke("check", "--no-cache", "--format", "sarif", "..").stdout)
+    [run] = log["runs"]
+    real = root.resolve()
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == (real / "app").as_uri() + "/"
+    assert [r["locations"][0]["physicalLocation"]["artifactLocation"] for r in run["results"]] == [
+        {"uri": (real / "lib" / "views.py").as_uri()},
+        {"uri": "views.py", "uriBaseId": "%SRCROOT%"},
+    ]
+    # A baseline is still relative to the project root, wherever it is written from.
+    assert invoke("check", "--no-cache", "--write-baseline", "../baseline.json", "..").exit_code == 0
+    baseline = json.loads((root / "baseline.json").read_text(encoding="utf-8"))
+    assert sorted(e["path"] for e in baseline["findings"]) == ["app/views.py", "lib/views.py"]
+    monkeypatch.chdir(root)
+    assert invoke("check", "--no-cache", "--baseline", "baseline.json", ".").exit_code == 0
+
+
+def test_a_cache_alias_cannot_forge_a_workflow_command_or_drive_the_terminal(tmp_path):
+    # The reproduction, end to end: with NO_COLOR on a non-tty, the alias's ESC reached stdout and
+    # its newline started a line `::error file=README.md,line=1::X`, which GitHub Actions executes.
+    alias = "a\\n::error file=README.md,line=1::X\\x1b[31m"
+    backend = '{"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://y"}'
+    write_tree(tmp_path, {"manage.py": "", "proj/settings.py": f'CACHES = {{"{alias}": {backend}}}\n'})
+    for fmt in ("text", "github"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "cachelint", "check", "--no-cache", "--format", fmt, "."],
+            cwd=tmp_path, capture_output=True, text=True, timeout=120, env=_env(),
+        )
+        assert proc.returncode == 1, proc.stderr
+        assert "\x1b" not in proc.stdout
+        lines = proc.stdout.splitlines()
+        assert not any(line.startswith("::error file=README.md") for line in lines)
+        assert "Redis cache `a\\n::error file=README.md,line=1::X\\x1b[31m` has no" in proc.stdout

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 from click.testing import CliRunner
 
 from cachelint.cli import cli
 from tests.helpers import write_tree
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 VIEWS = """from django.contrib.auth.decorators import login_required
 from django.views.decorators.cache import cache_page
@@ -84,17 +90,81 @@ def test_unknown_code_in_per_file_ignores_is_an_error(project):
     ("toml", "message"),
     [
         ("jobs = -1", "`jobs` must be a non-negative integer"),
+        ("jobs = 100000", "`jobs` must be at most 1024"),
         ("fragment-version-pattern = '('", "`fragment-version-pattern` is not a valid regular expression"),
         ('django-version = "five"', "`django-version` must be a version string"),
         ('per-file-ignores = ["x"]', "`per-file-ignores` must be a table of glob = [codes]"),
+        # An empty selector is a prefix of every code: each of these turned every rule off.
+        ('ignore = [""]', "`ignore` must not contain an empty rule code or prefix"),
+        ('ignore = [" "]', "`ignore` must not contain an empty rule code or prefix"),
+        ('select = ["CL1", ""]', "`select` must not contain an empty rule code or prefix"),
+        ('extend-select = ["\t"]', "`extend-select` must not contain an empty rule code or prefix"),
+        (
+            'per-file-ignores = {"app/*.py" = [""]}',
+            "`per-file-ignores` must not contain an empty rule code or prefix (for 'app/*.py')",
+        ),
+        # Patterns pathspec cannot compile were an internal error.
+        ('exclude = ["[z-a]"]', "`exclude` has an invalid pattern '[z-a]': bad character range z-a"),
+        ('extend-exclude = ["[z-a]"]', "`extend-exclude` has an invalid pattern '[z-a]': bad character"),
+        ('extend-exclude = ["!"]', "`extend-exclude` has an invalid pattern '!': Invalid git pattern"),
+        ('settings-modules = ["[z-a]"]', "`settings-modules` has an invalid pattern '[z-a]'"),
+        ('production-settings = ["**/[z-a]"]', "`production-settings` has an invalid pattern '**/[z-a]'"),
+        ('per-file-ignores = {"[z-a]" = ["CL1"]}', "`per-file-ignores` has an invalid pattern '[z-a]'"),
+        ('per-file-ignores = {" " = ["CL1"]}', "`per-file-ignores` must not contain an empty pattern"),
+        ('exclude = ["app/", ""]', "`exclude` must not contain an empty pattern"),
+        ('template-dirs = ["a\\u0000b"]', "`template-dirs` must not contain a NUL character"),
+        ('baseline = "a\\u0000b"', "`baseline` must be a path"),
+        ("static-url = 1", "`static-url` must be a string"),
+        ("cache = 1", "`cache` must be true or false"),
     ],
 )
 def test_bad_values_are_one_line_errors(project, toml, message):
     project({"pyproject.toml": f"[tool.cachelint]\n{toml}\n"})
     result = invoke(".")
     assert result.exit_code == 2
-    assert message in result.output
-    assert "Traceback" not in result.output
+    [line] = result.output.splitlines()
+    assert line.startswith("cachelint: error: ") and message in line
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        # The [tool] table itself is not a table: was `internal error: AttributeError`.
+        ("tool = 1", "`tool` must be a table"),
+        ('tool = "x"', "`tool` must be a table"),
+        ("[tool]\ncachelint = 1", "[tool.cachelint] must be a table"),
+        ("[[tool.cachelint]]\nignore = []", "[tool.cachelint] must be a table"),
+    ],
+)
+def test_tables_that_are_not_tables_are_one_line_errors(project, toml, message):
+    project({"pyproject.toml": f"{toml}\n"})
+    result = invoke(".")
+    assert result.exit_code == 2
+    [line] = result.output.splitlines()
+    assert line.startswith("cachelint: error: ") and line.endswith(f"pyproject.toml: {message}")
+
+
+def test_per_file_ignores_codes_are_normalized_like_select(project):
+    project(
+        {
+            "legacy/__init__.py": "",
+            "legacy/views.py": LEGACY,
+            "pyproject.toml": '[tool.cachelint.per-file-ignores]\n"legacy/*.py" = [" cl1"]\n',
+        }
+    )
+    assert codes(invoke("--format", "json", ".")) == [("app/views.py", "CL101")]
+
+
+def test_show_settings_escapes_control_characters_as_valid_toml(project):
+    # ESC, CSI, DEL and a bidi override from a committed pyproject, in TOML's escapes.
+    escaped = r"""/s\u001b[2J\u009b'\\\"\u007f\u202e\u00e9/"""
+    project({"pyproject.toml": f'[tool.cachelint]\nstatic-url = "{escaped}"\n'})
+    result = invoke("--show-settings")
+    assert result.exit_code == 0, result.output
+    [line] = [line for line in result.output.splitlines() if line.startswith("static-url")]
+    assert line == f'static-url = "{escaped}"'  # the same escapes, valid TOML, nothing raw
+    loaded = tomllib.loads(result.output)["tool"]["cachelint"]["static-url"]
+    assert loaded == "/s\x1b[2J\x9b'\\\"\x7f\u202e\xe9/"
 
 
 def test_show_settings_prints_the_resolved_configuration(project):

@@ -216,7 +216,9 @@ def test_cachelint_root_setting_wins_over_base_dir(project: Path, tmp_path: Path
     status, output = manage(project, "check", "--deploy", "--tag", "cachelint")
     assert status == 1, output
     assert ids(output) == ["cachelint.CL101"]
-    assert f"{elsewhere.as_posix()}/app/views.py:12:2: (cachelint.CL101)" in output
+    # Relative to the working directory, with ../ outside it, as in every report.
+    relative = Path(os.path.relpath(os.path.realpath(elsewhere), os.path.realpath(project))).as_posix()
+    assert f"{relative}/app/views.py:12:2: (cachelint.CL101)" in output
 
 
 def test_scanned_once_per_process_without_importing_the_project(project: Path) -> None:
@@ -289,6 +291,20 @@ def test_error_finding_maps_to_error() -> None:
         str(message)
         == "app/views.py:12:2: (cachelint.CL101) leaks\n\tapp/views.py:11:2: login required here\n\tHINT: fix it"
     )
+
+
+def test_control_characters_of_scanned_text_are_shown_as_escapes() -> None:
+    evidence = (Evidence(Location("app/\x1b[2J.py", Span(1)), "label\n::x"),)
+    location = Location("a\npp.py", Span(3))
+    message = "alias `a\x1b]0;t\x07`"
+    finding = Finding("CL101", Severity.ERROR, message, location, hint="\u202eh", related=evidence)
+    message = dj.to_check_message(finding)
+    assert str(message) == (
+        "a\\npp.py:3:1: (cachelint.CL101) alias `a\\x1b]0;t\\x07`\n\tapp/\\x1b[2J.py:1:1: label\\n::x"
+        "\n\tHINT: \\u202eh"
+    )
+    [warning] = dj.messages(dj.Scan(errors=("bad\x1b.py: cannot read",)), deploy=False)
+    assert warning.msg == "cachelint: bad\\x1b.py: cannot read"
 
 
 def test_warning_finding_maps_to_warning() -> None:

@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from cachelint.config import Config
+from cachelint.discovery import display_path
 from cachelint.engine import check
 from cachelint.facts.python import ParseError, parse_python
 from cachelint.facts.templates import parse_template
@@ -561,7 +562,7 @@ def run_engine(files: dict[str, str | bytes]) -> None:
         for code in sorted({f.code for f in result.findings}):
             event(f"finding {code}")
         texts = {
-            (root / name).as_posix(): (data.decode("utf-8", "replace") if isinstance(data, bytes) else data)
+            display_path(root / name): (data.decode("utf-8", "replace") if isinstance(data, bytes) else data)
             for name, data in files.items()
         }
         for finding in result.findings:

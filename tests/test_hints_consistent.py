@@ -176,6 +176,11 @@ HINT_APPLIED: list[tuple[str, str, list[tuple[str, str | None, str]]]] = [
     ),
     ("CL109", "remove `cache_page`", [("forms/views.py", "@cache_page(60)  # expect: CL109\n", "")]),
     (
+        "CL111",
+        "list `LoginRequiredMixin` before `TemplateView`",
+        [("account/views.py", "(TemplateView, LoginRequiredMixin)", "(LoginRequiredMixin, TemplateView)")],
+    ),
+    (
         "CL110",
         "do not touch `session.accessed`",
         [("core/views.py", "    request.session.accessed = False  # expect: CL110\n", "")],
@@ -398,13 +403,23 @@ HINT_APPLIED: list[tuple[str, str, list[tuple[str, str | None, str]]]] = [
     (
         "CL603",
         "put the visitor in the key",
-        [("shop/views.py", '"dashboard:stats:v1"', 'f"dashboard:stats:v1:{request.user.pk}"')],
+        [
+            ("shop/views.py", '"dashboard:stats:v1"', 'f"dashboard:stats:v1:{request.user.pk}"'),
+            # The cache-aside idiom: the same key in the get and in the set.
+            ("shop/views.py", '"dashboard:orders:v1"', 'f"dashboard:orders:v1:{request.user.pk}"'),
+            ("shop/views.py", '"dashboard:orders:v1"', 'f"dashboard:orders:v1:{request.user.pk}"'),
+        ],
     ),
     (
         "CL604",
         "convert it with `int()`",
         [
             ("catalog/views.py", "{request.GET.get('q', '')}", "{page}"),
+            (
+                "catalog/views.py",
+                '"catalog:suggest:v1:" + prefix',
+                '"catalog:suggest:v1:" + str(int(request.GET.get("page", "1")))',
+            ),
             (
                 "catalog/views.py",
                 '    query = request.GET.get("q", "")\n',
@@ -420,6 +435,11 @@ HINT_APPLIED: list[tuple[str, str, list[tuple[str, str | None, str]]]] = [
                 "catalog/views.py",
                 "{request.GET.get('q', '')}",
                 "{hashlib.sha256(query.encode()).hexdigest()}",
+            ),
+            (
+                "catalog/views.py",
+                '"catalog:suggest:v1:" + prefix',
+                '"catalog:suggest:v1:" + hashlib.sha256(prefix.encode()).hexdigest()',
             ),
             ("catalog/views.py", "from django.core.cache", "import hashlib\n\nfrom django.core.cache"),
         ],

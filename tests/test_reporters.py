@@ -502,3 +502,65 @@ def test_format_modules_are_imported_lazily() -> None:
 def test_output_format_accepts_strings() -> None:
     assert OutputFormat("sarif") is OutputFormat.SARIF
     assert report("json", findings=[]) == report(OutputFormat.JSON, findings=[])
+
+
+# -- hostile text -------------------------------------------------------------------
+
+
+def test_text_shows_control_characters_as_escapes(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The reproduction: ESC/CSI/OSC sequences from a file name and the scanned content reached the
+    # terminal even with NO_COLOR on a non-tty, and a newline in a name started a forged line.
+    monkeypatch.setenv("NO_COLOR", "1")
+    name = "evil\x1b[2J\n::error file=README.md,line=1::X.html"
+    (project / "templates" / name).write_text(
+        "{% cache 1 a %}\n\t\x1b]0;title\x07{{ user }} \u202ex\x9b\r\n", encoding="utf-8"
+    )
+    finding = Finding(
+        "CL202",
+        Severity.WARNING,
+        "alias `a\nb` \x1b[31m",
+        Location(f"templates/{name}", Span(2, 12, 2, 22)),
+        hint="\u2028hint\x00",
+        related=(Evidence(Location("templates/\x1bx.html", Span(1)), "label\r"),),
+    )
+    out = report("text", findings=[finding], rules=RULES)
+    assert out.splitlines()[:8] == [
+        "templates/evil\\x1b[2J\\n::error file=README.md,line=1::X.html:2:12: CL202 alias `a\\nb` \\x1b[31m",
+        "  |",
+        "1 | {% cache 1 a %}",
+        # the tab is expanded, every other control shown escaped; the carets still start at the
+        # `{{` (column 12: after the tab and the 10 characters of the OSC sequence)
+        "2 |     \\x1b]0;title\\x07{{ user }} \\u202ex\\x9b",
+        "  |" + " " * 21 + "^" * 10 + " CL202",
+        "  |",
+        "  = related: templates/\\x1bx.html:1:1: label\\r",
+        "  = help: \\u2028hint\\x00",
+    ]
+    assert not any(c in out for c in "\x1b\x07\x9b\u202e\u2028\x00\r")
+
+
+def test_text_quotes_a_window_of_a_huge_line(project: Path) -> None:
+    # The reproduction: a minified one-line template quoted whole once per finding (132 KB of
+    # input gave 793 MB of output).
+    line = "".join(f'<img src="/static/{n:05}.png">' for n in range(5000))
+    (project / "templates" / "min.html").write_text(line + "\n", encoding="utf-8")
+    column = line.index("/static/02500") + 1
+    span = Span(1, column, 1, column + 17)
+    finding = Finding("CL202", Severity.WARNING, "m", Location("templates/min.html", span))
+    lines = report("text", findings=[finding], rules=RULES).splitlines()
+    quoted, carets = lines[2], lines[3]
+    start = column - 1 - 40  # the window starts a third of MAX_QUOTE before the column
+    assert quoted == "1 | …" + line[start : start + 120] + "…"
+    assert carets == "  | " + " " * 41 + "^" * 17 + " CL202"
+    assert quoted[carets.index("^") : carets.index("^") + 17] == "/static/02500.png"
+    findings = [
+        Finding("CL202", Severity.WARNING, "m", Location("templates/min.html", Span(1, c + 1)))
+        for c in range(0, len(line), 30)
+    ]
+    out = report("text", findings=findings, rules=RULES)
+    assert len(out) < 400 * len(findings)  # was len(line) per finding
+    # At the start and the end of the line the window is flush with it.
+    first = report("text", findings=[findings[0]], rules=RULES).splitlines()
+    assert first[2] == "1 | " + line[:120] + "…" and first[3] == "  | ^ CL202"
+    last = report("text", findings=[findings[-1]], rules=RULES).splitlines()
+    assert last[2] == "1 | …" + line[-120:]

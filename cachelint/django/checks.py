@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.core import checks
 
+from cachelint.reporters import printable  # scanned text never drives the terminal
+
 if TYPE_CHECKING:
     from cachelint.config import Config
     from cachelint.finding import Finding
@@ -61,10 +63,11 @@ def to_check_message(finding: Finding) -> checks.CheckMessage:
     from cachelint.finding import Severity
 
     level = checks.Error if finding.severity == Severity.ERROR else checks.Warning
-    message = finding.message + "".join(
-        f"\n\t{evidence.location}: {evidence.label}" for evidence in finding.related
+    message = printable(finding.message) + "".join(
+        f"\n\t{printable(f'{evidence.location}: {evidence.label}')}" for evidence in finding.related
     )
-    return level(message, hint=finding.hint, obj=str(finding.location), id=check_id(finding.code))
+    hint = printable(finding.hint) if finding.hint else finding.hint
+    return level(message, hint=hint, obj=printable(str(finding.location)), id=check_id(finding.code))
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,9 @@ def messages(
         found = [f for f in found if _below(os.path.realpath(os.path.join(scan.cwd, f.location.path)), roots)]
     result = [to_check_message(f) for f in found]
     if not deploy:
-        result.extend(checks.Warning(f"cachelint: {error}", id=ID_SCAN_ERROR) for error in scan.errors)
+        result.extend(
+            checks.Warning(f"cachelint: {printable(error)}", id=ID_SCAN_ERROR) for error in scan.errors
+        )
     return result
 
 

@@ -8,12 +8,13 @@ from typing import Any
 import libcst as cst
 
 from cachelint import django_api as api
+from cachelint.facts.flow import FunctionFlowBuilder
 from cachelint.facts.lowering import lower, lower_module
 from cachelint.facts.names import ImportTable, dotted_name
 from cachelint.facts.positions import Positions
 from cachelint.facts.python import ParseError, PythonFacts
 from cachelint.facts.settings import SETTINGS_MARKERS
-from cachelint.facts.values import UNKNOWN, evaluate
+from cachelint.facts.values import UNKNOWN, SettingRef, evaluate
 from cachelint.facts.views import (
     ABSENT,
     Access,
@@ -76,9 +77,10 @@ TEST_FIXTURE_FUNCTIONS = frozenset(
 
 
 class _FunctionState:
-    def __init__(self, node: cst.FunctionDef, request_names: set[str]) -> None:
+    def __init__(self, node: cst.FunctionDef, request_names: set[str], flow: FunctionFlowBuilder) -> None:
         self.node = node
         self.request_names = request_names
+        self.flow = flow
         self.accesses: list[Access] = []
         self.renders: list[TemplateRef] = []
         self.header_writes: list[HeaderWrite] = []
@@ -89,6 +91,9 @@ class _FunctionState:
         self.returned_keys: list[str] = []
         self.cache_calls: list[CacheCall] = []
         self.reads_user = False
+        self.super_calls: set[str] = set()
+        self.unsafe_branches: list[Span] = []
+        self.unsafe_depth = 0  # inside ``if request.method == "POST":``
 
 
 class _ClassState:
@@ -126,8 +131,44 @@ class _Collector(cst.CSTVisitor):
     def resolve(self, node: cst.BaseExpression) -> str | None:
         return self.imports.resolve(dotted_name(node))
 
+    def resolve_bound(self, node: cst.BaseExpression) -> str | None:
+        """Like ``resolve``, but a name the module does not import or define (yet) is marked
+        ``?name``: a function defined further down is resolved when the walk is over."""
+        dotted = dotted_name(node)
+        if dotted is None:
+            return None
+        if dotted.partition(".")[0] not in self.imports.bindings:
+            return f"?{dotted}"
+        return self.imports.resolve(dotted)
+
+    def late(self, name: str) -> str:
+        """A name as the finished import table resolves it (``helper`` defined below its use)."""
+        if name.startswith("?"):
+            name = name[1:]
+            return self.imports.resolve(name) or "" if name.partition(".")[0] in self.imports.bindings else ""
+        if "." not in name and name in self.imports.bindings:
+            return self.imports.resolve(name) or name
+        return name
+
     def literal(self, node: cst.BaseExpression) -> Any:
         return evaluate(lower(node, self.imports.resolve, self.span), {})
+
+    def argument(self, node: cst.BaseExpression) -> Any:
+        """A decorator argument: its literal value, or a ``SettingRef`` for ``settings.X["k"]``."""
+        value = self.literal(node)
+        if value is not UNKNOWN:
+            return value
+        keys: list[Any] = []
+        while isinstance(node, cst.Subscript) and len(node.slice) == 1:
+            index = node.slice[0].slice
+            key = self.literal(index.value) if isinstance(index, cst.Index) else UNKNOWN
+            if not isinstance(key, str | int):
+                return UNKNOWN
+            keys.insert(0, key)
+            node = node.value
+        if isinstance(node, cst.Attribute) and self.resolve(node.value) in api.SETTINGS_OBJECT:
+            return SettingRef(node.attr.value, tuple(keys))
+        return UNKNOWN
 
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)
@@ -152,8 +193,8 @@ class _Collector(cst.CSTVisitor):
                 span=self.span(expression),
                 text=self.code(expression),
                 called=True,
-                args=tuple(self.literal(v) for v in positional),
-                kwargs=tuple((k, self.literal(v)) for k, v in keywords),
+                args=tuple(self.argument(v) for v in positional),
+                kwargs=tuple((k, self.argument(v)) for k, v in keywords),
                 inner=inner,
                 kwarg_texts=tuple((k, self.code(v)) for k, v in keywords),
                 names=self._listed_names(positional),
@@ -188,15 +229,51 @@ class _Collector(cst.CSTVisitor):
 
     def visit_If_body(self, node: cst.If) -> None:
         self._debug_only += self._debug_branch(node) == "body"
+        self._enter_method_branch(node, "body")
 
     def leave_If_body(self, node: cst.If) -> None:
         self._debug_only -= self._debug_branch(node) == "body"
+        self._leave_method_branch(node, "body")
 
     def visit_If_orelse(self, node: cst.If) -> None:
         self._debug_only += self._debug_branch(node) == "orelse"
+        self._enter_method_branch(node, "orelse")
 
     def leave_If_orelse(self, node: cst.If) -> None:
         self._debug_only -= self._debug_branch(node) == "orelse"
+        self._leave_method_branch(node, "orelse")
+
+    def _unsafe_method_branch(self, node: cst.If) -> str | None:
+        """ "body" for ``if request.method == "POST":``, "orelse" for ``if request.method in
+        ("GET", "HEAD"):``: the branch that never answers GET or HEAD, whose response
+        ``cache_page`` does not store."""
+        state = self._function
+        if state is None:
+            return None
+        test, conjunction = node.test, False
+        if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+            test, conjunction = test.left, True  # ``request.method == "POST" and form.is_valid()``
+        methods = _method_test(test, {f"{name}.method" for name in state.request_names})
+        if methods is None:
+            return None
+        allowed, negated = methods
+        safe = {"GET", "HEAD"}
+        body_never_safe = not allowed & safe if not negated else safe <= allowed
+        orelse_never_safe = safe <= allowed if not negated else not allowed & safe
+        if body_never_safe:
+            return "body"
+        return "orelse" if orelse_never_safe and not conjunction and node.orelse is not None else None
+
+    def _enter_method_branch(self, node: cst.If, branch: str) -> None:
+        if self._function is not None and self._unsafe_method_branch(node) == branch:
+            block = node.body if branch == "body" else node.orelse
+            assert block is not None  # no "orelse" without one
+            self._function.unsafe_depth += 1
+            self._function.unsafe_branches.append(self.span(block))
+
+    def _leave_method_branch(self, node: cst.If, branch: str) -> None:
+        if self._function is not None and self._unsafe_method_branch(node) == branch:
+            self._function.unsafe_depth -= 1
 
     def visit_Try(self, node: cst.Try) -> bool:
         self._conditional += 1
@@ -248,7 +325,13 @@ class _Collector(cst.CSTVisitor):
                     request_names.add(params[1])
             elif params:
                 request_names.add(params[0])
-            self._function = _FunctionState(node, request_names)
+            flow = FunctionFlowBuilder(
+                request_names, params, self.resolve_bound, self.span, api.PERSONAL_CALLS
+            )
+            for param in node.params.params:
+                if param.default is not None:  # ``template_name="stats/stats.html"``
+                    flow.constant(param.name.value, self.literal(param.default))
+            self._function = _FunctionState(node, request_names, flow)
         elif self._function is not None:
             # Decorators of nested functions: how a project decorator applies login_required.
             for decorator in node.decorators:
@@ -283,7 +366,9 @@ class _Collector(cst.CSTVisitor):
         if state is None:
             return True
         if attribute in ("user", "session") and dotted_name(node.value) in state.request_names:
-            state.accesses.append(Access(f"request.{attribute}", self.span(node)))
+            state.accesses.append(Access(f"request.{attribute}", self.span(node), state.unsafe_depth > 0))
+        if _is_super_call(node.value):
+            state.super_calls.add(attribute)
         if attribute in ("user", "is_authenticated", "is_anonymous"):
             state.reads_user = True
         return True
@@ -296,6 +381,7 @@ class _Collector(cst.CSTVisitor):
         if state is None:
             return True
         if isinstance(node.func, cst.Attribute):
+            state.flow.mutate(node)
             alias = self._cache_alias(node.func.value)
             if alias is not False:
                 state.cache_calls.append(self._cache_call(node, node.func.attr.value, alias))
@@ -311,10 +397,12 @@ class _Collector(cst.CSTVisitor):
         if any(dotted_name(a.value) in state.request_names for a in node.args):
             if name not in state.request_calls or span < state.request_calls[name]:
                 state.request_calls[name] = span
+        if name in api.RESPONSE_CLASSES:
+            self._headers_kwarg(node)
         if name in api.TEMPLATE_RENDERERS:
             self._record_templates(node, api.TEMPLATE_RENDERERS[name])
         elif name in api.PERSONAL_CALLS:
-            state.accesses.append(Access(api.PERSONAL_CALLS[name], self.span(node)))
+            state.accesses.append(Access(api.PERSONAL_CALLS[name], self.span(node), state.unsafe_depth > 0))
         elif name in api.PATCH_VARY_HEADERS and len(node.args) > 1:
             value = self.literal(node.args[1].value)
             headers = tuple(h.lower() for h in value) if isinstance(value, list | tuple) else UNKNOWN
@@ -349,6 +437,7 @@ class _Collector(cst.CSTVisitor):
                 return keywords[keyword]
             return positional[index] if index is not None and index < len(positional) else None
 
+        flow = self._function.flow if self._function is not None else None
         slots = api.CACHE_METHOD_ARGUMENTS.get(method, (0, None, None))
         key = argument(slots[0], "key")
         value = argument(slots[1], "value" if method != "get_or_set" else "default")
@@ -363,6 +452,8 @@ class _Collector(cst.CSTVisitor):
             timeout=self.literal(timeout) if timeout is not None else ABSENT,
             debug_only=self._debug_only > 0,
             test_code=self._in_test_code(),
+            key_labels=flow.labels(key) if flow else frozenset(),
+            value_labels=flow.labels(value) if flow else frozenset(),
         )
 
     def _in_test_code(self) -> bool:
@@ -425,6 +516,8 @@ class _Collector(cst.CSTVisitor):
             return
         value = self.literal(target)
         names = value if isinstance(value, list | tuple) else [value]
+        if value is UNKNOWN:  # a local or a parameter default: ``render(request, template_name)``
+            names = self._function.flow.template_names(target)
         # Keys the view puts in the context itself: ``{"user": profile_owner}`` hides the
         # visitor's ``user`` from the template.
         context = next((a.value for a in node.args if a.keyword and a.keyword.value == "context"), None)
@@ -442,6 +535,10 @@ class _Collector(cst.CSTVisitor):
                 self._function.renders.append(TemplateRef(name, self.span(target), keys))
 
     def visit_Return(self, node: cst.Return) -> bool:
+        if self._function is not None:
+            self._function.flow.returned(node.value)
+            if node.value is not None and self._function.node.name.value == "get_template_names":
+                self._returned_templates(node.value)
         if self._function is not None and isinstance(node.value, cst.Dict):
             for element in node.value.elements:
                 if isinstance(element, cst.DictElement):
@@ -450,6 +547,17 @@ class _Collector(cst.CSTVisitor):
                         self._function.returned_keys.append(key)
         return True
 
+    def _returned_templates(self, value: cst.BaseExpression) -> None:
+        """``get_template_names`` returning literals (or a local holding them) names templates."""
+        assert self._function is not None
+        literal = self.literal(value)
+        names = literal if isinstance(literal, list | tuple) else [literal]
+        if literal is UNKNOWN:
+            names = self._function.flow.template_names(value)
+        for name in names:
+            if isinstance(name, str):
+                self._function.renders.append(TemplateRef(name, self.span(value)))
+
     def visit_Del(self, node: cst.Del) -> bool:
         if self._function is not None and self._header_name(node.target) == "vary":
             self._function.header_writes.append(HeaderWrite("vary", None, self.span(node), "delete"))
@@ -457,7 +565,12 @@ class _Collector(cst.CSTVisitor):
 
     def visit_Assign(self, node: cst.Assign) -> bool:
         if self._function is not None:
+            flow = self._function.flow
+            labels = flow.labels(node.value)
             for target in node.targets:
+                flow.assign(target.target, node.value, labels)
+                if isinstance(target.target, cst.Name):
+                    flow.constant(target.target.value, self.literal(node.value))
                 self._header_assignment(target.target, node.value, node)
                 if isinstance(target.target, cst.Attribute) and target.target.attr.value == "accessed":
                     session = target.target.value
@@ -473,7 +586,34 @@ class _Collector(cst.CSTVisitor):
                     self._module_assignment(target.target.value, node.value)
         return True
 
+    def visit_AugAssign(self, node: cst.AugAssign) -> bool:
+        if self._function is not None:
+            flow = self._function.flow
+            flow.assign(node.target, node.value, flow.labels(node.value))
+        return True
+
+    def visit_For(self, node: cst.For) -> bool:
+        if self._function is not None:
+            flow = self._function.flow
+            flow.assign(node.target, node.iter, flow.labels(node.iter))
+        return True
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> bool:
+        if self._function is not None:
+            flow = self._function.flow
+            flow.assign(node.target, node.value, flow.labels(node.value))
+        return True
+
+    def visit_WithItem(self, node: cst.WithItem) -> bool:
+        if self._function is not None and node.asname is not None:
+            flow = self._function.flow
+            flow.assign(node.asname.name, node.item, flow.labels(node.item))
+        return True
+
     def visit_AnnAssign(self, node: cst.AnnAssign) -> bool:
+        if self._function is not None and node.value is not None:
+            flow = self._function.flow
+            flow.assign(node.target, node.value, flow.labels(node.value))
         if self._class is not None and self._depth == 1 and isinstance(node.target, cst.Name) and node.value:
             self._class.attributes.append(self._class_attr(node.target.value, node.value))
         return True
@@ -521,6 +661,26 @@ class _Collector(cst.CSTVisitor):
         assert self._function is not None
         self._function.header_writes.append(HeaderWrite(header, parsed, self.span(node), "setitem"))
 
+    def _headers_kwarg(self, node: cst.Call) -> None:
+        """``HttpResponse(..., headers={"Cache-Control": "..."})`` sets the header like
+        ``response["Cache-Control"] = ...`` does (a dict that is not a literal is not followed)."""
+        headers = next((a.value for a in node.args if a.keyword and a.keyword.value == "headers"), None)
+        if not isinstance(headers, cst.Dict):
+            return
+        assert self._function is not None
+        for element in headers.elements:
+            if not isinstance(element, cst.DictElement):
+                continue
+            header = self.literal(element.key)
+            if not isinstance(header, str) or header.lower() not in ("vary", "cache-control"):
+                continue
+            text, parsed = self.literal(element.value), UNKNOWN
+            if isinstance(text, str):
+                parsed = parse_vary(text) if header.lower() == "vary" else parse_cache_control(text)
+            start, end = self.span(element.key), self.span(element.value)  # without the comma
+            span = Span(start.line, start.col, end.end_line, end.end_col)
+            self._function.header_writes.append(HeaderWrite(header.lower(), parsed, span, "headers-kwarg"))
+
     def _header_name(self, target: cst.BaseExpression) -> str | None:
         """ "vary"/"cache-control" for ``x["Vary"]``-style subscripts, else None."""
         if not isinstance(target, cst.Subscript) or len(target.slice) != 1:
@@ -547,14 +707,23 @@ class _Collector(cst.CSTVisitor):
                 accesses=tuple(state.accesses),
                 renders=tuple(state.renders),
                 header_writes=tuple(state.header_writes),
-                calls=tuple(sorted(state.calls.items(), key=lambda item: item[1])),
+                calls=tuple(
+                    sorted(((self.late(n), s) for n, s in state.calls.items()), key=lambda item: item[1])
+                ),
                 inline_wrappers=tuple(state.inline_wrappers),
                 session_accessed_writes=tuple(state.session_accessed_writes),
-                request_calls=tuple(sorted(state.request_calls.items(), key=lambda item: item[1])),
+                request_calls=tuple(
+                    sorted(
+                        ((self.late(n), s) for n, s in state.request_calls.items()), key=lambda item: item[1]
+                    )
+                ),
                 returned_keys=tuple(state.returned_keys),
                 cache_calls=tuple(state.cache_calls),
                 params=tuple(p.name.value for p in node.params.params),
                 reads_user=state.reads_user,
+                super_calls=tuple(sorted(state.super_calls)),
+                unsafe_branches=tuple(state.unsafe_branches),
+                flow=state.flow.finish(self.late),
             )
             if class_state is not None:
                 class_state.methods.append(facts)
@@ -582,9 +751,33 @@ def _is_handler_reference(node: cst.BaseExpression) -> bool:
     if not isinstance(node, cst.Attribute):
         return False
     base = node.value
-    if isinstance(base, cst.Call) and isinstance(base.func, cst.Name) and base.func.value == "super":
-        return True
-    return isinstance(base, cst.Name) and base.value == "self"
+    return _is_super_call(base) or isinstance(base, cst.Name) and base.value == "self"
+
+
+def _is_super_call(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "super"
+
+
+def _method_test(test: cst.BaseExpression, method_names: set[str]) -> tuple[set[str], bool] | None:
+    """The HTTP methods for which ``test`` holds, from ``request.method == "POST"``,
+    ``request.method in ("PUT", "PATCH")`` and their negations (True: all but those), or None
+    when it does not test the method."""
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return None
+    if dotted_name(test.left) not in method_names:
+        return None
+    target = test.comparisons[0]
+    operator, value = target.operator, target.comparator
+    if isinstance(operator, cst.Equal | cst.NotEqual):
+        values = [value]
+    elif isinstance(operator, cst.In | cst.NotIn) and isinstance(value, cst.List | cst.Tuple | cst.Set):
+        values = [e.value for e in value.elements]
+    else:
+        return None
+    if not all(isinstance(v, cst.SimpleString) for v in values):
+        return None
+    methods = {v.evaluated_value.upper() for v in values if isinstance(v.evaluated_value, str)}
+    return methods, isinstance(operator, cst.NotEqual | cst.NotIn)
 
 
 def parse_vary(text: str) -> tuple[str, ...]:

@@ -48,6 +48,15 @@ class LocDict(dict):
         self.key_spans = {}
 
 
+@dataclass(frozen=True)
+class SettingRef:
+    """``settings.NAME["key"]`` read in view code: resolved against the production settings when
+    the project is joined (``ProjectModel.setting_value``)."""
+
+    name: str
+    keys: tuple[Any, ...] = ()
+
+
 class FromEnv(str):
     """A string that is the default of an environment lookup: the real value may differ."""
 

@@ -53,6 +53,8 @@ class Access:
 
     what: str  # "request.user" | "request.session" | "messages" | "csrf_token"
     span: Span
+    # Inside an ``if request.method == "POST":`` branch: never part of a cached GET response.
+    unsafe_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,56 @@ class CacheCall:
     # inside a class deriving from ``*TestCase`` or a ``setUp``/``tearDown``-like method: test
     # code even in a module whose name does not say so (a project's ``testcases.py`` helpers)
     test_code: bool = False
+    # Where the key and the value come from (``FunctionFlow`` labels), locals followed.
+    key_labels: frozenset[str] = frozenset()
+    value_labels: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class CallSite:
+    """A call whose result a function uses: ``get_orders(request.user)``, ``self.get_queryset()``.
+
+    ``callee`` is the qualified name (or ``self.<method>``); each argument is kept as the labels
+    of the value passed, so the callee's ``param:NAME`` labels can be replaced by the caller's.
+    ``rest`` holds the labels of the receiver and of starred arguments.
+    """
+
+    callee: str
+    span: Span
+    args: tuple[frozenset[str], ...] = ()
+    kwargs: tuple[tuple[str, frozenset[str]], ...] = ()
+    rest: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class FunctionFlow:
+    """Where a function's values come from (see ``facts.flow``).
+
+    Source labels name a kind and where it was read (``user@2``: ``origins[2]``). Kinds:
+    ``user`` (the visitor's data), ``user_id`` (only who the visitor is: ``.pk``),
+    ``auth_state`` (``is_authenticated``), ``session``, ``session_key``, ``csrf``,
+    ``messages``, ``input:GET``/``input:headers``/... (raw request input), ``html`` (text
+    rendered from a template), ``param:NAME`` (a
+    parameter's value; ``param_id:NAME`` for only its ``.pk``) and ``call:N`` (what ``sites[N]`` returns, resolved across functions).
+    """
+
+    names: tuple[tuple[str, frozenset[str]], ...] = ()  # local -> labels, over every assignment
+    returns: frozenset[str] = frozenset()
+    returned_keys: tuple[tuple[str, frozenset[str]], ...] = ()  # keys of a returned dict
+    sites: tuple[CallSite, ...] = ()
+    origins: tuple[Span, ...] = ()  # where each source was read (``user@2``: origins[2])
+    # Locals only ever assigned literal strings (``key = "stats"``), with those strings.
+    literals: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def origin(self, label: str) -> Span | None:
+        _, _, index = label.partition("@")
+        return self.origins[int(index)] if index.isdigit() and int(index) < len(self.origins) else None
+
+    def literal(self, name: str) -> tuple[str, ...] | None:
+        return next((values for local, values in self.literals if local == name), None)
+
+    def returned_key(self, key: str) -> frozenset[str] | None:
+        return next((labels for name, labels in self.returned_keys if name == key), None)
 
 
 @dataclass(frozen=True)
@@ -126,6 +178,11 @@ class FunctionFacts:
     # The body reads some ``.user``/``.is_authenticated``/``.is_anonymous``, whatever the receiver
     # is called: a project decorator that does may cache anonymous visitors only.
     reads_user: bool = False
+    # Methods reached through ``super()`` (``super().dispatch``): an override that passes on.
+    super_calls: tuple[str, ...] = ()
+    # ``if request.method == "POST":`` branches (and the ``else`` of a GET/HEAD test).
+    unsafe_branches: tuple[Span, ...] = ()
+    flow: FunctionFlow = field(default_factory=FunctionFlow)
 
 
 @dataclass(frozen=True)

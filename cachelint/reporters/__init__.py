@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import enum
 import importlib
+import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from cachelint.finding import Finding
@@ -84,6 +85,47 @@ def write_statistics(findings: Sequence[Finding], rules: Mapping[str, Rule], str
         rule = rules.get(code)
         line = f"{count:>{count_width}}  {code:<{code_width}}  {rule.slug if rule else ''}"
         stream.write(line.rstrip() + "\n")
+
+
+# What a terminal or a log parser acts upon rather than shows: C0 and C1 controls and DEL (ANSI
+# escape sequences, a line break that starts a forged line such as a GitHub ``::error``), the
+# Unicode line and paragraph separators, and the bidirectional controls that reorder what is shown.
+# Lone surrogates are what os.fsdecode makes of a file name's bytes that are not UTF-8: they cannot
+# be encoded at all.
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}\ud800-\udfff]")
+_UNSAFE_BUT_TAB = re.compile(f"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029{_BIDI}\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # surrogateescape: the raw byte of the file name
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str, keep_tabs: bool = False) -> str:
+    """``text`` with every control, bidi or undecodable character as a visible escape (``\\x1b``,
+    ``\\n``, ``\\u202e``, ``\\xff`` for a raw byte): for every human-readable format, so that
+    scanned file names and contents can neither drive the terminal nor forge output lines."""
+    return (_UNSAFE_BUT_TAB if keep_tabs else _UNSAFE).sub(_escape, text)
+
+
+def encodable(data: Any) -> Any:
+    """``data`` (JSON-like) with the undecodable bytes of file names as ``\\xNN`` escapes, so the
+    machine-readable formats stay valid UTF-8; everything else is left to the JSON encoder."""
+    if isinstance(data, str):
+        return _SURROGATE.sub(_escape, data)
+    if isinstance(data, dict):
+        return {encodable(key): encodable(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [encodable(value) for value in data]
+    return data
 
 
 def sorted_findings(findings: Sequence[Finding]) -> list[Finding]:

@@ -4,7 +4,8 @@ Printed in a workflow step, each line becomes an annotation on the pull request'
 the run summary, with no SARIF upload and no extra permissions. The runner parses the
 command line itself, so data is escaped exactly as ``@actions/core`` does it: ``%``, CR and
 LF in the message; additionally ``:`` and ``,`` in property values, where they would end the
-property or the property list.
+property or the property list. Before that, control characters of scanned text (a file name, a
+cache alias) are shown as escapes like the text reporter's, so they reach the log as text.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TextIO
 
 from cachelint.finding import Finding, Severity
 from cachelint.registry import Rule
-from cachelint.reporters import sorted_findings
+from cachelint.reporters import printable, sorted_findings
 
 COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning"}
 
@@ -29,12 +30,12 @@ def write(
     for finding in sorted_findings(findings):
         stream.write(command(finding, rules[finding.code]) + "\n")
     for error in errors:
-        stream.write(f"::error::{escape_data('cachelint: ' + error)}\n")
+        stream.write(f"::error::{escape_data('cachelint: ' + printable(error))}\n")
 
 
 def command(finding: Finding, rule: Rule) -> str:
     span = finding.location.span
-    properties = [("file", finding.location.path), ("line", str(span.line))]
+    properties = [("file", printable(finding.location.path)), ("line", str(span.line))]
     # The runner rejects columns on an annotation spanning several lines, so they are only
     # given for one-line spans (and endColumn only when the span has an extent).
     if span.end_line == span.line:
@@ -55,7 +56,7 @@ def _message(finding: Finding) -> str:
     lines.extend(f"related: {evidence.location}: {evidence.label}" for evidence in finding.related)
     if finding.hint:
         lines.append(f"help: {finding.hint}")
-    return "\n".join(lines)
+    return "\n".join(printable(line) for line in lines)
 
 
 def escape_data(text: str) -> str:

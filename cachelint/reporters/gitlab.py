@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 from cachelint.finding import Finding, Severity
 from cachelint.registry import Rule
-from cachelint.reporters import SourceLines, sorted_findings
+from cachelint.reporters import SourceLines, encodable, sorted_findings
 from cachelint.reporters.sarif import _fingerprints as line_fingerprints
 
 
@@ -27,7 +27,7 @@ def write(
     errors: Sequence[str] = (),
 ) -> None:
     # Code Quality has no place for scan errors: the CLI prints them on stderr and exits 2.
-    json.dump(build(findings, rules), stream, indent=2)
+    json.dump(encodable(build(findings, rules)), stream, indent=2)
     stream.write("\n")
 
 

@@ -10,7 +10,7 @@ from typing import Any, TextIO
 from cachelint import __version__
 from cachelint.finding import Finding, Location
 from cachelint.registry import Rule
-from cachelint.reporters import sorted_findings
+from cachelint.reporters import encodable, sorted_findings
 
 
 def write(
@@ -20,7 +20,7 @@ def write(
     *,
     errors: Sequence[str] = (),
 ) -> None:
-    json.dump(build(findings, rules, errors=errors), stream, indent=2)
+    json.dump(encodable(build(findings, rules, errors=errors)), stream, indent=2)
     stream.write("\n")
 
 

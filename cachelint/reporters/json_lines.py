@@ -14,7 +14,7 @@ from typing import TextIO
 
 from cachelint.finding import Finding
 from cachelint.registry import Rule
-from cachelint.reporters import sorted_findings
+from cachelint.reporters import encodable, sorted_findings
 from cachelint.reporters.json import _finding
 
 
@@ -28,4 +28,5 @@ def write(
     for finding in sorted_findings(findings):
         # ensure_ascii (the default) also escapes U+2028/U+2029, which some line readers
         # take for line breaks: one finding stays exactly one line.
-        stream.write(json.dumps(_finding(finding, rules[finding.code]), separators=(",", ":")) + "\n")
+        entry = encodable(_finding(finding, rules[finding.code]))
+        stream.write(json.dumps(entry, separators=(",", ":")) + "\n")

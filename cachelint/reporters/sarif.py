@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -19,7 +20,7 @@ from urllib.parse import quote
 from cachelint import __version__
 from cachelint.finding import Finding, Location
 from cachelint.registry import Rule
-from cachelint.reporters import SourceLines, sorted_findings
+from cachelint.reporters import SourceLines, encodable, sorted_findings
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/cachelint/cachelint"
@@ -35,7 +36,7 @@ def write(
     errors: Sequence[str] = (),
     docs_url: str = DOCS_URL,
 ) -> None:
-    json.dump(build(findings, rules, errors=errors, docs_url=docs_url), stream, indent=2)
+    json.dump(encodable(build(findings, rules, errors=errors, docs_url=docs_url)), stream, indent=2)
     stream.write("\n")
 
 
@@ -67,7 +68,7 @@ def build(
             }
         },
         "invocations": [invocation],
-        # Result URIs are relative to the directory cachelint ran in.
+        # Result URIs are relative to the directory cachelint ran in (see artifact_location).
         "originalUriBaseIds": {SRCROOT: {"uri": Path.cwd().as_uri().rstrip("/") + "/"}},
         "columnKind": "unicodeCodePoints",
         "results": [_result(f, rule_index[f.code], fp) for f, fp in zip(ordered, fingerprints)],
@@ -155,10 +156,17 @@ def _physical(location: Location) -> dict[str, Any]:
     # spans); leaving endColumn out lets viewers highlight to the end of the line.
     if span.end_col > (span.col if span.end_line == span.line else 0):
         region["endColumn"] = span.end_col
-    return {
-        "artifactLocation": {"uri": quote(location.path), "uriBaseId": SRCROOT},
-        "region": region,
-    }
+    return {"artifactLocation": artifact_location(location.path), "region": region}
+
+
+def artifact_location(path: str) -> dict[str, str]:
+    """A relative URI below %SRCROOT% (the working directory); a file outside it (``../``) gets an
+    absolute ``file:`` URI instead, which every consumer resolves the same way (GitHub's upload
+    action makes those below the checkout repository-relative). The raw bytes of the name are
+    percent-encoded: a name that is not UTF-8 stays exact."""
+    if path.startswith("../") or path == ".." or os.path.isabs(path):
+        return {"uri": Path(os.path.abspath(path)).as_uri()}
+    return {"uri": quote(os.fsencode(path)), "uriBaseId": SRCROOT}
 
 
 def _fingerprints(ordered: Sequence[Finding], sources: SourceLines) -> list[str]:
@@ -178,6 +186,7 @@ def _fingerprints(ordered: Sequence[Finding], sources: SourceLines) -> list[str]
         key = (finding.code, finding.location.path, context)
         occurrence = seen[key]
         seen[key] += 1
-        digest = hashlib.sha256("\0".join([*key, str(occurrence)]).encode("utf-8"))
+        # surrogatepass: a file name that is not UTF-8 (lone surrogates from os.fsdecode) hashes too.
+        digest = hashlib.sha256("\0".join([*key, str(occurrence)]).encode("utf-8", "surrogatepass"))
         hashes.append(digest.hexdigest())
     return hashes

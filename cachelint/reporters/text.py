@@ -6,6 +6,7 @@ than console markup, so brackets in messages or source lines can never be read a
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import TextIO
@@ -15,12 +16,16 @@ from rich.text import Text
 
 from cachelint.finding import Finding, Severity
 from cachelint.registry import Rule
-from cachelint.reporters import SourceLines, sorted_findings
+from cachelint.reporters import SourceLines, printable, sorted_findings
 
 # Lines of source shown above the finding's line in the code frame.
 CONTEXT_BEFORE = 1
 # Tabs are expanded so that the caret line lines up with the code above it.
 TAB_SIZE = 4
+# Display cells of a source line quoted in the code frame, in a window around the finding's column:
+# a minified template is one huge line, quoted once per finding.
+MAX_QUOTE = 120
+ELLIPSIS = "…"
 
 GUTTER_STYLE = "bold blue"
 SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow"}
@@ -60,11 +65,11 @@ def render_finding(finding: Finding, sources: SourceLines) -> list[Text]:
     loc = finding.location
     style = SEVERITY_STYLE[finding.severity]
     header = Text.assemble(
-        (loc.path, "bold"),
+        (printable(loc.path), "bold"),
         f":{loc.line}:{loc.col}: ",
         (finding.code, style),
         " ",
-        finding.message,
+        printable(finding.message),
     )
     lines = [header]
     width = len(str(loc.line))
@@ -78,7 +83,9 @@ def render_finding(finding: Finding, sources: SourceLines) -> list[Text]:
     if finding.hint:
         notes.append(("help", finding.hint))
     for kind, note in notes:
-        lines.append(Text.assemble((" " * (width + 1) + "= ", GUTTER_STYLE), (kind, "bold"), ": ", note))
+        lines.append(
+            Text.assemble((" " * (width + 1) + "= ", GUTTER_STYLE), (kind, "bold"), ": ", printable(note))
+        )
     return lines
 
 
@@ -88,26 +95,50 @@ def _code_frame(finding: Finding, sources: SourceLines, width: int, style: str) 
     target = sources.line(loc.path, span.line)
     if target is None:
         return []
+    # Columns are counted in code points and mapped to display cells through the escapes of
+    # control characters and tab expansion; both map a prefix of a line to a prefix of its display.
+    full, plain = _line_display(target)
+    shown = full.rstrip()
+
+    def cells(column: int) -> int:  # display cells before a 1-based column
+        return column - 1 if plain else len(_display(target[: column - 1]))
+
+    start_cell = cells(span.col)
+    # Underline col..end_col of the first line only, clipped to the line's text.
+    end_cell = min(cells(span.end_col), len(shown)) if span.end_line == span.line else len(shown)
+    low = 0 if len(shown) <= MAX_QUOTE else max(0, min(start_cell - MAX_QUOTE // 3, len(shown) - MAX_QUOTE))
+    high = low + MAX_QUOTE
     frame = []
     for number in range(max(1, span.line - CONTEXT_BEFORE), span.line + 1):
-        code = (sources.line(loc.path, number) or "").expandtabs(TAB_SIZE).rstrip()
+        code = _clip(_line_display(sources.line(loc.path, number) or "")[0].rstrip(), low, high)
         frame.append(Text.assemble((f"{number:>{width}} |", GUTTER_STYLE), f" {code}".rstrip()))
-
-    # Underline col..end_col of the first line only, clipped to the line's text; columns
-    # are counted in code points and then mapped to display cells through tab expansion.
-    content = target.rstrip()
-    end = span.end_col - 1 if span.end_line == span.line else len(content)
-    start_cell = len(target[: span.col - 1].expandtabs(TAB_SIZE))
-    end_cell = len(content[:end].expandtabs(TAB_SIZE))
-    carets = "^" * max(1, end_cell - start_cell)
+    carets = "^" * max(1, min(end_cell, high) - start_cell)
     frame.append(
         Text.assemble(
             (" " * (width + 1) + "|", GUTTER_STYLE),
-            " " + " " * start_cell,
+            " " + " " * (start_cell - low + (len(ELLIPSIS) if low else 0)),
             (f"{carets} {finding.code}", style),
         )
     )
     return frame
+
+
+def _display(code: str) -> str:
+    return printable(code, keep_tabs=True).expandtabs(TAB_SIZE)
+
+
+@functools.lru_cache(maxsize=16)
+def _line_display(line: str) -> tuple[str, bool]:
+    """The display of a whole line, computed once however many findings quote it, and whether it
+    is the line itself (columns are then cells)."""
+    shown = _display(line)
+    return shown, shown == line
+
+
+def _clip(code: str, low: int, high: int) -> str:
+    if low == 0 and len(code) <= high:
+        return code
+    return (ELLIPSIS if low else "") + code[low:high] + (ELLIPSIS if len(code) > high else "")
 
 
 def render_summary(

@@ -4,8 +4,10 @@ import re
 from collections.abc import Iterator
 
 from cachelint.cache_calls import KEY_METHODS, enclosing_callees, is_test_path, mask_strings, receiver
+from cachelint.facts.flow import is_input
 from cachelint.finding import Finding, Location, Severity
 from cachelint.project import ProjectModel
+from cachelint.project.flow import describe
 from cachelint.registry import Rule, register
 
 # ``request.GET``, ``self.request.headers``, ``request.get_full_path()``...
@@ -73,7 +75,9 @@ Flags a low-level cache call whose key expression uses `request.GET`, `request.P
 `request.get_full_path()` directly. Input that is digested or bounded first is fine:
 `hashlib.*`, `md5`/`sha*`, `make_template_fragment_key`, `slugify`, `int()`, or a lookup in a
 constant mapping (`SORTS.get(request.GET.get("sort"), "new")`). `request.META["REMOTE_ADDR"]`
-and other values set by the server are not flagged.
+and other values set by the server are not flagged. The input is followed through locals
+(`q = request.GET.get("q")` / `key = "search:" + q`), DRF's `request.query_params` and
+`request.data`, and the project's own key-building helpers, with the evidence chain.
 """
     why_is_this_bad = """
 Every distinct value the client sends becomes a new cache entry: anyone can fill the cache (and
@@ -98,6 +102,13 @@ def search(request):
         60,
     )
     return render(request, "catalog/search.html", {"results": results})
+
+
+def suggest(request):
+    prefix = request.GET.get("prefix", "")
+    key = "catalog:suggest:v1:" + prefix
+    names = cache.get(key)  # expect: CL604
+    return render(request, "catalog/suggest.html", {"names": names})
 """,
     }
     good_example = {
@@ -118,6 +129,13 @@ def search(request):
         60,
     )
     return render(request, "catalog/search.html", {"results": results})
+
+
+def suggest(request):
+    prefix = request.GET.get("prefix", "")[:20]
+    key = "catalog:suggest:v1:" + hashlib.sha256(prefix.encode()).hexdigest()
+    names = cache.get(key)
+    return render(request, "catalog/suggest.html", {"names": names})
 """,
     }
 
@@ -125,12 +143,21 @@ def search(request):
         for facts, function in project.functions():
             if is_test_path(facts.path):
                 continue
+            owner = project.owner_of(facts, function)
             for call in function.cache_calls:
                 if call.method not in KEY_METHODS or call.key_text is None:
                     continue
-                raw = raw_request_input(call.key_text)
+                raw, related = raw_request_input(call.key_text), []
                 if raw is None:
-                    continue
+                    # ``q = request.GET.get("q")`` ... ``key = "search:" + q``: followed locals
+                    # and helpers (hashing or ``int()`` on the way makes it safe).
+                    sources = project.sources(facts, function, call.key_labels, owner)
+                    label = next((label for label in sorted(sources) if is_input(label)), None)
+                    if label is None:
+                        continue
+                    raw, related = describe(label), list(sources[label])
+                    if raw.endswith(("get_full_path", "get_full_path_info", "build_absolute_uri")):
+                        raw += "()"
                 yield self.finding(
                     Location(facts.path, call.span),
                     f"the key of `{receiver(call)}.{call.method}` is built from raw `{raw}`: every "
@@ -138,4 +165,5 @@ def search(request):
                     "errors, cache poisoning)",
                     hint="validate the value against the allowed ones (or convert it with `int()`), "
                     "or hash it: `hashlib.sha256(value.encode()).hexdigest()`",
+                    related=related,
                 )

@@ -24,6 +24,8 @@ name="dispatch")` on a class, `method_decorator` on `get`/`dispatch`, module-lev
 such as `cache_hour = cache_page(3600)`, and project decorators that apply `cache_page` inside
 (`def cache_for(minutes): return cache_page(minutes * 60)`); a project decorator that looks at
 the user (`.user`, `is_authenticated`) is left alone, as it may cache anonymous visitors only.
+Layers and mixins inherited from base classes count in MRO order, as Python calls them; an auth
+mixin listed after `View` never runs, so it is not a login check here (CL111 reports it).
 
 It stays silent when the cached response varies per user: `vary_on_cookie`, `never_cache`, or
 `cache_control(private=True)`/`no_store=True` applied *inside* `cache_page` (below it), the same

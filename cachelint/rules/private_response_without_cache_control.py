@@ -21,6 +21,8 @@ class PrivateResponseWithoutCacheControl(Rule):
     what_it_does = """
 Flags a login-protected view that renders a template but never says `private`, `no-store` or
 `never_cache` (decorator or header), when no project middleware sets such a header either.
+Views that only answer POST (`require_POST`, `http_method_names = ["post"]`, a class-based view
+with no GET handler) are left alone: no cache stores those responses.
 Opt-in: useful behind a CDN or a shared proxy, noisy elsewhere.
 """
     why_is_this_bad = """
@@ -62,6 +64,8 @@ def settings_page(request):
             auth = view.wrappers(AUTH)
             if not auth or not view.templates or view.wrappers(NEVER_CACHE):
                 continue
+            if not view.serves_safe_methods():
+                continue  # a POST-only view: no cache keeps its responses by heuristics
             if any(d.get("private") or d.get("no_store") for d, _ in view.cache_control()):
                 continue
             yield self.finding(

@@ -128,10 +128,18 @@ def sidebar(request):
         for facts, function in project.functions():
             if is_test_path(facts.path):
                 continue
+            owner = project.owner_of(facts, function)
             for call in function.cache_calls:
                 if call.method not in STORE_METHODS or call.value_text is None or call.key_text is None:
                     continue
-                if not renders_html(call.value_text) or key_may_carry_language(call.key, call.key_text):
+                # ``html = render_to_string(...)`` ... ``cache.set(key, html)``: followed.
+                if not renders_html(call.value_text) and "html" not in project.sources(
+                    facts, function, call.value_labels, owner
+                ):
+                    continue
+                literal = function.flow.literal(call.key_text) if call.key_text.isidentifier() else None
+                key = literal[0] if literal is not None and len(literal) == 1 else call.key
+                if key_may_carry_language(key, call.key_text):
                     continue
                 yield self.finding(
                     Location(facts.path, call.span),

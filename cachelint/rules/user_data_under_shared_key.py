@@ -13,9 +13,11 @@ from cachelint.cache_calls import (
     receiver,
     request_path,
 )
+from cachelint.facts.flow import IDENTIFYING, VISITOR_LABELS
 from cachelint.facts.views import CacheCall, FunctionFacts
 from cachelint.finding import Evidence, Finding, Location, Severity
 from cachelint.project import ProjectModel
+from cachelint.project.flow import describe
 from cachelint.registry import Rule, register
 
 # Name parts that make a key per user: ``user.pk``, ``user_id``, ``uid``, ``session_key``.
@@ -104,8 +106,13 @@ Flags `cache.set`, `cache.add` and `cache.get_or_set` (on `django.core.cache.cac
 `request.session.*`, or a `user` argument of the function) while the key visibly does not
 identify the visitor: a literal such as `"dashboard_stats"`, or a string built only from
 constants and values not named like an id (`user`, `pk`, `id`, `username`, `uid`,
-`session_key`). A key built elsewhere (`key`, `self.get_cache_key()`, `make_key(request)`) is
-not judged, nor is a value that only records who the visitor is (`request.user.pk`).
+`session_key`). Values are followed as Python runs them: through locals (the cache-aside idiom
+`data = cache.get(k)` / `if data is None: data = {...request.user...}` / `cache.set(k, data)`),
+`if`/`else` branches, `ctx["orders"] = ...`, and the project's own helpers
+(`build_summary(request.user)`), with the evidence chain. A key held in a local that is only
+ever assigned a literal counts as literal. A key built where it cannot be seen
+(`self.get_cache_key()`, `make_key(request)`) is not judged, nor is a value that only records
+who the visitor is (`request.user.pk`, a helper returning `user.pk`).
 """
     why_is_this_bad = """
 The cache is shared by every visitor and every worker. The first visitor computes the value and
@@ -125,6 +132,14 @@ def dashboard(request):
         300,
     )
     return render(request, "shop/dashboard.html", {"stats": stats})
+
+
+def orders_panel(request):
+    panel = cache.get("dashboard:orders:v1")
+    if panel is None:
+        panel = {"recent": list(request.user.orders.all()[:5])}
+        cache.set("dashboard:orders:v1", panel, 300)  # expect: CL603
+    return render(request, "shop/panel.html", {"panel": panel})
 """,
     }
     good_example = {
@@ -139,6 +154,15 @@ def dashboard(request):
         300,
     )
     return render(request, "shop/dashboard.html", {"stats": stats})
+
+
+def orders_panel(request):
+    key = f"dashboard:orders:v1:{request.user.pk}"
+    panel = cache.get(key)
+    if panel is None:
+        panel = {"recent": list(request.user.orders.all()[:5])}
+        cache.set(key, panel, 300)
+    return render(request, "shop/panel.html", {"panel": panel})
 """,
     }
 
@@ -146,14 +170,37 @@ def dashboard(request):
         for facts, function in project.functions():
             if is_test_path(facts.path):
                 continue
+            owner = project.owner_of(facts, function)
             for call in function.cache_calls:
                 if call.method not in STORE_METHODS:
                     continue
-                dependency = user_dependency(call, function)
-                if dependency is None or not key_is_shared(call):
+                if not (key_is_shared(call) or _literal_local_key(call, function)):
                     continue
-                expression, kind = dependency
+                if project.sources(facts, function, call.key_labels, owner).keys() & IDENTIFYING:
+                    continue  # the key names the visitor after all, through a local or a helper
+                # Where the value comes from, locals and helpers followed: ``data = cache.get(k)``
+                # / ``if data is None: data = {...request.user...}``; ``owner_id(request.user)``
+                # returning only ``user.pk`` is who, not what.
+                sources = project.sources(facts, function, call.value_labels, owner)
+                kind = next((label for label in ("user", "session") if label in sources), None)
+                if kind is not None:
+                    written = user_dependency(call, function)  # the expression, when it is inline
+                    expression = written[0] if written and written[1] == describe(kind) else describe(kind)
+                    related = list(sources[kind])  # a helper on the way is the better evidence
+                    if written and len(related) == 1:
+                        related = _evidence(facts.path, function, call, describe(kind))
+                elif sources.keys() & VISITOR_LABELS:
+                    continue
+                else:  # what the flow cannot see: the text of the value, read lexically
+                    dependency = user_dependency(call, function)
+                    if dependency is None:
+                        continue
+                    expression, kind = dependency
+                    related = _evidence(facts.path, function, call, kind)
                 key = call.key_text or ""
+                literal = function.flow.literal(key) if key.isidentifier() else None
+                if literal is not None and len(literal) == 1:
+                    key = f'"{literal[0]}"'  # ``key = "profile:v1"`` ... ``cache.set(key, ...)``
                 key = f"the key `{key}`" if len(key) <= 60 and "\n" not in key else "a key"
                 yield self.finding(
                     Location(facts.path, call.span),
@@ -162,8 +209,14 @@ def dashboard(request):
                     "visitor reads the first one's data",
                     hint='put the visitor in the key, e.g. `f"...:{request.user.pk}"` (or '
                     "`request.session.session_key` for anonymous sessions)",
-                    related=_evidence(facts.path, function, call, kind),
+                    related=related,
                 )
+
+
+def _literal_local_key(call: CacheCall, function: FunctionFacts) -> bool:
+    """``key = "dashboard:stats"`` ... ``cache.set(key, ...)``: a local only ever given literals."""
+    text = call.key_text or ""
+    return text.isidentifier() and function.flow.literal(text) is not None
 
 
 def _evidence(path: str, function: FunctionFacts, call: CacheCall, kind: str) -> list[Evidence]:

@@ -4,8 +4,21 @@ from collections.abc import Iterator
 
 from cachelint.config import Config
 from cachelint.finding import Evidence, Finding, Severity
-from cachelint.project import AUTH, CACHE_PAGE, VARY_COOKIE, VARY_HEADERS, ProjectModel
+from cachelint.project import (
+    AUTH,
+    CACHE_CONTROL,
+    CACHE_PAGE,
+    DRF_DISPATCH,
+    NEVER_CACHE,
+    VARY_COOKIE,
+    VARY_HEADERS,
+    ProjectModel,
+    View,
+)
+from cachelint.project.views import _private
 from cachelint.registry import Rule, register
+
+DRF_MESSAGE = "`cache_page` is applied inside DRF's"
 
 
 @register
@@ -23,11 +36,22 @@ above it in a decorator list, or on `dispatch` while `cache_page` wraps `get`. F
 `Vary: Cookie` on a page anonymous visitors reach, the hint names not caching (or caching public
 fragments) first: moved below `cache_page`, it keeps one entry per cookie, which CL104 reports.
 `--fix` still moves the decorator, which ends the leak.
+
+The same happens with Django REST framework's own `Vary: Accept`: `cache_page` *inside* DRF's
+dispatch (below `@api_view`, or with `method_decorator` on an `APIView`/viewset handler such as
+`get`, `list` or an `@action`) is flagged when the view has more than one renderer (DRF's
+default: JSON and the browsable API) and returns DRF `Response`s, unless the response already
+varies on `Accept` (`vary_on_headers("Accept")` below `cache_page`) or is private. A view that
+requires login is left to CL101. `--fix` leaves these to you.
 """
     why_is_this_bad = """
 Decorators apply bottom-up, so the outer `vary_on_cookie` adds its header after `cache_page`
 has already stored the response and learned its cache key from the headers it saw. The cache
 keeps one entry for everyone, although the response says it varies.
+
+DRF negotiates the format and adds `Vary: Accept` in `finalize_response`, when its dispatch
+returns: a cache inside it has already keyed the response without `Accept`, so whichever format
+the first client asked for (the browsable HTML page or JSON) is served to every client.
 """
     bad_example = {
         "accounts/views.py": """from django.shortcuts import render
@@ -59,6 +83,7 @@ def profile_card(request):
             caches = view.layers(CACHE_PAGE)
             if not caches:
                 continue
+            yield from self._inside_drf(project, view, caches)
             innermost_cache = caches[-1]
             for index, wrapper in enumerate(view.stack):
                 if wrapper.kind in (VARY_COOKIE, VARY_HEADERS) and index < innermost_cache:
@@ -78,6 +103,37 @@ def profile_card(request):
                         hint=hint,
                         related=[Evidence(cache.location, "`cache_page` stores the response here")],
                     )
+
+    def _inside_drf(self, project: ProjectModel, view: View, caches: list[int]) -> Iterator[Finding]:
+        """``cache_page`` inside DRF's dispatch (below ``@api_view``, on a handler or an
+        ``@action``) stores the response before DRF adds ``Vary: Accept``."""
+        drf = view.layers(DRF_DISPATCH)
+        inside = [i for i in caches if drf and i > drf[0]]
+        if not inside or view.wrappers(AUTH):
+            return  # a cached view that requires login is CL101's, whatever the format
+        renderers = project.negotiated_renderers(view)
+        if not renderers:
+            return  # one renderer: DRF negotiates nothing and adds no Vary
+        for index in inside:
+            if _varies_on_accept(view, index):
+                continue
+            layer = view.stack[drf[0]]
+            where = "`@api_view`" if layer.call is not None else "`APIView.dispatch`"
+            yield self.finding(
+                view.stack[index].location,
+                f"{DRF_MESSAGE} {where}: it stores the response before DRF adds `Vary: Accept`, so "
+                "the first client's format (the browsable HTML page or JSON) is served to all",
+                hint="cache outside DRF (`@cache_page` above `@api_view`, or "
+                '`method_decorator(cache_page(...), name="dispatch")`), or add '
+                '`vary_on_headers("Accept")` below `cache_page`',
+                related=[
+                    Evidence(layer.location, "DRF negotiates the format and adds `Vary: Accept` here"),
+                    *renderers,
+                ],
+            )
+
+    def fixes(self, finding: Finding) -> bool:
+        return not finding.message.startswith(DRF_MESSAGE)  # a cache inside DRF: no single fix
 
     def fix(self, text: str, findings: list[Finding], config: Config) -> str:
         """Move each vary decorator to just below the `cache_page` in the same decorator list."""
@@ -117,3 +173,25 @@ def profile_card(request):
                 return self._reorder(original, updated)
 
         return module.visit(Mover()).code
+
+
+def _varies_on_accept(view: View, cache_index: int) -> bool:
+    """The response reaches the cache already varying on Accept, or is not stored at all."""
+    for wrapper in view.stack[cache_index + 1 :]:
+        call = wrapper.call
+        if wrapper.kind == NEVER_CACHE:
+            return True
+        if (
+            wrapper.kind == VARY_HEADERS
+            and call
+            and any(isinstance(h, str) and h.lower() == "accept" for h in call.args)
+        ):
+            return True
+        if wrapper.kind == CACHE_CONTROL and call and _private(dict(call.kwargs)):
+            return True
+    for write, _ in view.header_writes:
+        if write.header == "vary" and isinstance(write.value, tuple) and {"accept", "*"} & set(write.value):
+            return True
+        if write.header == "cache-control" and isinstance(write.value, dict) and _private(write.value):
+            return True
+    return False
