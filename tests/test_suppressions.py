@@ -37,11 +37,11 @@ def test_bare_noqa_and_other_codes_do_not_silence(tmp_path, monkeypatch):
 def test_template_region_pragmas(tmp_path, monkeypatch):
     template = """{% load cache %}
 {# cachelint:off CL201 #}
-{% cache 60 nav %}{% endcache %}
-{% cache 60 footer %}{% endcache %}
+{% cache 600 nav %}{% endcache %}
+{% cache 600 footer %}{% endcache %}
 {# cachelint:on #}
-{% cache 60 sidebar %}{% endcache %}
-{% cache 60 header %}{% endcache %}{# noqa: CL201 #}
+{% cache 600 sidebar %}{% endcache %}
+{% cache 600 header %}{% endcache %}{# noqa: CL201 #}
 """
     result = scan(tmp_path, monkeypatch, {"templates/base.html": template})
     assert triples(result) == [("templates/base.html", 6, "CL201")]
