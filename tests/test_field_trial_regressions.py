@@ -427,3 +427,36 @@ def test_cl301_fix_adds_timeouts_to_django_redis_cache(tmp_path, monkeypatch):
     assert (tmp_path / "mysite/settings.py").read_text() == REDIS_CACHE_FIXED
     second = CliRunner().invoke(cli, ["check", "--no-cache", "--select", "CL301", "--fix", "."])
     assert "fixed 0 findings in 0 files" in second.output
+
+
+# --- CL110: deleting the session is not reading it --------------------------------------------
+
+
+def test_cl110_del_request_session_is_not_a_session_read(tmp_path):
+    """A decorator that deletes ``request.session`` so that an app-shell page is never personal,
+    then sets its own ``Vary``: nothing read the session, so ``Vary: Cookie`` is not dropped."""
+    views = """\
+from django.views.decorators.cache import cache_page
+
+
+def shell(view_func):
+    def inner(request, *args, **kwargs):
+        del request.session
+        response = view_func(request, *args, **kwargs)
+        response["Vary"] = "accept-encoding, accept"
+        return response
+
+    return inner
+
+
+def personal(view_func):
+    def inner(request, *args, **kwargs):
+        request.session["seen"] = True
+        response = view_func(request, *args, **kwargs)
+        response["Vary"] = "accept-encoding, accept"
+        return response
+
+    return inner
+"""
+    result = scan(tmp_path, {"manage.py": "", "app/__init__.py": "", "app/decorators.py": views}, ["CL110"])
+    assert triples(result) == [("app/decorators.py", 18, "CL110")]

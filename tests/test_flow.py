@@ -142,6 +142,7 @@ def _kinds(function: FunctionFacts, local: str) -> set[str]:
         ("member = request.user.is_authenticated", "member", {"auth_state"}),
         ("key = request.session.session_key", "key", {"session_key"}),
         ("ip = request.META['REMOTE_ADDR']", "ip", set()),
+        ("agent = request.META.get('HTTP_USER_AGENT')", "agent", {"input:META"}),
         ("digest = hashlib.sha256(request.GET['q'].encode()).hexdigest()", "digest", set()),
         ("page = int(request.GET.get('page', 1))", "page", set()),
         ("sort = SORTS.get(request.GET.get('sort'), 'new')", "sort", set()),

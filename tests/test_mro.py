@@ -436,3 +436,27 @@ def test_fixture_cl111_message_and_hint(fixture_result):
     assert [(e.location.path, e.location.line, e.label) for e in draft.related] == [
         ("pages/mixins.py", 37, "`NoCacheMixin` wraps `dispatch` here")
     ]
+
+
+def test_a_class_defined_twice_under_one_name_does_not_crash(tmp_path, monkeypatch):
+    """Found by the engine fuzzer: the second ``class Page`` (with the mixin) shadows the first
+    in the definition table while the first is also a view; the MRO must not fail on it."""
+    from cachelint.config import Config
+    from tests.helpers import run, write_tree
+
+    write_tree(
+        tmp_path,
+        {
+            "manage.py": "",
+            "app/__init__.py": "",
+            "app/views.py": (
+                "from django.contrib.auth.mixins import LoginRequiredMixin\n"
+                "from django.views.decorators.cache import cache_page\n\n"
+                "class Page:\n    pass\n\n"
+                "class Page(LoginRequiredMixin):\n    pass\n"
+            ),
+        },
+    )
+    monkeypatch.chdir(tmp_path)
+    result = run(tmp_path, ["ALL"], config=Config(cache=False))
+    assert result.errors == [] and [f.code for f in result.findings if f.code == "CL001"] == []

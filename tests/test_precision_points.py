@@ -199,3 +199,30 @@ def test_testing_packages_are_test_code(tmp_path, monkeypatch):
     # Included with check-tests, the rules that skip test code still skip it.
     config = Config(cache=False, check_tests=True)
     assert scan(tmp_path, monkeypatch, files, ["CL605"], config) == [("app/services.py", 5, "CL605")]
+
+
+TEST_HELPER = '''from django.core.cache import cache
+from django.test import TestCase
+
+
+class {name}:
+    def check_search(self, request):
+        return cache.get(f"search:v1:{{request.GET['q']}}")
+
+    def remember(self, request):
+        cache.set("dashboard:v1", {{"email": request.user.email}}, 60)
+'''
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("SearchPagesTestCase(TestCase)", []),  # test utilities in a module of the app: not served
+        ("SearchPages", [("app/support.py", 7, "CL604"), ("app/support.py", 10, "CL603")]),
+    ],
+)
+def test_cache_calls_in_test_case_classes_are_test_code_for_every_rule(tmp_path, monkeypatch, name, expected):
+    write_tree(tmp_path, {"manage.py": "", "app/__init__.py": "", "app/support.py": TEST_HELPER.format(name=name)})
+    monkeypatch.chdir(tmp_path)
+    result = run(tmp_path, ["CL6"], config=Config(cache=False))
+    assert triples(result) == expected

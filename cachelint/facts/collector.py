@@ -578,7 +578,8 @@ class _Collector(cst.CSTVisitor):
     def visit_Del(self, node: cst.Del) -> bool:
         if self._function is not None and self._header_name(node.target) == "vary":
             self._function.header_writes.append(HeaderWrite("vary", None, self.span(node), "delete"))
-        return True
+        # ``del request.session`` removes the session so that nothing reads it: not a read.
+        return not (isinstance(node.target, cst.Attribute) and node.target.attr.value in ("session", "user"))
 
     def visit_Assign(self, node: cst.Assign) -> bool:
         if self._function is not None:

@@ -560,7 +560,9 @@ class ViewQueries:
 
     def _mixin_auth(self, entries: list[MroEntry], mixin: str) -> list[Wrapper]:
         """The login check of an auth mixin, located at the project class that lists it."""
-        owner = next(e for e in entries if e.cls is not None and mixin in e.cls.bases)
+        # The first class listing it; the view itself when a same-named class shadows the one
+        # the MRO was computed from (``class index(): ...`` then ``class index(Mixin): ...``).
+        owner = next((e for e in entries if e.cls is not None and mixin in e.cls.bases), entries[0])
         assert owner.facts is not None and owner.cls is not None
         short = mixin.rsplit(".", 1)[-1]
         location = Location(owner.facts.path, owner.cls.span)

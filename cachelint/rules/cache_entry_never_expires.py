@@ -119,6 +119,8 @@ def forget_tag(sender, instance, **kwargs):
             if is_test_path(facts.path):
                 continue  # a test's delete does not run in production either
             for call in function.cache_calls:
+                if call.test_code:  # a *TestCase class or a setUp/tearDown hook
+                    continue
                 if call.method in MAINTAIN_METHODS:
                     index.add(facts, function, call)
                 if call.method in NEVER_EXPIRES_METHODS and call.timeout is None:

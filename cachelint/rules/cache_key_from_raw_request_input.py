@@ -145,6 +145,8 @@ def suggest(request):
                 continue
             owner = project.owner_of(facts, function)
             for call in function.cache_calls:
+                if call.test_code:  # a *TestCase class or a setUp/tearDown hook
+                    continue
                 if call.method not in KEY_METHODS or call.key_text is None:
                     continue
                 raw, related = raw_request_input(call.key_text), []

@@ -130,6 +130,8 @@ def purge_post_lists():
         self, facts: PythonFacts, function: FunctionFacts, via: tuple[Evidence, ...]
     ) -> Iterator[Finding]:
         for call in function.cache_calls:
+            if call.test_code:  # a *TestCase class or a setUp/tearDown hook
+                continue
             if call.method not in SCAN_METHODS:
                 continue
             yield self.finding(

@@ -130,6 +130,8 @@ def sidebar(request):
                 continue
             owner = project.owner_of(facts, function)
             for call in function.cache_calls:
+                if call.test_code:  # a *TestCase class or a setUp/tearDown hook
+                    continue
                 if call.method not in STORE_METHODS or call.value_text is None or call.key_text is None:
                     continue
                 # ``html = render_to_string(...)`` ... ``cache.set(key, html)``: followed.

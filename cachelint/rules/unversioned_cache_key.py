@@ -76,6 +76,8 @@ def top_tags():
             if is_test_path(facts.path):
                 continue
             for call in function.cache_calls:
+                if call.test_code:  # a *TestCase class or a setUp/tearDown hook
+                    continue
                 key = call.key
                 if call.method not in KEY_METHODS or not isinstance(key, str) or not key:
                     continue

@@ -172,6 +172,8 @@ def orders_panel(request):
                 continue
             owner = project.owner_of(facts, function)
             for call in function.cache_calls:
+                if call.test_code:  # a *TestCase class or a setUp/tearDown hook
+                    continue
                 if call.method not in STORE_METHODS:
                     continue
                 if not (key_is_shared(call) or _literal_local_key(call, function)):
