@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterator
 
 from cachelint.cache_calls import KEY_METHODS, enclosing_callees, is_test_path, mask_strings, receiver
-from cachelint.facts.flow import is_input
+from cachelint.facts.flow import SANITIZERS, is_input
 from cachelint.finding import Finding, Location, Severity
 from cachelint.project import ProjectModel
 from cachelint.project.flow import describe
@@ -15,26 +15,8 @@ RAW_INPUT = re.compile(
     r"(?<![\w.])(?:self\s*\.\s*)?(?:request|req)\s*\.\s*"
     r"(GET|POST|headers|META|COOKIES|path_info|path|get_full_path_info|get_full_path|build_absolute_uri)\b"
 )
-# Calls that bound or digest what they are given.
-SAFE_CALLEES = frozenset(
-    {
-        "md5",
-        "sha1",
-        "sha224",
-        "sha256",
-        "sha384",
-        "sha512",
-        "sha3_256",
-        "sha3_512",
-        "blake2b",
-        "blake2s",
-        "make_template_fragment_key",
-        "slugify",
-        "int",
-        "len",
-        "bool",
-    }
-)
+# Calls that bound or digest what they are given: the flow's sanitizers.
+SAFE_CALLEES = SANITIZERS
 _CONSTANT_LOOKUP = re.compile(r"^(?:[\w.]+\.)?[A-Z][A-Z0-9_]*\.get$")  # ALLOWED_SORTS.get(value, "new")
 _METHODS = frozenset({"get_full_path", "get_full_path_info", "build_absolute_uri"})
 # META values the server sets, not the client.
