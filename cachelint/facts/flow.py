@@ -69,7 +69,6 @@ _NEUTRAL_CALLS = frozenset({"isinstance", "hasattr", "callable", "type", "id", "
 VISITOR_LABELS = frozenset(
     {"user", "user_id", "auth_state", "session", "session_key", "csrf_token", "messages"}
 )
-PERSONAL_DATA = frozenset({"user", "session"})
 # Labels whose value tells visitors apart (what a per-user key needs).
 IDENTIFYING = frozenset({"user", "user_id", "session", "session_key"})
 _MUTATORS = frozenset({"update", "append", "extend", "add", "insert", "setdefault", "__setitem__"})

@@ -133,7 +133,7 @@ class FunctionFlow:
 
     Source labels name a kind and where it was read (``user@2``: ``origins[2]``). Kinds:
     ``user`` (the visitor's data), ``user_id`` (only who the visitor is: ``.pk``),
-    ``auth_state`` (``is_authenticated``), ``session``, ``session_key``, ``csrf``,
+    ``auth_state`` (``is_authenticated``), ``session``, ``session_key``, ``csrf_token``,
     ``messages``, ``input:GET``/``input:headers``/... (raw request input), ``html`` (text
     rendered from a template), ``param:NAME`` (a
     parameter's value; ``param_id:NAME`` for only its ``.pk``) and ``call:N`` (what ``sites[N]`` returns, resolved across functions).
@@ -153,9 +153,6 @@ class FunctionFlow:
 
     def literal(self, name: str) -> tuple[str, ...] | None:
         return next((values for local, values in self.literals if local == name), None)
-
-    def returned_key(self, key: str) -> frozenset[str] | None:
-        return next((labels for name, labels in self.returned_keys if name == key), None)
 
 
 @dataclass(frozen=True)

@@ -139,17 +139,13 @@ class FlowQueries:
             if owner is None:
                 return None
             method_name = name.partition(".")[2]
-            for owner_facts, cls in self.class_mro(*owner):
+            for owner_facts, cls in self._class_chain(*owner):  # MRO order
                 method = cls.method(method_name)
                 if method is not None:
                     return owner_facts, method, owner
             return None
         found = self.find_function(name)
         return (found[0], found[1], None) if found is not None else None
-
-    def class_mro(self, facts: PythonFacts, cls: ClassFacts) -> list[tuple[PythonFacts, ClassFacts]]:
-        """The project classes of ``cls``'s method resolution order, nearest first."""
-        return list(self._class_chain(facts, cls))
 
     def owner_of(self, facts: PythonFacts, function: FunctionFacts) -> tuple[PythonFacts, ClassFacts] | None:
         """The module-level class that defines ``function`` as a method, if any."""
