@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from cachelint.discovery import TEST_DIRS, is_test_file
-from cachelint.facts.views import ARG, HOLE, CacheCall
+from cachelint.facts.views import ARG, HOLE, CacheCall, FunctionFacts
 
 # Methods whose first argument is one cache key (Django's API, its async twins, django-redis).
 _SYNC_KEY_METHODS = frozenset(
@@ -274,3 +274,9 @@ def request_path(segments: list[str]) -> list[str] | None:
     if segments[0] in ("request", "req"):
         return segments[1:]
     return None
+
+
+def app_calls(function: FunctionFacts) -> list[CacheCall]:
+    """The function's cache calls outside test code (``*TestCase`` classes, set-up/tear-down
+    hooks): what every cache-call rule judges."""
+    return [call for call in function.cache_calls if not call.test_code]

@@ -151,8 +151,9 @@ class FunctionFlow:
         _, _, index = label.partition("@")
         return self.origins[int(index)] if index.isdigit() and int(index) < len(self.origins) else None
 
-    def literal(self, name: str) -> tuple[str, ...] | None:
-        return next((values for local, values in self.literals if local == name), None)
+    def literal(self, text: str | None) -> tuple[str, ...] | None:
+        """The strings a local named ``text`` is ever assigned, when it is only given literals."""
+        return next((values for local, values in self.literals if local == text), None)
 
 
 @dataclass(frozen=True)

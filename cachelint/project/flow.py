@@ -11,6 +11,7 @@ Rules ask ``sources(...)``: which visitor sources reach a value, each with its e
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 
 from cachelint.facts.flow import is_input, kind_of
 from cachelint.facts.python import PythonFacts
@@ -149,7 +150,14 @@ class FlowQueries:
 
     def owner_of(self, facts: PythonFacts, function: FunctionFacts) -> tuple[PythonFacts, ClassFacts] | None:
         """The module-level class that defines ``function`` as a method, if any."""
-        for cls in facts.views.classes:
-            if any(method is function for method in cls.methods):
-                return facts, cls
-        return None
+        return self._method_owners.get(id(function))
+
+    @cached_property
+    def _method_owners(self) -> dict[int, tuple[PythonFacts, ClassFacts]]:
+        # Built once: rules ask for every function's owner.
+        return {
+            id(method): (facts, cls)
+            for facts in self.python.values()
+            for cls in facts.views.classes
+            for method in cls.methods
+        }

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from cachelint.cache_calls import is_test_path, receiver
+from cachelint.cache_calls import app_calls, is_test_path, receiver
 from cachelint.finding import Evidence, Finding, Location, Severity
 from cachelint.project import ProjectModel, location_in_dict
 from cachelint.registry import Rule, register
@@ -111,8 +111,8 @@ def fresh_cache():
         for facts, function in project.functions():
             if is_test_path(facts.path) or is_command_or_migration(facts.path):
                 continue
-            for call in function.cache_calls:
-                if call.method not in CLEAR_METHODS or call.debug_only or call.test_code:
+            for call in app_calls(function):
+                if call.method not in CLEAR_METHODS or call.debug_only:
                     continue
                 definitions = _definitions(project, call.alias)
                 if definitions and all(backend in PROCESS_LOCAL_BACKENDS for backend, _ in definitions):

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from cachelint.cache_calls import (
     MAINTAIN_METHODS,
     NEVER_EXPIRES_METHODS,
+    app_calls,
     is_test_path,
     key_texts,
     receiver,
@@ -118,9 +119,7 @@ def forget_tag(sender, instance, **kwargs):
         for facts, function in project.functions():
             if is_test_path(facts.path):
                 continue  # a test's delete does not run in production either
-            for call in function.cache_calls:
-                if call.test_code:  # a *TestCase class or a setUp/tearDown hook
-                    continue
+            for call in app_calls(function):
                 if call.method in MAINTAIN_METHODS:
                     index.add(facts, function, call)
                 if call.method in NEVER_EXPIRES_METHODS and call.timeout is None:

@@ -3,7 +3,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from cachelint.cache_calls import KEY_METHODS, enclosing_callees, is_test_path, mask_strings, receiver
+from cachelint.cache_calls import (
+    KEY_METHODS,
+    app_calls,
+    enclosing_callees,
+    is_test_path,
+    mask_strings,
+    receiver,
+)
 from cachelint.facts.flow import SANITIZERS, is_input
 from cachelint.finding import Finding, Location, Severity
 from cachelint.project import ProjectModel
@@ -126,9 +133,7 @@ def suggest(request):
             if is_test_path(facts.path):
                 continue
             owner = project.owner_of(facts, function)
-            for call in function.cache_calls:
-                if call.test_code:  # a *TestCase class or a setUp/tearDown hook
-                    continue
+            for call in app_calls(function):
                 if call.method not in KEY_METHODS or call.key_text is None:
                     continue
                 raw, related = raw_request_input(call.key_text), []

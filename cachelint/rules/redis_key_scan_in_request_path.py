@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from cachelint.cache_calls import is_test_path, receiver
+from cachelint.cache_calls import app_calls, is_test_path, receiver
 from cachelint.facts.python import PythonFacts
 from cachelint.facts.views import FunctionFacts
 from cachelint.finding import Evidence, Finding, Location, Severity
@@ -129,9 +129,7 @@ def purge_post_lists():
     def _scans(
         self, facts: PythonFacts, function: FunctionFacts, via: tuple[Evidence, ...]
     ) -> Iterator[Finding]:
-        for call in function.cache_calls:
-            if call.test_code:  # a *TestCase class or a setUp/tearDown hook
-                continue
+        for call in app_calls(function):
             if call.method not in SCAN_METHODS:
                 continue
             yield self.finding(

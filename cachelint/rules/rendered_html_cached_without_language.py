@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from cachelint.cache_calls import (
     OPAQUE_PARTS,
     STORE_METHODS,
+    app_calls,
     dotted_names,
     has_string_literal,
     is_test_path,
@@ -129,9 +130,7 @@ def sidebar(request):
             if is_test_path(facts.path):
                 continue
             owner = project.owner_of(facts, function)
-            for call in function.cache_calls:
-                if call.test_code:  # a *TestCase class or a setUp/tearDown hook
-                    continue
+            for call in app_calls(function):
                 if call.method not in STORE_METHODS or call.value_text is None or call.key_text is None:
                     continue
                 # ``html = render_to_string(...)`` ... ``cache.set(key, html)``: followed.
@@ -139,7 +138,7 @@ def sidebar(request):
                     facts, function, call.value_labels, owner
                 ):
                     continue
-                literal = function.flow.literal(call.key_text) if call.key_text.isidentifier() else None
+                literal = function.flow.literal(call.key_text)
                 key = literal[0] if literal is not None and len(literal) == 1 else call.key
                 if key_may_carry_language(key, call.key_text):
                     continue

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from cachelint.cache_calls import KEY_METHODS, is_test_path, receiver
+from cachelint.cache_calls import KEY_METHODS, app_calls, is_test_path, receiver
 from cachelint.finding import Finding, Location, Severity
 from cachelint.project import ProjectModel
 from cachelint.registry import Rule, register
@@ -75,9 +75,7 @@ def top_tags():
         for facts, function in project.functions():
             if is_test_path(facts.path):
                 continue
-            for call in function.cache_calls:
-                if call.test_code:  # a *TestCase class or a setUp/tearDown hook
-                    continue
+            for call in app_calls(function):
                 key = call.key
                 if call.method not in KEY_METHODS or not isinstance(key, str) or not key:
                     continue

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from cachelint.cache_calls import (
     OPAQUE_PARTS,
     STORE_METHODS,
+    app_calls,
     dotted_names,
     has_string_literal,
     is_test_path,
@@ -171,9 +172,7 @@ def orders_panel(request):
             if is_test_path(facts.path):
                 continue
             owner = project.owner_of(facts, function)
-            for call in function.cache_calls:
-                if call.test_code:  # a *TestCase class or a setUp/tearDown hook
-                    continue
+            for call in app_calls(function):
                 if call.method not in STORE_METHODS:
                     continue
                 if not (key_is_shared(call) or _literal_local_key(call, function)):
@@ -200,7 +199,7 @@ def orders_panel(request):
                     expression, kind = dependency
                     related = _evidence(facts.path, function, call, kind)
                 key = call.key_text or ""
-                literal = function.flow.literal(key) if key.isidentifier() else None
+                literal = function.flow.literal(key)
                 if literal is not None and len(literal) == 1:
                     key = f'"{literal[0]}"'  # ``key = "profile:v1"`` ... ``cache.set(key, ...)``
                 key = f"the key `{key}`" if len(key) <= 60 and "\n" not in key else "a key"
@@ -217,8 +216,7 @@ def orders_panel(request):
 
 def _literal_local_key(call: CacheCall, function: FunctionFacts) -> bool:
     """``key = "dashboard:stats"`` ... ``cache.set(key, ...)``: a local only ever given literals."""
-    text = call.key_text or ""
-    return text.isidentifier() and function.flow.literal(text) is not None
+    return function.flow.literal(call.key_text) is not None
 
 
 def _evidence(path: str, function: FunctionFacts, call: CacheCall, kind: str) -> list[Evidence]:
