@@ -121,47 +121,57 @@ def check(
     color: bool | None,
 ) -> None:
     """Check PATHS (default: the current directory) for cache-safety mistakes."""
-    from cachelint.config import ConfigError, all_codes, load_config
+    from cachelint.config import Config, ConfigError, all_codes, load_config
     from cachelint.discovery import find_project_root
     from cachelint.engine import check as run_check
     from cachelint.registry import all_rules, configured_rules, validate_selectors
     from cachelint.reporters import write_report, write_statistics
+    from cachelint.workspace import Workspace, load_config_near
 
     targets = list(paths) or [Path(".")]
-    try:
-        config = load_config(find_project_root(targets[0].resolve()), config_file)
-    except ConfigError as error:
-        _fail(str(error))
-    config.select = _split("--select", select) or config.select
-    config.extend_select = _split("--extend-select", extend_select) or config.extend_select
-    config.ignore = config.ignore + _split("--ignore", ignore)  # both apply: the CLI cannot re-enable a rule
-    if jobs is not None:
-        config.jobs = jobs
-    if no_cache:
-        config.cache = False
+    cli_select = _split("--select", select)
+    cli_extend_select = _split("--extend-select", extend_select)
+    cli_ignore = _split("--ignore", ignore)
     if django_version is not None:
         from cachelint.django_version import parse_version
 
         if parse_version(django_version) is None:
             _fail(f"--django-version: expected a version such as 5.1, got {django_version!r}")
-        config.django_version = django_version
+    if baseline is not None and not baseline.is_file():
+        _fail(f"{baseline}: baseline file not found (create it with --write-baseline)")
+    rules = all_rules()
 
+    def configure(config: Config) -> dict:
+        """Apply the command line to ``config`` (read from a file); the rules it selects."""
+        config.select = cli_select or config.select
+        config.extend_select = cli_extend_select or config.extend_select
+        config.ignore = config.ignore + cli_ignore  # both apply: the CLI cannot re-enable a rule
+        if jobs is not None:
+            config.jobs = jobs
+        if no_cache:
+            config.cache = False
+        if django_version is not None:
+            config.django_version = django_version
+        if baseline is not None:
+            config.baseline = str(baseline.resolve())  # absolute: `root / absolute` is the file itself
+        if write_baseline is not None:
+            config.baseline = ""  # record everything there is
+        unknown = validate_selectors(rules, all_codes(config))
+        if unknown:
+            raise ConfigError(f"unknown rule code or prefix: {', '.join(unknown)} (see `cachelint rules`)")
+        return configured_rules(rules, config.select, config.extend_select, config.ignore)
+
+    root = find_project_root(targets[0].resolve())
+    try:
+        config = load_config(root, config_file) if config_file else load_config_near(root)
+        chosen = configure(config)
+    except ConfigError as error:
+        _fail(str(error))
     if show_settings:
         click.echo(config.as_toml())
         sys.exit(EXIT_CLEAN)
-    rules = all_rules()
-    unknown = validate_selectors(rules, all_codes(config))
-    if unknown:
-        _fail(f"unknown rule code or prefix: {', '.join(unknown)} (see `cachelint rules`)")
-    chosen = configured_rules(rules, config.select, config.extend_select, config.ignore)
-
-    root = find_project_root(targets[0].resolve())
-    if baseline is not None:
-        config.baseline = str(baseline.resolve())  # absolute: `root / absolute` is the file itself
-        if not baseline.is_file():
-            _fail(f"{baseline}: baseline file not found (create it with --write-baseline)")
-    if write_baseline is not None:
-        config.baseline = ""  # record everything there is
+    # --config FILE holds for every path; otherwise each has the configuration nearest to it.
+    workspace = Workspace(config, chosen, None if config_file else configure)
 
     if debug:
         os.environ["CACHELINT_DEBUG"] = "1"
@@ -170,7 +180,9 @@ def check(
     progress = for_terminal(quiet)
     try:
         result = (
-            run_check(targets, config, chosen, progress) if progress else run_check(targets, config, chosen)
+            run_check(targets, config, chosen, progress, workspace)
+            if progress
+            else run_check(targets, config, chosen, workspace=workspace)
         )
     finally:
         if progress is not None:
@@ -196,7 +208,7 @@ def check(
             sys.exit(EXIT_FINDINGS if report.diffs else EXIT_CLEAN)
         _info(quiet, f"fixed {_count(report.count, 'finding')} in {_count(len(report.fixed), 'file')}")
         if report.fixed:  # report what is left, from the fixed files as they are now
-            result = run_check(targets, config, chosen)
+            result = run_check(targets, config, chosen, workspace=workspace)
 
     def report(stream: TextIO, use_color: bool | None) -> None:
         if statistics:

@@ -13,6 +13,8 @@ import pathspec
 from cachelint.reading import read_text, reason
 
 PROJECT_MARKERS = ("manage.py", "pyproject.toml", ".git")
+# Files that may configure cachelint for their directory and below, in the order they win.
+CONFIG_NAMES = ("cachelint.toml", ".cachelint.toml", "pyproject.toml")
 TEMPLATE_SUFFIXES = frozenset({".html", ".htm", ".txt", ".xml"})
 WALKED_SUFFIXES = TEMPLATE_SUFFIXES | {".py"}
 # Test packages (a test project's views and templates, ``testing/`` helpers) are never served.
@@ -158,6 +160,7 @@ def walk(
     skip_default_dirs: bool = True,
     skip_tests: bool = True,
     errors: list[str] | None = None,
+    config_dirs: list[str] | None = None,
 ) -> Iterator[Path]:
     """Python files and possible templates below ``root``, honouring .gitignore and ``excludes``
     (gitignore syntax).
@@ -168,7 +171,8 @@ def walk(
     Paths stay strings until a file is kept: this walk
     sees every file of the tree, and pathlib objects for each cost more than the rest of it.
     A directory or .gitignore that cannot be read is a line in ``errors``: what it holds is not
-    checked, and a run that missed it must not pass.
+    checked, and a run that missed it must not pass. ``config_dirs`` collects the directories
+    that hold a file named like a configuration (see workspace.py).
     """
     ignore = _gitignore(root, errors)
     extra = glob_spec(excludes)
@@ -203,6 +207,8 @@ def walk(
                 if not _ignored(f"{prefix}{name}/", ignore, extra):
                     subdirs.append((entry.path, f"{prefix}{name}/"))
                 continue
+            if config_dirs is not None and name in CONFIG_NAMES and directory not in config_dirs[-1:]:
+                config_dirs.append(directory)
             if os.path.splitext(name)[1] not in WALKED_SUFFIXES or _ignored(prefix + name, ignore, extra):
                 continue
             if skip_tests and is_test_file(name):

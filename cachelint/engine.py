@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cachelint.cache import ResultCache
-from cachelint.config import Config
+from cachelint.config import Config, ConfigError
 from cachelint.discovery import Classifier, SourceFile, find_project_root, glob_spec, walk
 from cachelint.django_version import detect as detect_django
 from cachelint.django_version import parse_version
@@ -26,6 +26,7 @@ from cachelint.reading import TooLarge, read_bytes, read_text, reason
 from cachelint.registry import Rule
 from cachelint.suppressions import Suppression, apply, unused
 from cachelint.suppressions import scan as scan_suppressions
+from cachelint.workspace import Scope, Workspace, split_projects
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
@@ -378,10 +379,20 @@ def run_rules(project: ProjectModel, rules: dict[str, Rule], result: Result) -> 
 
 
 def check(
-    paths: Iterable[Path], config: Config, rules: dict[str, Rule], progress: Progress = SILENT
+    paths: Iterable[Path],
+    config: Config,
+    rules: dict[str, Rule],
+    progress: Progress = SILENT,
+    workspace: Workspace | None = None,
 ) -> Result:
     """Scan ``paths`` in the context of their project (the nearest directory with manage.py,
-    pyproject.toml or .git): the whole project is read, findings are reported for the paths."""
+    pyproject.toml or .git): the whole project is read, findings are reported for the paths.
+
+    With a ``workspace``, each file is checked with the configuration nearest to it, and the
+    Django projects of a monorepo are joined apart (see workspace.py); without one, every file
+    has ``config``.
+    """
+    workspace = workspace or Workspace(config, rules)
     result = Result()
     groups: dict[Path, set[Path]] = {}
     roots: dict[Path, Path] = {}  # by directory: pre-commit passes thousands of files of a few
@@ -395,47 +406,90 @@ def check(
             roots[start] = find_project_root(start)
         groups.setdefault(roots[start], set()).add(path)
     for root, targets in groups.items():
-        _check_project(root, None if root in targets else targets, config, rules, result, progress)
-    result.findings = [f for f in result.findings if f.code in rules]
+        _check_tree(root, None if root in targets else targets, workspace, result, progress)
     result.findings.sort(key=lambda f: f.sort_key)
     return result
 
 
+def _check_tree(
+    root: Path, targets: set[Path] | None, workspace: Workspace, result: Result, progress: Progress
+) -> None:
+    """Walk ``root`` once and check each project found below it."""
+    try:
+        scope = workspace.scope(root)
+    except ConfigError as error:
+        result.errors.append(str(error))
+        return
+    config = scope.config
+    excludes = (config.exclude or []) + config.extend_exclude
+    config_dirs: list[str] = []
+    paths = list(
+        walk(
+            root,
+            excludes,
+            skip_default_dirs=config.exclude is None,
+            skip_tests=not config.check_tests,
+            errors=result.errors,
+            config_dirs=config_dirs,
+        )
+    )
+    if targets is not None:
+        # Files passed explicitly are checked even when ignored or not below a usual location.
+        known = set(paths)
+        paths.extend(sorted(t for t in targets if not t.is_dir() and t not in known))
+    for project_root, project_paths in split_projects(root, paths, config_dirs, workspace):
+        try:
+            project_scope = workspace.scope(project_root)
+        except ConfigError as error:
+            result.errors.append(str(error))
+            continue
+        if project_scope is not scope:
+            project_paths = _own_excludes(project_paths, project_scope, targets)
+        _check_project(project_root, project_paths, targets, project_scope, result, progress)
+
+
+def _own_excludes(paths: list[Path], scope: Scope, targets: set[Path] | None) -> list[Path]:
+    """``paths`` without those the project's own configuration excludes (a file passed by name
+    stays, as at the root)."""
+    config = scope.config
+    spec = glob_spec((config.exclude or []) + config.extend_exclude)
+    if spec is None or scope.source is None:
+        return paths
+    base = scope.source.parent
+    return [
+        p
+        for p in paths
+        if (targets is not None and p in targets)
+        or not spec.match_file(Path(os.path.relpath(p, base)).as_posix())
+    ]
+
+
 def _check_project(
     root: Path,
+    paths: list[Path],
     targets: set[Path] | None,
-    config: Config,
-    rules: dict[str, Rule],
+    scope: Scope,
     result: Result,
     progress: Progress = SILENT,
 ) -> None:
+    config, rules = scope.config, scope.rules
+    # Paths in the configuration (baseline, per-file-ignores) are relative to the file that
+    # says them.
+    config_root = scope.source.parent if scope.source is not None else root
     classifier = Classifier(root, config.template_dirs, config.settings_modules)
-    excludes = (config.exclude or []) + config.extend_exclude
-    paths = walk(
-        root,
-        excludes,
-        skip_default_dirs=config.exclude is None,
-        skip_tests=not config.check_tests,
-        errors=result.errors,
-    )
     sources = [s for s in (classifier.classify(p) for p in paths) if s is not None]
-    if targets is not None:
-        # Files passed explicitly are checked even when ignored or not below a usual location.
-        known = {s.path for s in sources}
-        files = {t for t in targets if not t.is_dir()}
-        sources.extend(s for s in (classifier.classify(p) for p in sorted(files - known)) if s is not None)
     project = build_project(sources, config, root, progress, rules, result.warnings)
     project.root = root
     project.django_version = (
         parse_version(config.django_version) if config.django_version else detect_django(root, result.errors)
     )
-    findings = run_rules(project, rules, result)
+    findings = [f for f in run_rules(project, rules, result) if f.code in rules]
     for path, facts in [*project.python.items(), *project.templates_by_path.items()]:
         result.digests[path] = facts.digest
     wanted = _Targets(targets) if targets is not None else None
     if wanted is not None:
         findings = [f for f in findings if f.location.path in wanted]
-    findings = _per_file_ignores(findings, config, root)
+    findings = _per_file_ignores(findings, config, config_root)
     suppressions = _suppressions(project, findings)
     kept, used = apply(findings, suppressions)
     if config.baseline:
@@ -443,7 +497,7 @@ def _check_project(
 
         try:
             kept = baseline.new_findings(
-                kept, baseline.read(root / config.baseline), root, config.max_file_size
+                kept, baseline.read(config_root / config.baseline), config_root, config.max_file_size
             )
         except baseline.BaselineError as error:
             result.errors.append(str(error))
