@@ -282,11 +282,9 @@ REMOVED_CACHE_SETTINGS = {
     ),
 }
 SESSION_CACHE_ENGINE = "django.contrib.sessions.backends.cache"
-SESSION_CACHE_ENGINES = frozenset({SESSION_CACHE_ENGINE, "django.contrib.sessions.backends.cached_db"})
 SITE_CACHE_MIDDLEWARE = frozenset(
     {"django.middleware.cache.UpdateCacheMiddleware", "django.middleware.cache.CacheMiddleware"}
 )
-RATELIMIT_APPS = frozenset({"django_ratelimit", "ratelimit"})
 # Celery settings that may name a Redis server (Django-namespaced and old-style names).
 CELERY_REDIS_SETTINGS = ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "BROKER_URL")
 DEFAULT_REDIS_PORT = 6379
