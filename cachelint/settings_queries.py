@@ -150,3 +150,96 @@ def describe(db: RedisDb) -> str:
     transport, host, port, number = db
     server = host if transport == "unix" else f"{host}:{port}"
     return f"Redis `{server}` database {number}"
+
+
+# --- where a settings value comes from (CL308) ------------------------------------------------
+
+
+def _ir_index(statements: Any) -> tuple[dict[Any, Any], dict[Any, Any]]:
+    """A settings file's IR by span: dict entries (key span -> value IR) and assignments
+    (statement span -> value IR), in every branch."""
+    entries: dict[Any, Any] = {}
+    assigned: dict[Any, Any] = {}
+
+    def expression(ir: Any) -> None:
+        if not isinstance(ir, tuple) or not ir:
+            return
+        if ir[0] == "d":
+            for _key, value, span in ir[1]:
+                if span is not None:
+                    entries.setdefault(span, value)
+                expression(value)
+        elif ir[0] == "l":
+            for item in ir[1]:
+                expression(item)
+        elif ir[0] in ("+", "[]"):
+            expression(ir[1])
+            expression(ir[2])
+        elif ir[0] == "f":
+            for part in ir[1]:
+                expression(part)
+
+    def block(body: Any) -> None:
+        for statement in body:
+            kind = statement[0]
+            if kind == "=":
+                assigned.setdefault(statement[3], statement[2])
+                expression(statement[2])
+            elif kind == "[]=":
+                assigned.setdefault(statement[4], statement[3])
+                expression(statement[3])
+            elif kind == "if":
+                block(statement[2])
+                block(statement[3])
+            elif kind == "try":
+                block(statement[1])
+                block(statement[2])
+
+    block(statements)
+    return entries, assigned
+
+
+def reads_environment(project: ProjectModel, module: SettingsModule, container: Any, key: Any) -> bool:
+    """Whether ``container[key]`` (an evaluated settings dict) is read from the environment:
+    an environment variable's default (``FromEnv``), or an expression that looks one up
+    without a default (``env("REDIS_URL")``, ``os.environ["REDIS_URL"]``), directly or through
+    names the module binds (``LOCATION: REDIS_URL``), string building included."""
+    value = container.get(key) if isinstance(container, dict) else None
+    if isinstance(value, FromEnv):
+        return True
+    if value is not UNKNOWN:
+        return False
+    path = getattr(container, "path", "")
+    span = getattr(container, "key_spans", {}).get(key)
+    indexes: dict[str, tuple[dict[Any, Any], dict[Any, Any]]] = {}
+
+    def index(of: str) -> tuple[dict[Any, Any], dict[Any, Any]]:
+        if of not in indexes:
+            facts = project.python.get(of)
+            indexes[of] = _ir_index(facts.settings.statements if facts and facts.settings else ())
+        return indexes[of]
+
+    seen: set[str] = set()
+
+    def reads(ir: Any, depth: int) -> bool:
+        if not isinstance(ir, tuple) or not ir or depth > 8:
+            return False
+        kind = ir[0]
+        if kind == "env":
+            return True
+        if kind == "n":
+            name = ir[1]
+            binding = module.namespace.get(name)
+            if binding is None or name in seen:
+                return False
+            seen.add(name)
+            return reads(index(binding.path)[1].get(binding.span), depth + 1)
+        if kind in ("+", "[]"):
+            return reads(ir[1], depth + 1) or reads(ir[2], depth + 1)
+        if kind in ("f", "l"):
+            return any(reads(part, depth + 1) for part in ir[1])
+        return False
+
+    if span is None or not path:
+        return False
+    return reads(index(path)[0].get(span), 0)

@@ -15,6 +15,9 @@ from cachelint.finding import Span
 
 ENV_GETTERS = {"os.environ.get", "os.getenv", "decouple.config", "environ.get"}
 ENV_CASTS = {"", "str", "bool", "int", "float"}
+# An environment lookup without a default: it evaluates to UNKNOWN like ``("?",)``, but rules
+# can tell from the IR that the value is the deployment's (CL308: a server from the environment).
+ENV_WITHOUT_DEFAULT: IR = ("env", ("?",), "")
 
 
 def _is_env_call(callee: str | None) -> str | None:
@@ -100,6 +103,8 @@ def lower(node: cst.BaseExpression, resolve: Resolve, locate: Locate) -> IR:
                 parts.append(("?",))
         return ("f", tuple(parts))
     if isinstance(node, cst.Subscript) and len(node.slice) == 1:
+        if resolve(dotted_name(node.value)) == "os.environ":
+            return ENV_WITHOUT_DEFAULT  # ``os.environ["REDIS_URL"]``
         index = node.slice[0].slice
         if isinstance(index, cst.Index):
             return ("[]", lower(node.value, resolve, locate), lower(index.value, resolve, locate))
@@ -123,7 +128,7 @@ def _lower_call(node: cst.Call, resolve: Resolve, locate: Locate) -> IR:
         if default is None and len(positional) > 1:
             default = positional[1]
         if default is None:
-            return ("?",)
+            return ENV_WITHOUT_DEFAULT  # unknown, but known to come from the environment
         cast_node = keywords.get("cast")
         if cast_node is not None:
             cast = dotted_name(cast_node) or "?"

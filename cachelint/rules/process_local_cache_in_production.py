@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-
 from typing import Any
 
 from cachelint import django_api as api
