@@ -189,7 +189,9 @@ CACHES = {
                 yield from self._walk(project, module, statement[1], definitions)
                 yield from self._walk(project, module, statement[2], definitions)
 
-    def _disagreements(self, project: ProjectModel, module: SettingsModule, branches: list[_Branch]) -> Iterator[Finding]:
+    def _disagreements(
+        self, project: ProjectModel, module: SettingsModule, branches: list[_Branch]
+    ) -> Iterator[Finding]:
         for prefixed in branches:
             for alias, prefix_location in _prefix_locations(prefixed).items():
                 prefixed_conf = prefixed.confs.get(alias, (None, None))[0]
@@ -217,7 +219,7 @@ CACHES = {
 
 
 def _kind(conf: Any) -> str | None:
-    """"redis" or "memcached" for a literal backend of that kind; None for the others."""
+    """ "redis" or "memcached" for a literal backend of that kind; None for the others."""
     backend = conf.get("BACKEND") if isinstance(conf, dict) else None
     if not is_literal(backend):
         return None
@@ -316,7 +318,9 @@ def _branch(module: SettingsModule, body: Any, definitions: dict[Any, Any]) -> _
     return _Branch(confs, prefixes)
 
 
-def _caches_before(statements: Any, definitions: dict[Any, Any], module: SettingsModule) -> dict[Any, tuple[Any, Location]]:
+def _caches_before(
+    statements: Any, definitions: dict[Any, Any], module: SettingsModule
+) -> dict[Any, tuple[Any, Location]]:
     """The aliases of the last plain ``CACHES = ...`` of this file before an ``if``."""
     for statement in reversed(statements):
         if statement[0] == "=" and "CACHES" in statement[1] and statement[3] in definitions:
