@@ -448,3 +448,51 @@ def missing_redis_cache_timeouts(conf: Any) -> list[str] | None:
     if isinstance(pool, dict):
         present |= {k.upper() for k in pool if isinstance(k, str)} | {k for k in pool if isinstance(k, str)}
     return [k for k in required if k not in present]
+
+
+# --- static files folders (CL501) -------------------------------------------------------------
+
+
+def static_dirs(project: ProjectModel, module: SettingsModule) -> list[tuple[str, ...]] | None:
+    """The folders ``STATICFILES_DIRS`` names, as the literal path parts after the project's
+    base directory (``BASE_DIR / "assets"`` -> ``("assets",)``); [] when it is not set, None
+    when one of them cannot be read."""
+    binding = module.namespace.get("STATICFILES_DIRS")
+    if binding is None:
+        return []
+    facts = project.python.get(binding.path)
+    ir = _ir_index(facts.settings.statements if facts and facts.settings else ())[1].get(binding.span)
+    if not isinstance(ir, tuple) or ir[0] != "l":
+        return None
+    found = []
+    for item in ir[1]:
+        if item[0] == "l" and len(item[1]) == 2:  # ("prefix", path)
+            item = item[1][1]
+        parts = _path_parts(project, module, item, 0)
+        if not parts:
+            return None
+        found.append(parts)
+    return found
+
+
+def _path_parts(project: ProjectModel, module: SettingsModule, ir: Any, depth: int) -> tuple[str, ...] | None:
+    if depth > 5 or not isinstance(ir, tuple) or not ir:
+        return None
+    if ir[0] == "c" and isinstance(ir[1], str):
+        return tuple(p for p in ir[1].split("/") if p and p != ".")
+    if ir[0] == "path":
+        tail: list[str] = []
+        for part in ir[1]:
+            if part[0] == "c" and isinstance(part[1], str):
+                tail.extend(p for p in part[1].split("/") if p and p != ".")
+            else:
+                inner = _path_parts(project, module, part, depth + 1)
+                tail = list(inner) if inner else []  # what came before is the base directory
+        return tuple(tail) or None
+    if ir[0] == "n":
+        binding = module.namespace.get(ir[1])
+        facts = project.python.get(binding.path) if binding else None
+        if binding is None or facts is None or facts.settings is None:
+            return None
+        return _path_parts(project, module, _ir_index(facts.settings.statements)[1].get(binding.span), depth + 1)
+    return None

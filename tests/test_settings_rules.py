@@ -15,7 +15,7 @@ from cachelint.settings_queries import parse_redis_url
 from tests.helpers import expected_markers, run, triples, write_tree
 
 SETTINGS_PROJECT = Path(__file__).parent / "fixtures" / "settings_project"
-OWN_CODES = {"CL302", "CL303", "CL304", "CL305", "CL306", "CL307", "CL502", "CL503"}
+OWN_CODES = {"CL302", "CL303", "CL304", "CL305", "CL306", "CL307", "CL308", "CL502", "CL503"}
 
 REDIS_OPTIONS = '{"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2}'
 STORAGES = """STORAGES = {
@@ -90,6 +90,7 @@ def test_rule_metadata():
         "CL305": Severity.WARNING,
         "CL306": Severity.WARNING,
         "CL307": Severity.ERROR,
+        "CL308": Severity.WARNING,
         "CL502": Severity.ERROR,
         "CL503": Severity.WARNING,
     }

@@ -77,6 +77,7 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache",
         "LOCATION": "cache.internal.example.com:11211",
+        "KEY_PREFIX": "mysite",
     },
 }
 """,

@@ -269,7 +269,8 @@ def _remote_server(kind: str, location: Any) -> str | None:
             continue
         if text.startswith(("unix:", "/")):
             continue
-        host = text.rsplit(":", 1)[0] if text.count(":") == 1 or text.startswith("[") else text
+        # host:port (Memcached, django-redis-cache's host:port:db), [v6]:port, or a bare host
+        host = text[1 : text.find("]")] if text.startswith("[") else text.split(":", 1)[0]
         if _machine_wide(host):
             return text
     return None
