@@ -139,7 +139,7 @@ CACHES = {
                 kind = _kind(conf)
                 if kind is None or _prefixed(conf) is not False:
                     continue
-                where = location_in_dict(caches, alias, fallback)
+                where = location_in_dict(caches, alias, _item_assignment(project, conf, alias) or fallback)
                 server = location_in_dict(conf, "LOCATION", where)
                 if reads_environment(project, module, conf, "LOCATION"):
                     why = "its server comes from the environment"
@@ -203,18 +203,26 @@ CACHES = {
                         continue
                     if prefixed_conf is not None and not _same_server(conf, prefixed_conf):
                         continue
-                    when = (
-                        "when the `if` that sets one does not run"
+                    what = (
+                        "gets a `KEY_PREFIX` only when the `if` below runs, and otherwise uses the same "
+                        "server without one"
                         if other.skipped
-                        else "in this branch, while another branch of the same `if` sets one"
+                        else "has no `KEY_PREFIX` in this branch, while another branch of the same `if` "
+                        "gives it one on the same server"
                     )
                     yield self.finding(
                         where,
-                        f"cache `{alias}` has no `KEY_PREFIX` {when} on the same server: its keys "
-                        "then mix with those of the prefixed environment and of any other "
-                        "application on the server",
+                        f"cache `{alias}` {what}: its keys mix with those of the prefixed environment "
+                        "and of any other application on the server",
                         hint="set a `KEY_PREFIX` in every branch (a different one per environment)",
-                        related=[Evidence(prefix_location, "`KEY_PREFIX` set in the other branch here")],
+                        related=[
+                            Evidence(
+                                prefix_location,
+                                "`KEY_PREFIX` set only when this `if` runs here"
+                                if other.skipped
+                                else "`KEY_PREFIX` set in the other branch here",
+                            )
+                        ],
                     )
 
 
@@ -226,7 +234,9 @@ def _kind(conf: Any) -> str | None:
     lowered = backend.lower()
     if "redis" in lowered:
         return "redis"
-    if backend.startswith(api.MEMCACHED_BACKEND_PREFIX) or "memcache" in lowered:
+    if backend.startswith(api.MEMCACHED_BACKEND_PREFIX) or (
+        "memcache" in lowered and "locmem" not in lowered
+    ):
         return "memcached"
     return None
 
@@ -337,3 +347,23 @@ def _prefix_locations(branch: _Branch) -> dict[Any, Location]:
         if isinstance(conf, dict) and "KEY_PREFIX" in conf and _prefixed(conf) is not False:
             found.setdefault(alias, location_in_dict(conf, "KEY_PREFIX", where))
     return found
+
+
+def _item_assignment(project: ProjectModel, conf: Any, alias: Any) -> Location | None:
+    """Where ``CACHES[alias] = {...}`` added an alias (its dict was evaluated in that file)."""
+    path = getattr(conf, "path", "")
+    facts = project.python.get(path)
+    if facts is None or facts.settings is None:
+        return None
+
+    def find(statements: Any) -> Location | None:
+        for statement in statements:
+            if statement[0] == "[]=" and statement[1] == "CACHES" and statement[2] == (("c", alias),):
+                return Location(path, statement[4])
+            if statement[0] in ("if", "try"):
+                found = find(statement[2]) or find(statement[3] if statement[0] == "if" else statement[1])
+                if found:
+                    return found
+        return None
+
+    return find(facts.settings.statements)
