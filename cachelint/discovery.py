@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pathspec
 
+from cachelint.facts.bundler import CONFIG_NAME as BUNDLER_CONFIG
 from cachelint.reading import read_text, reason
 
 PROJECT_MARKERS = ("manage.py", "pyproject.toml", ".git")
@@ -50,7 +51,7 @@ SKIPPED_DIRS = frozenset(
 class SourceFile:
     path: Path  # absolute
     display: str  # relative to the working directory (``../`` outside it), posix slashes
-    kind: str  # "python" | "template"
+    kind: str  # "python" | "template" | "bundler"
     module: str = ""  # dotted module name (python)
     is_package: bool = False
     settings_like: bool = False  # named settings.py or inside a settings/ package
@@ -209,7 +210,9 @@ def walk(
                 continue
             if config_dirs is not None and name in CONFIG_NAMES and directory not in config_dirs[-1:]:
                 config_dirs.append(directory)
-            if os.path.splitext(name)[1] not in WALKED_SUFFIXES or _ignored(prefix + name, ignore, extra):
+            if (
+                os.path.splitext(name)[1] not in WALKED_SUFFIXES and not BUNDLER_CONFIG.match(name)
+            ) or _ignored(prefix + name, ignore, extra):
                 continue
             if skip_tests and is_test_file(name):
                 continue
@@ -247,6 +250,8 @@ class Classifier:
             if self._settings is not None and self._settings.match_file(self.relative(path)):
                 settings_like = True
             return SourceFile(path, display_path(path), "python", module, is_package, settings_like)
+        if BUNDLER_CONFIG.match(path.name):  # webpack.config.js, vite.config.ts: read as text
+            return SourceFile(path, display_path(path), "bundler")
         if path.suffix in TEMPLATE_SUFFIXES:
             name = self._template_name(path)
             if name:

@@ -282,11 +282,22 @@ REMOVED_CACHE_SETTINGS = {
     ),
 }
 SESSION_CACHE_ENGINE = "django.contrib.sessions.backends.cache"
-SESSION_CACHE_ENGINES = frozenset({SESSION_CACHE_ENGINE, "django.contrib.sessions.backends.cached_db"})
 SITE_CACHE_MIDDLEWARE = frozenset(
     {"django.middleware.cache.UpdateCacheMiddleware", "django.middleware.cache.CacheMiddleware"}
 )
-RATELIMIT_APPS = frozenset({"django_ratelimit", "ratelimit"})
+# redis-py clients made from a URL (``redis.from_url(settings.REDIS_URL)``), sync and asyncio.
+REDIS_FROM_URL = frozenset(
+    {
+        "redis.from_url",
+        "redis.Redis.from_url",
+        "redis.StrictRedis.from_url",
+        "redis.client.Redis.from_url",
+        "redis.client.StrictRedis.from_url",
+        "redis.asyncio.from_url",
+        "redis.asyncio.Redis.from_url",
+        "redis.asyncio.client.Redis.from_url",
+    }
+)
 # Celery settings that may name a Redis server (Django-namespaced and old-style names).
 CELERY_REDIS_SETTINGS = ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "BROKER_URL")
 DEFAULT_REDIS_PORT = 6379

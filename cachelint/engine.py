@@ -113,6 +113,8 @@ def _needs_analysis(task: _Task, data: bytes) -> bool:
     source = task.source
     if source.kind == "python":
         return task.force or source.settings_like or may_matter(data, task.rule_tokens)
+    if source.kind == "bundler":
+        return True
     return b"{%" in data or b"{{" in data or b"/static" in data  # template code, or CL504
 
 
@@ -153,6 +155,11 @@ def _facts(task: _Task, data: bytes) -> object:
             if b"noqa" in data or b"cachelint:" in data:
                 suppressions = scan_suppressions(data.decode("utf-8", errors="replace"), template=False)
             return dataclasses.replace(facts, suppressions=suppressions, digest=content_digest(data))
+        if source.kind == "bundler":  # a JavaScript config: text, never run
+            from cachelint.facts.bundler import parse_bundler
+
+            bundler = parse_bundler(data.decode("utf-8", errors="replace"), source.display)
+            return dataclasses.replace(bundler, digest=content_digest(data))
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as error:
@@ -333,6 +340,7 @@ class _Parser:
 
 
 def _join(sources: list[SourceFile], results: list[object], config: Config) -> ProjectModel:
+    from cachelint.facts.bundler import BundlerFacts
     from cachelint.facts.templates import TemplateFacts
 
     project = ProjectModel(config=config)
@@ -343,6 +351,8 @@ def _join(sources: list[SourceFile], results: list[object], config: Config) -> P
             project.python[source.display] = result
         elif isinstance(result, SkippedModule):
             project.skipped[source.module] = result
+        elif isinstance(result, BundlerFacts):
+            project.bundlers[source.display] = result
         elif isinstance(result, TemplateFacts):
             project.templates_by_path[source.display] = result
             project.problems.extend(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -11,7 +12,7 @@ from cachelint import django_api as api
 from cachelint.facts.settings import NON_PRODUCTION_NAME, PRODUCTION_NAME, Definition
 from cachelint.facts.values import UNKNOWN, FromEnv
 from cachelint.finding import Evidence, Location
-from cachelint.project import ProjectModel, SettingsModule
+from cachelint.project import ProjectModel, SettingsModule, location_in_dict
 
 
 def assignments(project: ProjectModel, names: Iterable[str]) -> Iterator[Definition]:
@@ -150,3 +151,348 @@ def describe(db: RedisDb) -> str:
     transport, host, port, number = db
     server = host if transport == "unix" else f"{host}:{port}"
     return f"Redis `{server}` database {number}"
+
+
+# --- where a settings value comes from (CL308) ------------------------------------------------
+
+
+def _ir_index(statements: Any) -> tuple[dict[Any, Any], dict[Any, Any]]:
+    """A settings file's IR by span: dict entries (key span -> value IR) and assignments
+    (statement span -> value IR), in every branch."""
+    entries: dict[Any, Any] = {}
+    assigned: dict[Any, Any] = {}
+
+    def expression(ir: Any) -> None:
+        if not isinstance(ir, tuple) or not ir:
+            return
+        if ir[0] == "d":
+            for _key, value, span in ir[1]:
+                if span is not None:
+                    entries.setdefault(span, value)
+                expression(value)
+        elif ir[0] == "l":
+            for item in ir[1]:
+                expression(item)
+        elif ir[0] in ("+", "[]"):
+            expression(ir[1])
+            expression(ir[2])
+        elif ir[0] == "f":
+            for part in ir[1]:
+                expression(part)
+
+    def block(body: Any) -> None:
+        for statement in body:
+            kind = statement[0]
+            if kind == "=":
+                assigned.setdefault(statement[3], statement[2])
+                expression(statement[2])
+            elif kind == "[]=":
+                assigned.setdefault(statement[4], statement[3])
+                expression(statement[3])
+            elif kind == "if":
+                block(statement[2])
+                block(statement[3])
+            elif kind == "try":
+                block(statement[1])
+                block(statement[2])
+
+    block(statements)
+    return entries, assigned
+
+
+def reads_environment(project: ProjectModel, module: SettingsModule, container: Any, key: Any) -> bool:
+    """Whether ``container[key]`` (an evaluated settings dict) is read from the environment:
+    an environment variable's default (``FromEnv``), or an expression that looks one up
+    without a default (``env("REDIS_URL")``, ``os.environ["REDIS_URL"]``), directly or through
+    names the module binds (``LOCATION: REDIS_URL``), string building included."""
+    value = container.get(key) if isinstance(container, dict) else None
+    if isinstance(value, FromEnv):
+        return True
+    if value is not UNKNOWN:
+        return False
+    path = getattr(container, "path", "")
+    span = getattr(container, "key_spans", {}).get(key)
+    indexes: dict[str, tuple[dict[Any, Any], dict[Any, Any]]] = {}
+
+    def index(of: str) -> tuple[dict[Any, Any], dict[Any, Any]]:
+        if of not in indexes:
+            facts = project.python.get(of)
+            indexes[of] = _ir_index(facts.settings.statements if facts and facts.settings else ())
+        return indexes[of]
+
+    seen: set[str] = set()
+
+    def reads(ir: Any, depth: int) -> bool:
+        if not isinstance(ir, tuple) or not ir or depth > 8:
+            return False
+        kind = ir[0]
+        if kind == "env":
+            return True
+        if kind == "n":
+            name = ir[1]
+            binding = module.namespace.get(name)
+            if binding is None or name in seen:
+                return False
+            seen.add(name)
+            return reads(index(binding.path)[1].get(binding.span), depth + 1)
+        if kind in ("+", "[]"):
+            return reads(ir[1], depth + 1) or reads(ir[2], depth + 1)
+        if kind in ("f", "l"):
+            return any(reads(part, depth + 1) for part in ir[1])
+        return False
+
+    if span is None or not path:
+        return False
+    return reads(index(path)[0].get(span), 0)
+
+
+# --- third-party Redis users (CL304, CL309) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RedisUser:
+    """A package's own Redis connection, from the settings: django-cacheops, django-constance,
+    a django-rq queue, huey."""
+
+    package: str  # "django-cacheops"
+    name: str  # what the settings call it: "CACHEOPS_REDIS", "RQ_QUEUES["high"]", "HUEY"
+    db: RedisDb | None  # None when not known (a custom pool, Sentinel, unevaluated values)
+    location: Location
+    from_env: bool
+    socket_timeout: bool | None  # a socket timeout is configured; None when not known
+    uses_cache: str | None = None  # django-rq ``USE_REDIS_CACHE``: the cache alias it borrows
+
+
+def installed(module: SettingsModule, apps: Iterable[str]) -> Location | bool | None:
+    """Where ``INSTALLED_APPS`` lists one of ``apps``; False when it is known and does not,
+    None when ``INSTALLED_APPS`` cannot be evaluated."""
+    value = module.value("INSTALLED_APPS")
+    if not isinstance(value, list | tuple):
+        return None
+    wanted = set(apps)
+    for index, app in enumerate(value):
+        if isinstance(app, str) and (app in wanted or app.split(".apps.")[0] in wanted):
+            located = getattr(value, "location", None)
+            return (located(index) if located else None) or module.location_of("INSTALLED_APPS")
+    return False
+
+
+def _url_options(text: str) -> tuple[bool, bool]:
+    """(the URL names its database, it sets ``socket_timeout``)."""
+    try:
+        parts = urlsplit(text.strip())
+    except ValueError:
+        return False, False
+    query = parse_qs(parts.query)
+    names_db = bool(query.get("db")) or (parts.scheme != "unix" and bool(parts.path.strip("/")))
+    return names_db, bool(query.get("socket_timeout"))
+
+
+def _kwargs_db(conf: dict, upper: bool = False) -> RedisDb | None:
+    """The keyspace redis-py's keyword arguments name (``host``/``port``/``db`` or
+    ``unix_socket_path``; django-rq spells them in capitals)."""
+
+    def get(key: str, default: Any) -> Any:
+        return conf.get(key.upper() if upper else key, default)
+
+    socket, host, port, db = (
+        get("unix_socket_path", None),
+        get("host", "localhost"),
+        get("port", 6379),
+        get("db", 0),
+    )
+    if db is None:
+        db = 0
+    if not isinstance(db, int) or isinstance(db, bool):
+        return None
+    if socket is not None:
+        return ("unix", socket, 0, db) if isinstance(socket, str) else None
+    if not isinstance(host, str) or not isinstance(port, int) or isinstance(port, bool):
+        return None
+    host = host.lower()
+    return "tcp", "localhost" if host in LOOPBACK else host, port, db
+
+
+def _connection(value: Any) -> tuple[RedisDb | None, bool | None, bool]:
+    """A redis-py connection setting (a URL, or a dict of keyword arguments): its keyspace,
+    whether it sets a socket timeout, whether it is an environment variable's default."""
+    if isinstance(value, str):
+        return parse_redis_url(value), _url_options(value)[1], isinstance(value, FromEnv)
+    if isinstance(value, dict):
+        if "connection_pool" in value:
+            return None, None, False
+        if isinstance(value.get("url"), str):
+            db, timeout, env = _connection(value["url"])
+            return db, timeout or "socket_timeout" in value, env
+        env = any(isinstance(v, FromEnv) for v in value.values())
+        return _kwargs_db(value), "socket_timeout" in value, env
+    return None, None, False
+
+
+CACHEOPS_APPS = ("cacheops",)
+CONSTANCE_APPS = ("constance",)
+CONSTANCE_REDIS_BACKENDS = (
+    "constance.backends.redisd.RedisBackend",
+    "constance.backends.redisd.CachingRedisBackend",
+)
+CONSTANCE_DEFAULT_BACKEND = "constance.backends.redisd.RedisBackend"
+HUEY_APPS = ("huey.contrib.djhuey",)
+
+
+def redis_users(module: SettingsModule) -> list[RedisUser]:
+    """The third-party packages of ``module`` that open their own Redis connections."""
+    found: list[RedisUser] = []
+    fallback = Location(module.path)
+    # django-cacheops: CACHEOPS_REDIS (a URL or redis-py keyword arguments; {} is localhost).
+    where = installed(module, CACHEOPS_APPS)
+    if where or (where is None and "CACHEOPS_REDIS" in module.namespace):
+        if module.value("CACHEOPS_ENABLED") is not False and "CACHEOPS_SENTINEL" not in module.namespace:
+            value = module.value("CACHEOPS_REDIS") if "CACHEOPS_REDIS" in module.namespace else {}
+            db, timeout, env = _connection(value)
+            location = module.location_of("CACHEOPS_REDIS") or (
+                where if isinstance(where, Location) else fallback
+            )
+            found.append(RedisUser("django-cacheops", "CACHEOPS_REDIS", db, location, env, timeout))
+    # django-constance: its default backend is Redis (CONSTANCE_REDIS_CONNECTION, {} is localhost).
+    where = installed(module, CONSTANCE_APPS)
+    backend = (
+        module.value("CONSTANCE_BACKEND")
+        if "CONSTANCE_BACKEND" in module.namespace
+        else CONSTANCE_DEFAULT_BACKEND
+    )
+    if (
+        where
+        and backend in CONSTANCE_REDIS_BACKENDS
+        and "CONSTANCE_REDIS_CONNECTION_CLASS" not in module.namespace
+    ):
+        value = (
+            module.value("CONSTANCE_REDIS_CONNECTION")
+            if "CONSTANCE_REDIS_CONNECTION" in module.namespace
+            else {}
+        )
+        db, timeout, env = _connection(value)
+        location = (
+            module.location_of("CONSTANCE_REDIS_CONNECTION")
+            or module.location_of("CONSTANCE_BACKEND")
+            or (where if isinstance(where, Location) else fallback)
+        )
+        found.append(RedisUser("django-constance", "CONSTANCE_REDIS_CONNECTION", db, location, env, timeout))
+    # django-rq: RQ_QUEUES, one connection per queue.
+    queues = module.value("RQ_QUEUES")
+    if isinstance(queues, dict):
+        queues_at = module.location_of("RQ_QUEUES") or fallback
+        for name, conf in queues.items():
+            if not isinstance(conf, dict) or "SENTINELS" in conf:
+                continue
+            location = location_in_dict(queues, name, queues_at)
+            label = f'RQ_QUEUES["{name}"]'
+            client = conf.get("REDIS_CLIENT_KWARGS", {})
+            kwargs_timeout = "socket_timeout" in client if isinstance(client, dict) else None
+            url = conf.get("URL")
+            if isinstance(url, str):
+                names_db, url_timeout = _url_options(url)
+                db = parse_redis_url(url)
+                if db is not None and not names_db and isinstance(conf.get("DB"), int):
+                    db = (*db[:3], conf["DB"])
+                timeout = True if url_timeout or kwargs_timeout else kwargs_timeout
+                found.append(RedisUser("django-rq", label, db, location, isinstance(url, FromEnv), timeout))
+            elif "URL" in conf:
+                continue  # not evaluated
+            elif isinstance(conf.get("USE_REDIS_CACHE"), str):
+                found.append(
+                    RedisUser(
+                        "django-rq", label, None, location, False, None, uses_cache=conf["USE_REDIS_CACHE"]
+                    )
+                )
+            elif "UNIX_SOCKET_PATH" in conf:
+                found.append(
+                    RedisUser("django-rq", label, _kwargs_db(conf, upper=True), location, False, None)
+                )
+            elif "HOST" in conf:
+                env = any(isinstance(conf.get(k), FromEnv) for k in ("HOST", "PORT", "DB"))
+                found.append(
+                    RedisUser("django-rq", label, _kwargs_db(conf, upper=True), location, env, kwargs_timeout)
+                )
+    # huey (djhuey): HUEY = {"huey_class": "huey.RedisHuey", "connection": {...}}.
+    huey = module.value("HUEY")
+    if isinstance(huey, dict) and installed(module, HUEY_APPS) is not False:
+        huey_class = huey.get("huey_class", "huey.RedisHuey")
+        immediate = huey.get("immediate", module.value("DEBUG") if "DEBUG" in module.namespace else False)
+        if isinstance(huey_class, str) and "Redis" in huey_class and immediate is False:
+            connection = huey.get("connection", {})
+            db, timeout, env = _connection(connection)
+            location = location_in_dict(huey, "connection", module.location_of("HUEY") or fallback)
+            found.append(RedisUser("huey", "HUEY", db, location, env, timeout))
+    return found
+
+
+def missing_redis_cache_timeouts(conf: Any) -> list[str] | None:
+    """The socket timeouts a Redis cache's ``OPTIONS`` lack (CL301's reading); None when the
+    cache is not a Redis cache cachelint knows or its ``OPTIONS`` cannot be evaluated."""
+    backend = conf.get("BACKEND") if isinstance(conf, dict) else None
+    if not isinstance(backend, str):
+        return None
+    if backend.startswith(api.DJANGO_REDIS_BACKEND_PREFIX) or backend in api.REDIS_CACHE_BACKENDS:
+        required: tuple[str, ...] = ("SOCKET_CONNECT_TIMEOUT", "SOCKET_TIMEOUT")
+    elif backend == api.BUILTIN_REDIS_BACKEND:
+        required = ("socket_connect_timeout", "socket_timeout")
+    else:
+        return None
+    options = conf.get("OPTIONS", {})
+    if not isinstance(options, dict):
+        return None
+    present = set(options)
+    pool = options.get(
+        "CONNECTION_POOL_CLASS_KWARGS" if backend in api.REDIS_CACHE_BACKENDS else "CONNECTION_POOL_KWARGS"
+    )
+    if isinstance(pool, dict):
+        present |= {k.upper() for k in pool if isinstance(k, str)} | {k for k in pool if isinstance(k, str)}
+    return [k for k in required if k not in present]
+
+
+# --- static files folders (CL501) -------------------------------------------------------------
+
+
+def static_dirs(project: ProjectModel, module: SettingsModule) -> list[tuple[str, ...]] | None:
+    """The folders ``STATICFILES_DIRS`` names, as the literal path parts after the project's
+    base directory (``BASE_DIR / "assets"`` -> ``("assets",)``); [] when it is not set, None
+    when one of them cannot be read."""
+    binding = module.namespace.get("STATICFILES_DIRS")
+    if binding is None:
+        return []
+    facts = project.python.get(binding.path)
+    ir = _ir_index(facts.settings.statements if facts and facts.settings else ())[1].get(binding.span)
+    if not isinstance(ir, tuple) or ir[0] != "l":
+        return None
+    found = []
+    for item in ir[1]:
+        if item[0] == "l" and len(item[1]) == 2:  # ("prefix", path)
+            item = item[1][1]
+        parts = _path_parts(project, module, item, 0)
+        if not parts:
+            return None
+        found.append(parts)
+    return found
+
+
+def _path_parts(project: ProjectModel, module: SettingsModule, ir: Any, depth: int) -> tuple[str, ...] | None:
+    if depth > 5 or not isinstance(ir, tuple) or not ir:
+        return None
+    if ir[0] == "c" and isinstance(ir[1], str):
+        return tuple(p for p in ir[1].split("/") if p and p != ".")
+    if ir[0] == "path":
+        tail: list[str] = []
+        for part in ir[1]:
+            if part[0] == "c" and isinstance(part[1], str):
+                tail.extend(p for p in part[1].split("/") if p and p != ".")
+            else:
+                inner = _path_parts(project, module, part, depth + 1)
+                tail = list(inner) if inner else []  # what came before is the base directory
+        return tuple(tail) or None
+    if ir[0] == "n":
+        binding = module.namespace.get(ir[1])
+        facts = project.python.get(binding.path) if binding else None
+        if binding is None or facts is None or facts.settings is None:
+            return None
+        return _path_parts(project, module, _ir_index(facts.settings.statements)[1].get(binding.span), depth + 1)
+    return None

@@ -15,7 +15,7 @@ from cachelint.settings_queries import parse_redis_url
 from tests.helpers import expected_markers, run, triples, write_tree
 
 SETTINGS_PROJECT = Path(__file__).parent / "fixtures" / "settings_project"
-OWN_CODES = {"CL302", "CL303", "CL304", "CL305", "CL306", "CL307", "CL502", "CL503"}
+OWN_CODES = {"CL302", "CL303", "CL304", "CL305", "CL306", "CL307", "CL308", "CL502", "CL503"}
 
 REDIS_OPTIONS = '{"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2}'
 STORAGES = """STORAGES = {
@@ -90,6 +90,7 @@ def test_rule_metadata():
         "CL305": Severity.WARNING,
         "CL306": Severity.WARNING,
         "CL307": Severity.ERROR,
+        "CL308": Severity.WARNING,
         "CL502": Severity.ERROR,
         "CL503": Severity.WARNING,
     }
@@ -212,6 +213,124 @@ def test_cl302_missing_caches_settings_evidence(scan, setting, label):
     finding = only(scan({"proj/settings/production.py": source}, ["CL302"]))
     assert finding.location.line == 1  # no DEBUG = False in the module: its first line
     assert related(finding) == [("proj/settings/production.py", 2, label)]
+
+
+@pytest.mark.parametrize(
+    ("settings", "label"),
+    [
+        (
+            'INSTALLED_APPS = ["axes"]\nAXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"\n',
+            "django-axes' cache handler counts failed logins in the cache here",
+        ),
+        (
+            'INSTALLED_APPS = ["allauth.account"]\n',
+            "django-allauth counts login attempts and rate limits in the cache here",
+        ),
+        (
+            'INSTALLED_APPS = ["cachalot"]\n',
+            "django-cachalot caches ORM query results in the cache and invalidates them there here",
+        ),
+        (
+            'INSTALLED_APPS = ["constance"]\n'
+            'CONSTANCE_BACKEND = "constance.backends.database.DatabaseBackend"\n'
+            'CONSTANCE_DATABASE_CACHE_BACKEND = "default"\n',
+            "django-constance caches its live settings in the cache here",
+        ),
+        (
+            'INSTALLED_APPS = ["django_q"]\nQ_CLUSTER = {"name": "q", "django_redis": "default"}\n',
+            "django-q uses the cache as its task broker here",
+        ),
+        (
+            'INSTALLED_APPS = ["django_rq"]\nRQ_QUEUES = {"default": {"USE_REDIS_CACHE": "default"}}\n',
+            "django-rq queues jobs through a cache's Redis connection here",
+        ),
+        (
+            'INSTALLED_APPS = ["ratelimitbackend"]\n',
+            "django-ratelimit-backend counts login attempts in the cache here",
+        ),
+    ],
+)
+def test_cl302_installed_apps_that_keep_state_in_the_cache(scan, settings, label):
+    finding = only(scan({"proj/settings/production.py": f'"""Prod."""\n{settings}'}, ["CL302"]))
+    assert related(finding) == [("proj/settings/production.py", 2, label)]
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        'INSTALLED_APPS = ["axes"]\n',  # the database handler (the default)
+        'INSTALLED_APPS = ["axes"]\nAXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"\n',
+        'INSTALLED_APPS = ["allauth.account"]\nACCOUNT_RATE_LIMITS = False\n',
+        'INSTALLED_APPS = ["cachalot"]\nCACHALOT_ENABLED = False\n',
+        'INSTALLED_APPS = ["constance"]\n',  # the Redis backend: not the Django cache
+        'INSTALLED_APPS = ["constance"]\nCONSTANCE_BACKEND = "constance.backends.database.DatabaseBackend"\n',
+        'INSTALLED_APPS = ["django_q"]\nQ_CLUSTER = {"name": "q", "orm": "default"}\n',
+        'INSTALLED_APPS = ["django_rq"]\nRQ_QUEUES = {"default": {"URL": "redis://redis:6379/0"}}\n',
+        # cacheops and huey use Redis themselves, not CACHES
+        'INSTALLED_APPS = ["cacheops", "huey.contrib.djhuey"]\nCACHEOPS_REDIS = "redis://redis:6379/1"\n',
+        # the setting of a package that is not installed
+        'INSTALLED_APPS = ["shop"]\nAXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"\n',
+    ],
+)
+def test_cl302_installed_apps_that_do_not_use_the_django_cache(scan, settings):
+    assert triples(scan({"proj/settings/production.py": f'"""Prod."""\n{settings}'}, ["CL302"])) == []
+
+
+def test_cl302_drf_throttling_from_a_star_imported_base_and_later_changes(scan):
+    files = {
+        "proj/settings/base.py": (
+            'INSTALLED_APPS = ["rest_framework"]\n'
+            'REST_FRAMEWORK = {"DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"]}\n'
+        ),
+        "proj/settings/production.py": "from .base import *\nDEBUG = False\n",
+        "proj/settings/live.py": (
+            'INSTALLED_APPS = ["rest_framework"]\nREST_FRAMEWORK = {}\n'
+            'REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ("rest_framework.throttling.UserRateThrottle",)\n'
+        ),
+    }
+    result = scan(files, ["CL302"])
+    assert [(f.location.path, f.location.line, related(f)) for f in result.findings] == [
+        (
+            "proj/settings/live.py",
+            1,
+            [("proj/settings/live.py", 2, "DRF throttling counts requests in the cache here")],
+        ),
+        (
+            "proj/settings/production.py",
+            2,
+            [("proj/settings/base.py", 2, "DRF throttling counts requests in the cache here")],
+        ),
+    ]
+
+
+def test_cl302_throttle_classes_on_views(scan):
+    settings = {"proj/settings/production.py": 'DEBUG = False\nINSTALLED_APPS = ["api"]\n'}
+    views = {
+        # no cache-related token: parsed because CL302 asks for files that throttle
+        "api/views.py": (
+            "from rest_framework.throttling import UserRateThrottle\n"
+            "from rest_framework.views import APIView\n\n"
+            "class Open(APIView):\n    throttle_classes = []\n\n"
+            "class Orders(APIView):\n    throttle_classes = [UserRateThrottle]\n"
+        ),
+    }
+    finding = only(scan({**settings, **views}, ["CL302"]))
+    assert related(finding) == [
+        ("api/views.py", 8, "DRF throttling counts requests in the cache for `Orders` here")
+    ]
+    decorated = {
+        "api/views.py": (
+            "from rest_framework.decorators import api_view, throttle_classes\n"
+            "from rest_framework.throttling import AnonRateThrottle\n\n"
+            "@api_view(['GET'])\n@throttle_classes([AnonRateThrottle])\ndef ping(request):\n    return 1\n"
+        ),
+    }
+    finding = only(scan({**settings, **decorated}, ["CL302"]))
+    assert related(finding) == [
+        ("api/views.py", 5, "DRF throttling counts requests in the cache for `ping` here")
+    ]
+    empty = {"api/views.py": "class Open:\n    throttle_classes = ()\n"}
+    assert triples(scan({**settings, **empty}, ["CL302"])) == []
 
 
 def test_cl302_missing_caches_silent_cases(scan):

@@ -13,7 +13,7 @@ from cachelint.facts.keyshapes import CACHE_API, KeyShaper
 from cachelint.facts.lowering import lower, lower_module
 from cachelint.facts.names import ImportTable, dotted_name
 from cachelint.facts.positions import Positions
-from cachelint.facts.python import ParseError, PythonFacts
+from cachelint.facts.python import ParseError, PythonFacts, RedisClient
 from cachelint.facts.settings import SETTINGS_MARKERS
 from cachelint.facts.values import UNKNOWN, SettingRef, evaluate
 from cachelint.facts.views import (
@@ -49,7 +49,7 @@ def collect(source: bytes, path: str, module: str, is_package: bool, settings_li
     settings = None
     if settings_like or collector.assigns_settings_marker or collector.imports.star_imports:
         settings = lower_module(tree, collector.imports, collector.positions.span)
-    return PythonFacts(path, module, views, settings)
+    return PythonFacts(path, module, views, settings, redis_clients=tuple(collector.redis_clients))
 
 
 _ERROR_AT = re.compile(r"error at (\d+):(\d+): (.*)")
@@ -116,6 +116,7 @@ class _Collector(cst.CSTVisitor):
         self.aliases: list[Alias] = []
         self.routes: list[Route] = []
         self.assigns_settings_marker = False
+        self.redis_clients: list[RedisClient] = []
         self._class: _ClassState | None = None
         self._function: _FunctionState | None = None
         self._depth = 0  # nesting of def/class below module level
@@ -381,6 +382,10 @@ class _Collector(cst.CSTVisitor):
         name = self.resolve(node.func)
         if name in api.URL_FUNCTIONS:
             self._record_route(node)
+        elif name in api.REDIS_FROM_URL and node.args and node.args[0].keyword is None:
+            ref = self.argument(node.args[0].value)
+            if isinstance(ref, SettingRef) and not ref.keys:
+                self.redis_clients.append(RedisClient(ref.name, self.span(node), name))
         if state is None:
             return True
         if isinstance(node.func, cst.Attribute):

@@ -15,6 +15,12 @@ from cachelint.finding import Span
 
 ENV_GETTERS = {"os.environ.get", "os.getenv", "decouple.config", "environ.get"}
 ENV_CASTS = {"", "str", "bool", "int", "float"}
+# An environment lookup without a default: it evaluates to UNKNOWN like ``("?",)``, but rules
+# can tell from the IR that the value is the deployment's (CL308: a server from the environment).
+ENV_WITHOUT_DEFAULT: IR = ("env", ("?",), "")
+# Path joins (``os.path.join(BASE_DIR, "static")``, ``Path(BASE_DIR, "static")``): lowered to
+# ("path", parts), which evaluates to UNKNOWN like ``("?",)``; CL501 reads the literal parts.
+PATH_JOINS = frozenset({"os.path.join", "posixpath.join", "pathlib.Path", "pathlib.PurePath"})
 
 
 def _is_env_call(callee: str | None) -> str | None:
@@ -81,6 +87,10 @@ def lower(node: cst.BaseExpression, resolve: Resolve, locate: Locate) -> IR:
         return ("l", tuple(items), kind, tuple(spans))
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
         return ("+", lower(node.left, resolve, locate), lower(node.right, resolve, locate))
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide):
+        # ``BASE_DIR / "static"``: a path join, kept so that rules can read its literal parts
+        # (CL501 matches STATICFILES_DIRS with bundler output folders); it evaluates to UNKNOWN.
+        return ("path", (lower(node.left, resolve, locate), lower(node.right, resolve, locate)))
     if isinstance(node, cst.Comparison) and len(node.comparisons) == 1:
         target = node.comparisons[0]
         op = {cst.Equal: "==", cst.NotEqual: "!=", cst.In: "in", cst.NotIn: "not in"}.get(
@@ -100,6 +110,8 @@ def lower(node: cst.BaseExpression, resolve: Resolve, locate: Locate) -> IR:
                 parts.append(("?",))
         return ("f", tuple(parts))
     if isinstance(node, cst.Subscript) and len(node.slice) == 1:
+        if resolve(dotted_name(node.value)) == "os.environ":
+            return ENV_WITHOUT_DEFAULT  # ``os.environ["REDIS_URL"]``
         index = node.slice[0].slice
         if isinstance(index, cst.Index):
             return ("[]", lower(node.value, resolve, locate), lower(index.value, resolve, locate))
@@ -123,11 +135,13 @@ def _lower_call(node: cst.Call, resolve: Resolve, locate: Locate) -> IR:
         if default is None and len(positional) > 1:
             default = positional[1]
         if default is None:
-            return ("?",)
+            return ENV_WITHOUT_DEFAULT  # unknown, but known to come from the environment
         cast_node = keywords.get("cast")
         if cast_node is not None:
             cast = dotted_name(cast_node) or "?"
         return ("env", lower(default, resolve, locate), cast)
+    if callee in PATH_JOINS and positional and not keywords:
+        return ("path", tuple(lower(a, resolve, locate) for a in positional))  # evaluates to UNKNOWN
     if callee == "dict" and not positional:
         entries = tuple(
             (("c", key), lower(value, resolve, locate), locate(value)) for key, value in keywords.items()

@@ -16,6 +16,16 @@ from cachelint.suppressions import Suppression
 
 
 @dataclass(frozen=True)
+class RedisClient:
+    """``redis.from_url(settings.REDIS_URL)`` in project code: its own Redis client on the URL
+    a setting holds (CL304 compares it with the caches' databases)."""
+
+    setting: str
+    span: Span
+    callee: str
+
+
+@dataclass(frozen=True)
 class PythonFacts:
     path: str
     module: str
@@ -23,6 +33,7 @@ class PythonFacts:
     settings: SettingsFacts | None
     suppressions: tuple[Suppression, ...] = ()
     digest: str = ""  # content_digest of the bytes these facts come from: --fix checks it
+    redis_clients: tuple[RedisClient, ...] = ()
 
 
 @dataclass(frozen=True)

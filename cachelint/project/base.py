@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cachelint.config import Config
+from cachelint.facts.bundler import BundlerFacts
 from cachelint.facts.python import PythonFacts, SkippedModule
 from cachelint.facts.templates import TemplateFacts
 from cachelint.facts.views import Call, ClassFacts, FunctionFacts
@@ -39,6 +40,8 @@ class ModelBase:
     problems: list[Problem] = field(default_factory=list)
     # Modules the pre-filter skipped, with what they import (see modules_importing).
     skipped: dict[str, SkippedModule] = field(default_factory=dict)
+    # JavaScript bundler configs (webpack, Vite, ...), by display path: CL501 asks whether they hash.
+    bundlers: dict[str, BundlerFacts] = field(default_factory=dict)
 
     # --- lookups ---------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from cachelint.facts.values import UNKNOWN
 from cachelint.finding import Evidence, Finding, Location, Severity
 from cachelint.project import ProjectModel, SettingsModule, location_in_dict
 from cachelint.registry import Rule, register
-from cachelint.settings_queries import deployable_production
+from cachelint.settings_queries import deployable_production, static_dirs
 
 STATICFILES_APP = "django.contrib.staticfiles"
 
@@ -35,6 +35,20 @@ a base is reported once, where it is written, and a missing storage once, at the
 module that runs. From Django 5.1 on (the version the project declares, else the latest) the
 legacy `STATICFILES_STORAGE` is ignored unless `STORAGES` names a `staticfiles` storage, so
 cachelint treats it as absent too. Storages cachelint does not know are not flagged.
+
+No finding either when the assets are hashed another way: the module sets
+`WHITENOISE_IMMUTABLE_FILE_TEST` (WhiteNoise then serves the files it matches as immutable,
+which only makes sense for names that carry a hash), or a bundler config in the project
+(`webpack.config.js` and `webpack.*.js`, `rspack.config.*`, `vite.config.*`,
+`rollup.config.*`, `esbuild.config.*`, read as text, never run) writes content-hashed names
+(`[contenthash]`, `[chunkhash]`, `[hash]` in webpack's, Rollup's `entryFileNames` or esbuild's
+`entryNames` patterns; Vite hashes by default unless its `entryFileNames`/`chunkFileNames`/
+`assetFileNames` drop `[hash]`) into a folder that Django serves as static files: a
+`STATICFILES_DIRS` entry (`BASE_DIR / "assets"` matches an output folder `assets/bundles`),
+or an app's `static/` folder. When `STATICFILES_DIRS` cannot be read, a hashed bundle anywhere
+in the project is taken as the answer. The output folder is webpack's `output.path`, Vite's
+`build.outDir`, Rollup's `output.dir`/`file`, esbuild's `outdir`/`outfile` (the tool's default
+when absent), relative to the config file.
 """
     why_is_this_bad = """
 Without content hashes in file names, `app.css` keeps its URL when its content changes. You
@@ -88,6 +102,8 @@ DEBUG = True
 
     def _check_module(self, project: ProjectModel, module: SettingsModule) -> tuple[Finding, bool] | None:
         """The finding, and whether its cause is the absence of any storage setting."""
+        if _hashed_anyway(project, module):
+            return None
         storages = module.value("STORAGES")
         legacy = module.value("STATICFILES_STORAGE")
         if storages is UNKNOWN:
@@ -193,3 +209,24 @@ def _is_hashing(project: ProjectModel, backend: str, depth: int = 0) -> bool | N
     if results and all(r is False for r in results):
         return False
     return None
+
+
+def _hashed_anyway(project: ProjectModel, module: SettingsModule) -> bool:
+    """The assets carry content hashes without a manifest storage: the module sets
+    ``WHITENOISE_IMMUTABLE_FILE_TEST`` (WhiteNoise is told which files are hashed), or a
+    bundler config of the project writes hashed names into a ``STATICFILES_DIRS`` folder or an
+    app's ``static/`` folder (when ``STATICFILES_DIRS`` cannot be read, any hashed bundle counts)."""
+    if "WHITENOISE_IMMUTABLE_FILE_TEST" in module.namespace and module.value("WHITENOISE_IMMUTABLE_FILE_TEST") is not None:
+        return True
+    bundles = [b for b in project.bundlers.values() if b.hashed and b.out_dir]
+    if not bundles:
+        return False
+    folders = static_dirs(project, module)
+    if folders is None:
+        return True
+    for bundle in bundles:
+        parts = tuple(p for p in (bundle.out_dir or "").split("/") if p and p != "..")
+        for folder in [*folders, ("static",)]:
+            if any(parts[i : i + len(folder)] == folder for i in range(len(parts) - len(folder) + 1)):
+                return True
+    return False

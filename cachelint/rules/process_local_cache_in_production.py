@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from cachelint import django_api as api
+from cachelint.cache_users import CACHE_USERS, DRF_THROTTLE_DECORATOR, DRF_THROTTLING, PRESENT, CacheUser
 from cachelint.facts.settings import TEST_NAME
-from cachelint.facts.values import FromEnv
+from cachelint.facts.values import UNKNOWN, FromEnv
 from cachelint.finding import Evidence, Finding, Location, Severity, Span
 from cachelint.project import CACHE_PAGE, ProjectModel, SettingsModule, location_in_dict
 from cachelint.registry import Rule, register
@@ -18,14 +20,25 @@ class ProcessLocalCacheInProduction(Rule):
     severity = Severity.WARNING
     summary = "Production uses a per-process (or no) cache, so workers do not share cached data"
     tags = ("reliability", "correctness")
+    # DRF views that throttle must be parsed even when nothing cache-related points at them.
+    file_tokens = (b"throttle_classes",)
     what_it_does = """
 Flags a production settings module whose `default` cache is `LocMemCache`, `FileBasedCache` or
 `DummyCache` (reported where that backend is written, also when it comes from a base module
 that the production module star-imports without overriding `CACHES`), and a production
 settings module with no `CACHES` at all, where Django falls back to a per-process
 `LocMemCache`, while the project uses the cache: `cache_page`, the per-site cache middleware,
-the low-level cache API (outside tests), DRF throttling (`DEFAULT_THROTTLE_CLASSES`),
-django-ratelimit, or cache-backed sessions.
+the low-level cache API (outside tests), DRF throttling (`DEFAULT_THROTTLE_CLASSES` in the
+`REST_FRAMEWORK` that the module ends up with, star-imported bases and later
+`REST_FRAMEWORK[...] = ...` changes included, or `throttle_classes` on a view), cache-backed
+sessions (`SESSION_ENGINE` `cache` or `cached_db`), or an installed app that keeps its state in
+the cache: django-ratelimit (unless `RATELIMIT_ENABLE = False`), django-ratelimit-backend,
+django-axes with its cache handler (`AXES_HANDLER`), django-allauth's login attempt counting
+and rate limits (unless `ACCOUNT_RATE_LIMITS = False`), django-cachalot, django-constance's
+database backend with `CONSTANCE_DATABASE_CACHE_BACKEND`, django-q with the `django_redis`
+broker, and django-rq queues with `USE_REDIS_CACHE`. The evidence names the package and what it
+keeps in the cache. django-cacheops, huey and Celery are not on that list: they talk to Redis
+themselves, not through `CACHES`.
 
 A module is production when its name says so (`prod`, `production`, `live`, `deploy`) or it
 sets `DEBUG = False`; modules whose dotted name says development, tests or CI anywhere (`dev`,
@@ -64,6 +77,7 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache",
         "LOCATION": "cache.internal.example.com:11211",
+        "KEY_PREFIX": "mysite",
     },
 }
 """,
@@ -183,39 +197,69 @@ def _module_cache_usage(module: SettingsModule) -> list[Evidence]:
             where = location_in_dict(
                 framework, "DEFAULT_THROTTLE_CLASSES", module.location_of("REST_FRAMEWORK")
             )  # type: ignore[arg-type]
-            found.append(Evidence(where, "DRF throttling counts requests in the cache here"))
-    engine = module.value("SESSION_ENGINE")
-    if isinstance(engine, str) and engine in api.SESSION_CACHE_ENGINES:
-        where = module.location_of("SESSION_ENGINE")
-        assert where is not None
-        found.append(Evidence(where, "sessions are stored in the cache here"))
-    found.extend(_ratelimit_usage(module))
+            found.append(Evidence(where, f"{DRF_THROTTLING} here"))
+    for user in CACHE_USERS:
+        evidence = _cache_user(module, user)
+        if evidence is not None:
+            found.append(evidence)
+    if not any("django-ratelimit " in e.label for e in found) and module.value("RATELIMIT_ENABLE") is not False:
+        for name in sorted(module.namespace):
+            if name.startswith("RATELIMIT_"):
+                where = module.location_of(name)
+                assert where is not None
+                found.append(Evidence(where, "django-ratelimit counts requests in the cache (configured here)"))
+                break
     return found
 
 
-def _ratelimit_usage(module: SettingsModule) -> list[Evidence]:
-    if module.value("RATELIMIT_ENABLE") is False:
-        return []
+def _setting(module: SettingsModule, path: str) -> list[Any]:
+    """The values at a setting path (``RQ_QUEUES.*.USE_REDIS_CACHE``); [] when absent or unknown."""
+    name, *keys = path.split(".")
+    values = [module.value(name)] if name in module.namespace else []
+    for key in keys:
+        step: list[Any] = []
+        for value in values:
+            if isinstance(value, dict):
+                step.extend(value.values() if key == "*" else [value[key]] if key in value else [])
+        values = step
+    return [v for v in values if v is not None and v is not UNKNOWN]
+
+
+def _cache_user(module: SettingsModule, user: CacheUser) -> Evidence | None:
+    """Where ``module`` installs or configures ``user``, when all its conditions hold."""
+    for path, accepted in user.when:
+        values = _setting(module, path)
+        if not values or (accepted != PRESENT and not any(_is_one_of(v, accepted) for v in values)):
+            return None
+    for path, off in user.unless:
+        if any(_is_one_of(v, off) for v in _setting(module, path)):
+            return None
+    if not user.apps:
+        where = module.location_of(user.setting)
+        return Evidence(where, f"{user.reason} here") if where is not None else None
     apps = module.value("INSTALLED_APPS")
-    if isinstance(apps, list | tuple):
-        for index, app in enumerate(apps):
-            if isinstance(app, str) and app in api.RATELIMIT_APPS:
-                located = getattr(apps, "location", None)
-                where = (located(index) if located else None) or module.location_of("INSTALLED_APPS")
-                assert where is not None
-                return [Evidence(where, "django-ratelimit counts requests in the cache here")]
-    for name in sorted(module.namespace):
-        if name.startswith("RATELIMIT_"):
-            where = module.location_of(name)
+    if not isinstance(apps, list | tuple):
+        return None
+    for index, app in enumerate(apps):
+        if isinstance(app, str) and app in user.apps:
+            located = getattr(apps, "location", None)
+            where = (located(index) if located else None) or module.location_of("INSTALLED_APPS")
             assert where is not None
-            return [Evidence(where, "django-ratelimit counts requests in the cache (configured here)")]
-    return []
+            return Evidence(where, f"{user.reason} here")
+    return None
+
+
+def _is_one_of(value: Any, accepted: tuple[object, ...] | str) -> bool:
+    """``value`` equals one of ``accepted`` (``False`` is not ``0``)."""
+    if accepted == PRESENT:
+        return False
+    return any(value == a and isinstance(value, bool) == isinstance(a, bool) for a in accepted)
 
 
 def _project_cache_usage(project: ProjectModel) -> list[Evidence]:
-    """The first ``cache_page`` and the first low-level cache call outside tests, if any (test
-    modules are matched on dotted module names, which are relative to the project, unlike
-    display paths)."""
+    """The first ``cache_page``, the first low-level cache call and the first DRF view with
+    ``throttle_classes`` outside tests, if any (test modules are matched on dotted module names,
+    which are relative to the project, unlike display paths)."""
     found: list[Evidence] = []
     for view in project.views:
         wrappers = view.wrappers(CACHE_PAGE)
@@ -227,4 +271,28 @@ def _project_cache_usage(project: ProjectModel) -> list[Evidence]:
             call = function.cache_calls[0]
             found.append(Evidence(Location(facts.path, call.span), f"`cache.{call.method}()` is called here"))
             break
+    throttled = _throttled_view(project)
+    if throttled is not None:
+        found.append(throttled)
     return found
+
+
+def _throttled_view(project: ProjectModel) -> Evidence | None:
+    """A view that sets DRF throttles itself: ``throttle_classes = [...]`` on a class (not an
+    empty list) or ``@throttle_classes([...])`` on an ``@api_view`` function."""
+    for facts in sorted(project.python.values(), key=lambda f: f.path):
+        if TEST_NAME.search(facts.module):
+            continue
+        for cls in facts.views.classes:
+            attr = cls.attribute("throttle_classes")
+            if attr is not None and attr.names:
+                return Evidence(
+                    Location(facts.path, attr.span), f"{DRF_THROTTLING} for `{cls.name}` here"
+                )
+        for function in facts.views.functions:
+            call = next((c for c in function.decorators if c.name in DRF_THROTTLE_DECORATOR), None)
+            if call is not None and call.names:
+                return Evidence(
+                    Location(facts.path, call.span), f"{DRF_THROTTLING} for `{function.name}` here"
+                )
+    return None

@@ -17,12 +17,13 @@ from cachelint.settings_queries import (
     describe,
     location_items,
     parse_redis_url,
+    redis_users,
 )
 
 
 @dataclass(frozen=True)
 class RedisUse:
-    role: str  # "cache", "celery" or "channels"
+    role: str  # "cache", "celery", "channels", a package ("django-rq") or "client"
     name: str  # the cache alias, the setting, or the channel layer alias
     db: RedisDb
     location: Location
@@ -33,6 +34,12 @@ _WIPES = {
     "CELERY_BROKER_URL": "queued Celery tasks",
     "BROKER_URL": "queued Celery tasks",
     "CELERY_RESULT_BACKEND": "stored Celery task results",
+    # third-party packages with their own Redis connection (see settings_queries.redis_users)
+    "django-cacheops": "django-cacheops' cached querysets and the invalidation sets that keep them fresh",
+    "django-constance": "django-constance's live settings (they fall back to their defaults)",
+    "django-rq": "queued RQ jobs",
+    "huey": "queued huey tasks",
+    "client": "the keys project code keeps there with its own Redis client",
 }
 
 
@@ -43,11 +50,19 @@ class RedisSharedAcrossRoles(Rule):
     severity = Severity.WARNING
     summary = "A cache shares its Redis database with Celery, Channels or another cache"
     tags = ("reliability",)
+    # Project code that opens its own Redis client: ``redis.from_url(settings.REDIS_URL)``.
+    file_tokens = (b"from_url",)
     what_it_does = """
 Within one settings module (after following `from .base import *`), flags a Redis server and
 database number used both by a cache in `CACHES` and by Celery (`CELERY_BROKER_URL`,
 `CELERY_RESULT_BACKEND`, `BROKER_URL`), by Django Channels (`CHANNEL_LAYERS[...]["CONFIG"]
-["hosts"]`, as URLs or `(host, port)` pairs) or by another cache alias. URLs are read the way
+["hosts"]`, as URLs or `(host, port)` pairs), by another cache alias, by a third-party package
+with its own Redis connection (django-cacheops' `CACHEOPS_REDIS`, django-constance's
+`CONSTANCE_REDIS_CONNECTION`, each django-rq queue in `RQ_QUEUES`, huey's `HUEY["connection"]`:
+URLs or redis-py keyword arguments, `localhost:6379/0` when unset; a django-rq queue with
+`USE_REDIS_CACHE` borrows the cache's own connection), or by project code that opens its own
+client on a setting's URL (`redis.from_url(settings.REDIS_URL)`, `redis.Redis.from_url(...)`,
+reported at the call). URLs are read the way
 redis-py reads them: port 6379 unless given, the database from `?db=` or the path, else 0.
 The finding is reported at the second use, with the cache as evidence. A base module's values
 are checked through the modules that star-import it.
@@ -92,12 +107,12 @@ CELERY_BROKER_URL = "redis://redis:6379/0"
         for module in project.settings_modules:
             if not module.is_leaf or NON_PRODUCTION_NAME.search(module.module.lower()):
                 continue  # bases are checked through the modules that use them
-            for finding in self._check_module(module):
+            for finding in self._check_module(project, module):
                 if finding.location not in seen:
                     seen.add(finding.location)
                     yield finding
 
-    def _check_module(self, module: SettingsModule) -> Iterator[Finding]:
+    def _check_module(self, project: ProjectModel, module: SettingsModule) -> Iterator[Finding]:
         caches = list(_cache_uses(module))
         for index, use in enumerate(caches):
             first = next((c for c in caches[:index] if c.db == use.db and c.name != use.name), None)
@@ -108,17 +123,38 @@ CELERY_BROKER_URL = "redis://redis:6379/0"
                     f"cache `{use.name}` uses {describe(use.db)}, like cache `{first.name}`: clearing "
                     "either one flushes both, and their keys compete for the same memory",
                 )
-        for use in [*_celery_uses(module), *_channels_uses(module)]:
+        for use in [
+            *_celery_uses(module),
+            *_channels_uses(module),
+            *_package_uses(module),
+            *_client_uses(project, module),
+        ]:
             first = next((c for c in caches if c.db == use.db), None)
             if first is None:
                 continue
             if use.role == "celery":
                 what = f"`{use.name}` uses {describe(use.db)}, like cache `{first.name}`"
                 wiped = _WIPES[use.name]
+            elif use.role == "client":
+                what = f"project code opens its own Redis client on `settings.{use.name}`, {describe(use.db)}, like cache `{first.name}`"
+                wiped = _WIPES["client"]
+            elif use.role in _WIPES:
+                what = f"{use.role} (`{use.name}`) uses {describe(use.db)}, like cache `{first.name}`"
+                wiped = _WIPES[use.role]
             else:
                 what = f"channel layer `{use.name}` uses {describe(use.db)}, like cache `{first.name}`"
                 wiped = "channel groups and messages"
             yield self._finding(use, first, f"{what}: a cache flush or eviction also deletes {wiped}")
+        for user in redis_users(module):
+            borrowed = next((c for c in caches if c.name == user.uses_cache), None)
+            if user.uses_cache is not None and borrowed is not None:
+                yield self._finding(
+                    RedisUse(user.package, user.name, borrowed.db, user.location, borrowed.from_env),
+                    borrowed,
+                    f"django-rq (`{user.name}`) queues its jobs through the connection of cache "
+                    f"`{borrowed.name}` (`USE_REDIS_CACHE`), {describe(borrowed.db)}: a cache flush or "
+                    f"eviction also deletes {_WIPES['django-rq']}",
+                )
 
     def _finding(self, use: RedisUse, first: RedisUse, message: str) -> Finding:
         if use.from_env or first.from_env:
@@ -151,6 +187,28 @@ def _celery_uses(module: SettingsModule) -> Iterator[RedisUse]:
         location = module.location_of(name)
         if isinstance(value, str) and location is not None:
             yield from _uses("celery", name, value, location)
+
+
+def _package_uses(module: SettingsModule) -> Iterator[RedisUse]:
+    for user in redis_users(module):
+        if user.db is not None:
+            yield RedisUse(user.package, user.name, user.db, user.location, user.from_env)
+
+
+def _client_uses(project: ProjectModel, module: SettingsModule) -> Iterator[RedisUse]:
+    """``redis.from_url(settings.X)`` anywhere in project code, on the URL ``X`` has here."""
+    for facts in project.python.values():
+        for client in facts.redis_clients:
+            value = module.value(client.setting)
+            db = parse_redis_url(value) if isinstance(value, str) else None
+            if db is not None:
+                yield RedisUse(
+                    "client",
+                    client.setting,
+                    db,
+                    Location(facts.path, client.span),
+                    isinstance(value, FromEnv),
+                )
 
 
 def _channels_uses(module: SettingsModule) -> Iterator[RedisUse]:
