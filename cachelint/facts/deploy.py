@@ -214,8 +214,7 @@ class _Directive:
         return Span(self.line, self.col, self.line, self.col + len(self.name))
 
     def text(self) -> str:
-        written = " ".join([self.name, *(f'"{a}"' if (" " in a or not a) else a for a in self.args)])
-        return written if len(written) <= 80 else written[:77] + "..."
+        return _shown([self.name, *self.args])
 
 
 _TEMPLATING = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
@@ -527,6 +526,12 @@ def _apache_words(line: str) -> list[str]:
     return words
 
 
+def _shown(words: list[str]) -> str:
+    """A directive as written (quotes around arguments with spaces), shortened."""
+    written = " ".join(f'"{w}"' if (" " in w or not w) else w for w in words)
+    return written if len(written) <= 80 else written[:77] + "..."
+
+
 def _read_apache(text: str) -> tuple[Server, ...]:
     """Sections (``<Location>``, ``<LocationMatch>``, ``<Directory>`` reached through an
     ``Alias``, ``<FilesMatch>``) with the long-lived caching written in them."""
@@ -566,7 +571,7 @@ def _read_apache(text: str) -> tuple[Server, ...]:
         name = words[0].lower()
         header: CacheHeader | None = None
         span = Span(first, col, first, col + len(words[0]))
-        shown = stripped if len(stripped) <= 80 else stripped[:77] + "..."
+        shown = _shown(words)
         if name == "alias" and len(words) >= 3:
             aliases.append((words[1], words[2]))
         elif name in ("expiresdefault", "expiresbytype") and expires_on and len(words) >= 2:
@@ -663,16 +668,15 @@ def _read_caddy(text: str) -> tuple[Server, ...]:
                 rest = rest[1:]
             if len(rest) >= 2 and rest[0].lstrip("+>?").lower() == "cache-control":
                 age, immutable = max_age_of(" ".join(rest[1:]))
-                shown = " ".join(words)
                 if _long(age, immutable):
-                    found.append((scope, span, CacheHeader(shown[:80], span, age, immutable)))
+                    found.append((scope, span, CacheHeader(_shown(words), span, age, immutable)))
             elif opens:
                 stack.append((scope, "header", span))
                 continue
         elif stack and stack[-1][1] == "header" and name.lstrip("+>?").lower() == "cache-control":
             age, immutable = max_age_of(" ".join(words[1:]))
             if _long(age, immutable):
-                found.append((scope, span, CacheHeader(" ".join(words)[:80], span, age, immutable)))
+                found.append((scope, span, CacheHeader(_shown(words), span, age, immutable)))
         if opens:
             stack.append((scope, name, span))
     locations = [

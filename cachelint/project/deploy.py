@@ -99,7 +99,11 @@ class DeployQueries:
 
     @cached_property
     def static_url_path(self) -> str:
-        return url_path(self._setting("STATIC_URL"), "/static/")
+        """The path static files are served under: the configured ``static-url``, else the
+        path of production's ``STATIC_URL`` (a CDN's URL too: its origin serves that path),
+        else ``/static/``."""
+        configured = self.config.static_url  # type: ignore[attr-defined]
+        return url_path(configured or self._setting("STATIC_URL"), "/static/")
 
     @cached_property
     def media_url_path(self) -> str:
@@ -239,7 +243,7 @@ class DeployQueries:
             yield ProxyHazard(
                 Location(path, span),
                 f"`{kind}_ignore_headers {' '.join(headers)}` on the cache of {where}",
-                "; ".join(effects),
+                " and ".join(effects),
                 hint,
                 tuple(related),
             )
