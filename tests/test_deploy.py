@@ -78,7 +78,11 @@ def test_cl701_message_and_evidence(monkeypatch):
     )
     assert related(finding) == [
         ("deploy/nginx/site.conf.template", 6, "`/assets/` serves the files of `STATIC_URL`"),
-        ("mysite/settings/production.py", 6, "production static storage `StaticFilesStorage` does not hash names"),
+        (
+            "mysite/settings/production.py",
+            6,
+            "production static storage `StaticFilesStorage` does not hash names",
+        ),
     ]
     regex = one(result, "CL701", "deploy/nginx/site.conf.template", 13)
     assert regex.message.startswith(
@@ -90,7 +94,9 @@ def test_cl701_message_and_evidence(monkeypatch):
         "`~* \\.(png|jpe?g|gif|svg)$` serves the files of `STATIC_URL`",
     )
     apache = one(result, "CL701", "deploy/apache/site.conf", 11)
-    assert apache.message.startswith('`ExpiresByType text/css "access plus 1 month"` caches static files under `/assets/` for 30 days')
+    assert apache.message.startswith(
+        '`ExpiresByType text/css "access plus 1 month"` caches static files under `/assets/` for 30 days'
+    )
     caddy = one(result, "CL701", "deploy/Caddyfile", 3)
     assert caddy.message.startswith(
         '`header @static Cache-Control "public, max-age=31536000, immutable"` caches static files'
@@ -111,7 +117,9 @@ def test_cl701_is_silent_with_a_hashing_storage(tmp_path, monkeypatch):
 def test_cl701_follows_static_url_and_the_configured_one(tmp_path, monkeypatch):
     root = copy(STATIC, tmp_path)
     base = root / "mysite/settings/base.py"
-    base.write_text(base.read_text().replace('STATIC_URL = "/assets/"', 'STATIC_URL = "https://cdn.example.com/s/"'))
+    base.write_text(
+        base.read_text().replace('STATIC_URL = "/assets/"', 'STATIC_URL = "https://cdn.example.com/s/"')
+    )
     # Only the locations that match any file by extension still serve the assets, now under /s/.
     assert [t for t in triples(scan(root, monkeypatch)) if t[2] == "CL701"] == [
         ("deploy/nginx/old-assets.conf", 14, "CL701"),
@@ -270,7 +278,9 @@ def test_nginx_reader_quotes_variables_comments_and_templating():
     facts = parse_deployment(text, "x.conf", "conf")
     assert facts.flavour == "nginx"
     locations = facts.servers[0].locations
-    assert [(loc.pattern, loc.span.line, loc.cache.span.line if loc.cache else None) for loc in locations] == [
+    assert [
+        (loc.pattern, loc.span.line, loc.cache.span.line if loc.cache else None) for loc in locations
+    ] == [
         ("/static/", 3, 4),
         ("/a", 8, 8),
     ]
@@ -304,7 +314,9 @@ def test_broken_nginx_and_vcl_raise_but_other_text_does_not():
     with pytest.raises(DeployParseError):
         parse_deployment('server {\n  add_header X "unterminated;\n}\n', "a.conf", "conf")
     with pytest.raises(DeployParseError):
-        parse_deployment("sub vcl_recv {\n  if (req.url) {\n    unset req.http.Cookie;\n}\n", "a.vcl", "varnish")
+        parse_deployment(
+            "sub vcl_recv {\n  if (req.url) {\n    unset req.http.Cookie;\n}\n", "a.vcl", "varnish"
+        )
     assert parse_deployment("key = value\n[section]\n", "a.conf", "conf").flavour == ""
     assert parse_deployment("not: [valid yaml\n", "a.yaml", "yaml").flavour == ""
 

@@ -163,7 +163,16 @@ def parse_deployment(text: str, path: str, kind: str) -> DeploymentFacts:
 
 # --- durations ----------------------------------------------------------------------------------
 
-_NGINX_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "M": 30 * 86400, "y": YEAR}
+_NGINX_UNITS = {
+    "ms": 0.001,
+    "s": 1,
+    "m": 60,
+    "h": 3600,
+    "d": 86400,
+    "w": 7 * 86400,
+    "M": 30 * 86400,
+    "y": YEAR,
+}
 _NGINX_TIME = re.compile(r"(\d+)(ms|s|m|h|d|w|M|y)?")
 
 
@@ -336,7 +345,15 @@ _PASSES = ("proxy", "uwsgi", "fastcgi", "scgi")
 _INHERITED = ("expires", "add_header", "more_set_headers") + tuple(
     f"{kind}_{name}"
     for kind in _PASSES
-    for name in ("cache", "ignore_headers", "hide_header", "cache_key", "cache_valid", "no_cache", "cache_bypass")
+    for name in (
+        "cache",
+        "ignore_headers",
+        "hide_header",
+        "cache_key",
+        "cache_valid",
+        "no_cache",
+        "cache_bypass",
+    )
 )
 
 
@@ -453,7 +470,7 @@ def _nginx_proxy(block: list[_Directive], effective: dict[str, list[_Directive]]
         if not caches or not caches[-1].args or caches[-1].args[0] == "off":
             return None
 
-        def each(name: str) -> list[_Directive]:
+        def each(name: str, kind: str = kind) -> list[_Directive]:
             return list(effective.get(f"{kind}_{name}", ()))
 
         ignores = tuple((arg, d.span) for d in each("ignore_headers") for arg in d.args)
@@ -582,8 +599,10 @@ def _read_apache(text: str) -> tuple[Server, ...]:
             rest = words[1:]
             if rest[0].lower() in ("always", "onsuccess"):
                 rest = rest[1:]
-            if len(rest) >= 3 and rest[0].lower() in ("set", "append", "merge", "add") and (
-                rest[1].lower() == "cache-control"
+            if (
+                len(rest) >= 3
+                and rest[0].lower() in ("set", "append", "merge", "add")
+                and (rest[1].lower() == "cache-control")
             ):
                 age, immutable = max_age_of(rest[2])
                 header = CacheHeader(shown, span, age, immutable)
@@ -730,7 +749,9 @@ def _ingress_document(lines: list[str], start: int, end: int) -> list[Server]:
         if rest and not rest.startswith(("|", ">")):
             body[number - 1] = " " * (len(lines[number - 1]) - len(rest)) + rest.strip("\"'")
         else:
-            while number < end and (not lines[number].strip() or len(lines[number]) - len(lines[number].lstrip()) > indent):
+            while number < end and (
+                not lines[number].strip() or len(lines[number]) - len(lines[number].lstrip()) > indent
+            ):
                 body[number] = lines[number]
                 number += 1
         snippet = "\n".join(body)
@@ -821,13 +842,15 @@ def _vcl_block(
             continue
         if kind == "word" and value in ("unset", "remove") and index + 1 < len(tokens):
             target = tokens[index + 1][1].lower()
-            actions.append(VclAction(sub, "unset", target, Span(line, col, line, col + len(value)), conditions))
-        elif kind == "word" and value in ("return", "hash_data") and index + 1 < len(tokens):
-            end, inside = _vcl_parenthesised(tokens, index + 1) if tokens[index + 1][1] == "(" else (index + 1, "")
-            target = inside.strip().lower() if value == "return" else inside.strip()
             actions.append(
-                VclAction(sub, value, target, Span(line, col, line, col + len(value)), conditions)
+                VclAction(sub, "unset", target, Span(line, col, line, col + len(value)), conditions)
             )
+        elif kind == "word" and value in ("return", "hash_data") and index + 1 < len(tokens):
+            end, inside = (
+                _vcl_parenthesised(tokens, index + 1) if tokens[index + 1][1] == "(" else (index + 1, "")
+            )
+            target = inside.strip().lower() if value == "return" else inside.strip()
+            actions.append(VclAction(sub, value, target, Span(line, col, line, col + len(value)), conditions))
             index = end
             continue
         index += 1

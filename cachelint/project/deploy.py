@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from urllib.parse import urlsplit
 
-from cachelint.facts.deploy import CacheHeader, DeploymentFacts, ProxyCache, UrlLocation, VclAction
+from cachelint.facts.deploy import CacheHeader, DeploymentFacts, ProxyCache, UrlLocation
 from cachelint.facts.values import UNKNOWN, SettingRef
 from cachelint.finding import Evidence, Location
 
@@ -25,7 +25,9 @@ _VCL_RESPONSE_SUBS = frozenset({"vcl_backend_response", "vcl_fetch"})
 # ``if`` conditions that make a VCL statement apply to some URLs or visitors only.
 _VCL_SCOPING = ("url", "cookie", "authorization", "content-type")
 # nginx variables a ``proxy_no_cache`` can name that carry no session (anything else may).
-_NON_SESSION_VARIABLE = re.compile(r"^\$(?:arg_\w+|request_method|request_uri|uri|args|query_string|host|scheme)$")
+_NON_SESSION_VARIABLE = re.compile(
+    r"^\$(?:arg_\w+|request_method|request_uri|uri|args|query_string|host|scheme)$"
+)
 
 
 @dataclass(frozen=True)
@@ -235,7 +237,9 @@ class DeployQueries:
         for span, headers in by_span.items():
             effects = []
             if "Set-Cookie" in headers:
-                effects.append("responses that set a cookie (a login's session cookie) are stored and replayed")
+                effects.append(
+                    "responses that set a cookie (a login's session cookie) are stored and replayed"
+                )
             if "Cache-Control" in headers:
                 effects.append("`private` and `no-cache` pages (login-protected, `never_cache`) are stored")
             if "Vary" in headers:

@@ -94,7 +94,9 @@ serves it to everyone who asks next: other users see, and may take over, that se
         # The login-protected views are parsed only when a risky proxy cache needs them.
         if not project.deployment or not project.proxy_hazards() or project.personal_pages() is not None:
             return set()
-        return project.modules_importing(set(api.AUTH_DECORATORS) | api.AUTH_MIXINS | project.protecting_names())
+        return project.modules_importing(
+            set(api.AUTH_DECORATORS) | api.AUTH_MIXINS | project.protecting_names()
+        )
 
     def check(self, project: ProjectModel) -> Iterator[Finding]:
         if not project.deployment:

@@ -100,15 +100,13 @@ STORAGES = {
         backend = storage.backend.rsplit(".", 1)[-1] or "StaticFilesStorage"
         for found in project.static_long_caching():
             header = found.header
-            lifetime = (
-                f"for {duration(header.max_age)}"
-                if header.max_age is not None
-                else "as `immutable`"
-            )
+            lifetime = f"for {duration(header.max_age)}" if header.max_age is not None else "as `immutable`"
             modifier = {"glob": "", "apache-regex": "~"}.get(found.location.modifier, found.location.modifier)
             where = " ".join(p for p in (modifier, found.location.pattern) if p)
             related = [
-                Evidence(Location(found.path, found.location.span), f"`{where}` serves the files of `STATIC_URL`"),
+                Evidence(
+                    Location(found.path, found.location.span), f"`{where}` serves the files of `STATIC_URL`"
+                ),
                 Evidence(storage.location, f"production static storage `{backend}` does not hash names"),
             ]
             if related[0].location.span.line == header.span.line:
