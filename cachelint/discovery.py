@@ -267,9 +267,48 @@ class Classifier:
 
 # --- deployment files (web-server, proxy and chart files next to the code, read as data) --------
 
-_CONF_SUFFIXES = (".conf", ".conf.template", ".conf.j2", ".conf.tmpl", ".conf.tpl", ".conf.erb", ".nginx", ".vhost")
-_CONF_DIRS = frozenset({"sites-available", "sites-enabled", "conf.d", "vhosts.d", "nginx", "apache", "apache2"})
-_CHART_DIRS = frozenset({"charts", "chart", "helm", "k8s", "kubernetes", "kube", "manifests", "deploy", "deployment"})
+_CONF_SUFFIXES = (
+    ".conf",
+    ".conf.template",
+    ".conf.j2",
+    ".conf.tmpl",
+    ".conf.tpl",
+    ".conf.erb",
+    ".nginx",
+    ".vhost",
+)
+_CONF_DIRS = frozenset(
+    {"sites-available", "sites-enabled", "conf.d", "vhost.d", "vhosts.d", "nginx", "apache", "apache2"}
+)
+# Files in those folders that are something else: docs, scripts, data, other programs' files.
+_NOT_CONF_SUFFIXES = (
+    ".md",
+    ".rst",
+    ".txt",
+    ".py",
+    ".sh",
+    ".json",
+    ".yml",
+    ".yaml",
+    ".html",
+    ".pem",
+    ".key",
+    ".crt",
+)
+_NOT_CONF_NAMES = (
+    "dockerfile",
+    "containerfile",
+    "procfile",
+    "makefile",
+    "readme",
+    "license",
+    ".env",
+    "docker-compose",
+    "compose",
+)
+_CHART_DIRS = frozenset(
+    {"charts", "chart", "helm", "k8s", "kubernetes", "kube", "manifests", "deploy", "deployment"}
+)
 
 
 def deployment_kind(relative: str) -> str | None:
@@ -287,10 +326,18 @@ def deployment_kind(relative: str) -> str | None:
         return "htaccess"
     if lowered.endswith(_CONF_SUFFIXES):
         return "conf"
-    if directories and directories[-1] in _CONF_DIRS and ("." not in name or lowered.endswith(".template")):
-        return "conf"  # sites-available/mysite, conf.d/default
+    if (
+        directories
+        and directories[-1] in _CONF_DIRS
+        and not lowered.endswith(_NOT_CONF_SUFFIXES)
+        and not lowered.startswith(_NOT_CONF_NAMES)
+        and not name.startswith(".")
+    ):
+        return "conf"  # sites-available/mysite, conf.d/default, vhost.d/example.com
     if lowered.endswith((".yaml", ".yml")) and (
-        "ingress" in lowered or (set(directories) & _CHART_DIRS) or (directories and directories[-1] == "templates")
+        "ingress" in lowered
+        or (set(directories) & _CHART_DIRS)
+        or (directories and directories[-1] == "templates")
     ):
         return "yaml"
     return None

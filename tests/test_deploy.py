@@ -142,8 +142,8 @@ def test_cl702_messages_hints_and_evidence(monkeypatch):
     middleware = ("mysite/settings.py", 3, "`AuthenticationMiddleware` gives pages a logged-in user")
     root = one(result, "CL702", site, 20)
     assert root.message == (
-        "`proxy_ignore_headers Cache-Control Vary` on the cache of `location /`: `private` and "
-        "`no-cache` pages (login-protected, `never_cache`) are stored and `Vary: Cookie` is ignored, "
+        "`proxy_ignore_headers Cache-Control Vary` on the cache of `location /`: pages Django marks "
+        "`private` or `no-cache` (`never_cache`, login pages) are stored and `Vary: Cookie` is ignored, "
         "so one entry serves every user, and the app has login-protected or personalised pages: "
         "the proxy can serve one user's page to another"
     )
@@ -157,6 +157,10 @@ def test_cl702_messages_hints_and_evidence(monkeypatch):
         "`proxy_cache_bypass $cookie_appsession;`"
     )
     api = one(result, "CL702", site, 28)
+    assert api.message.startswith(
+        "`proxy_ignore_headers Set-Cookie` on the cache of `location /api/`: responses that set a "
+        "cookie are stored with their `Set-Cookie`, which hands that session to the next visitors"
+    )
     assert api.hint is not None and api.hint.startswith("`proxy_cache_bypass` only skips reading the cache")
     news = one(result, "CL702", site, 44)
     assert news.message.startswith("`uwsgi_hide_header Vary` on the cache of `location /news/`")
@@ -234,6 +238,9 @@ def test_deployment_facts_come_from_the_result_cache(tmp_path, monkeypatch):
         (".github/workflows/ci.yml", None),
         ("docker-compose.yml", None),
         ("nginx/README.md", None),
+        ("docker/nginx/vhost.d/example.com", "conf"),
+        ("tracker/nginx/Dockerfile", None),
+        ("nginx/docker-compose.override.yml", None),
         ("mysite/settings.py", None),
         ("templates/base.html", None),
     ],

@@ -237,11 +237,20 @@ class DeployQueries:
         for span, headers in by_span.items():
             effects = []
             if "Set-Cookie" in headers:
-                effects.append(
-                    "responses that set a cookie (a login's session cookie) are stored and replayed"
-                )
+                if any(h.lower() == "set-cookie" for h, _ in proxy.hides):
+                    effects.append(
+                        "responses that set a cookie (a new session, a login) are stored and served "
+                        "to the next visitors"
+                    )
+                else:
+                    effects.append(
+                        "responses that set a cookie are stored with their `Set-Cookie`, which "
+                        "hands that session to the next visitors"
+                    )
             if "Cache-Control" in headers:
-                effects.append("`private` and `no-cache` pages (login-protected, `never_cache`) are stored")
+                effects.append(
+                    "pages Django marks `private` or `no-cache` (`never_cache`, login pages) are stored"
+                )
             if "Vary" in headers:
                 effects.append("`Vary: Cookie` is ignored, so one entry serves every user")
             yield ProxyHazard(
