@@ -51,11 +51,12 @@ SKIPPED_DIRS = frozenset(
 class SourceFile:
     path: Path  # absolute
     display: str  # relative to the working directory (``../`` outside it), posix slashes
-    kind: str  # "python" | "template" | "bundler"
+    kind: str  # "python" | "template" | "bundler" | "deployment"
     module: str = ""  # dotted module name (python)
     is_package: bool = False
     settings_like: bool = False  # named settings.py or inside a settings/ package
     template_name: str = ""  # name a loader would find it by (template)
+    deploy_kind: str = ""  # conf | caddy | varnish | htaccess | yaml (see deployment_kind)
 
 
 def display_path(path: Path) -> str:
@@ -211,7 +212,9 @@ def walk(
             if config_dirs is not None and name in CONFIG_NAMES and directory not in config_dirs[-1:]:
                 config_dirs.append(directory)
             if (
-                os.path.splitext(name)[1] not in WALKED_SUFFIXES and not BUNDLER_CONFIG.match(name)
+                os.path.splitext(name)[1] not in WALKED_SUFFIXES
+                and not BUNDLER_CONFIG.match(name)
+                and deployment_kind(prefix + name) is None
             ) or _ignored(prefix + name, ignore, extra):
                 continue
             if skip_tests and is_test_file(name):
@@ -244,6 +247,9 @@ class Classifier:
             return path.as_posix()
 
     def classify(self, path: Path) -> SourceFile | None:
+        deploy = deployment_kind(self.relative(path))
+        if deploy is not None:
+            return SourceFile(path, display_path(path), "deployment", deploy_kind=deploy)
         if path.suffix == ".py":
             module, is_package = self._modules.module_of(path)
             settings_like = path.stem == "settings" or path.parent.name == "settings"
@@ -268,3 +274,81 @@ class Classifier:
             if parts[index] == "templates":
                 return "/".join(parts[index + 1 :])
         return None
+
+
+# --- deployment files (web-server, proxy and chart files next to the code, read as data) --------
+
+_CONF_SUFFIXES = (
+    ".conf",
+    ".conf.template",
+    ".conf.j2",
+    ".conf.tmpl",
+    ".conf.tpl",
+    ".conf.erb",
+    ".nginx",
+    ".vhost",
+)
+_CONF_DIRS = frozenset(
+    {"sites-available", "sites-enabled", "conf.d", "vhost.d", "vhosts.d", "nginx", "apache", "apache2"}
+)
+# Files in those folders that are something else: docs, scripts, data, other programs' files.
+_NOT_CONF_SUFFIXES = (
+    ".md",
+    ".rst",
+    ".txt",
+    ".py",
+    ".sh",
+    ".json",
+    ".yml",
+    ".yaml",
+    ".html",
+    ".pem",
+    ".key",
+    ".crt",
+)
+_NOT_CONF_NAMES = (
+    "dockerfile",
+    "containerfile",
+    "procfile",
+    "makefile",
+    "readme",
+    "license",
+    ".env",
+    "docker-compose",
+    "compose",
+)
+_CHART_DIRS = frozenset(
+    {"charts", "chart", "helm", "k8s", "kubernetes", "kube", "manifests", "deploy", "deployment"}
+)
+
+
+def deployment_kind(relative: str) -> str | None:
+    """What a deployment file is, from its name and place (``relative`` to the project root,
+    posix slashes): ``conf`` (nginx or Apache, told apart by content), ``caddy``, ``varnish``,
+    ``htaccess``, ``yaml`` (Kubernetes/Helm manifests that may carry ingress-nginx snippets)."""
+    parts = relative.split("/")
+    name, directories = parts[-1], parts[:-1]
+    lowered = name.lower()
+    if lowered.endswith(".vcl") or lowered.endswith(".vcl.template"):
+        return "varnish"
+    if lowered == "caddyfile" or lowered.startswith("caddyfile.") or lowered.endswith(".caddyfile"):
+        return "caddy"
+    if lowered == ".htaccess":
+        return "htaccess"
+    if lowered.endswith(_CONF_SUFFIXES):
+        return "conf"
+    if (
+        directories
+        and directories[-1] in _CONF_DIRS
+        and not lowered.endswith(_NOT_CONF_SUFFIXES)
+        and not lowered.startswith(_NOT_CONF_NAMES)
+        and not name.startswith(".")
+    ):
+        return "conf"  # sites-available/mysite, conf.d/default, vhost.d/example.com
+    if lowered.endswith((".yaml", ".yml")) and (
+        "ingress" in lowered
+        or (set(directories) & _CHART_DIRS)
+        or (directories and directories[-1] == "templates")
+    ):
+        return "yaml"
+    return None

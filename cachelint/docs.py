@@ -7,7 +7,16 @@ import re
 from cachelint.registry import Rule
 
 EXPECT_MARKER = re.compile(r"\s*(?:#\s*expect:\s*[A-Z0-9, ]+|\{#\s*expect:\s*[A-Z0-9, ]+\s*#\})")
-_LANGUAGES = {".py": "python", ".html": "django", ".txt": "django", ".toml": "toml"}
+_LANGUAGES = {
+    ".py": "python",
+    ".html": "django",
+    ".txt": "django",
+    ".toml": "toml",
+    ".conf": "nginx",
+    ".vcl": "vcl",
+    ".yaml": "yaml",
+    "Caddyfile": "caddyfile",
+}
 
 
 def example_markdown(files: dict[str, str]) -> str:

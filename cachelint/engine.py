@@ -19,7 +19,7 @@ from cachelint.discovery import Classifier, SourceFile, find_project_root, glob_
 from cachelint.django_version import detect as detect_django
 from cachelint.django_version import parse_version
 from cachelint.facts.python import PythonFacts, SkippedModule, skipped_module
-from cachelint.finding import Finding, Location
+from cachelint.finding import Finding, Location, Span
 from cachelint.fixing import content_digest
 from cachelint.project import Problem, ProjectModel
 from cachelint.reading import TooLarge, read_bytes, read_text, reason
@@ -115,6 +115,10 @@ def _needs_analysis(task: _Task, data: bytes) -> bool:
         return task.force or source.settings_like or may_matter(data, task.rule_tokens)
     if source.kind == "bundler":
         return True
+    if source.kind == "deployment":
+        from cachelint.facts.deploy import may_matter as deployment_may_matter
+
+        return deployment_may_matter(data)
     return b"{%" in data or b"{{" in data or b"/static" in data  # template code, or CL504
 
 
@@ -160,6 +164,8 @@ def _facts(task: _Task, data: bytes) -> object:
 
             bundler = parse_bundler(data.decode("utf-8", errors="replace"), source.display)
             return dataclasses.replace(bundler, digest=content_digest(data))
+        if source.kind == "deployment":
+            return _deployment_facts(source, data)
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as error:
@@ -179,6 +185,21 @@ def _facts(task: _Task, data: bytes) -> object:
             Location(source.display),
             f"internal error while analysing this file (please report it): {type(error).__name__}: {error}",
         )
+
+
+def _deployment_facts(source: SourceFile, data: bytes) -> object:
+    """Facts of a web-server, proxy or chart file (read as data), or a Problem for one that is
+    clearly a broken nginx or VCL file. Undecodable bytes are replaced: such a file is still
+    read for what the rules look for, and a file of another program yields no facts."""
+    from cachelint.facts.deploy import DeployParseError, parse_deployment
+
+    text = data.decode("utf-8-sig", errors="replace")
+    try:
+        facts = parse_deployment(text, source.display, source.deploy_kind)
+    except DeployParseError as error:
+        return Problem(Location(source.display, Span(error.line)), f"cannot parse: {error.reason}")
+    suppressions = scan_suppressions(text, template=False) if b"noqa" in data or b"cachelint:" in data else ()
+    return dataclasses.replace(facts, suppressions=suppressions, digest=content_digest(data))
 
 
 def _parse_in_worker(task: _Task) -> object:
@@ -341,6 +362,7 @@ class _Parser:
 
 def _join(sources: list[SourceFile], results: list[object], config: Config) -> ProjectModel:
     from cachelint.facts.bundler import BundlerFacts
+    from cachelint.facts.deploy import DeploymentFacts
     from cachelint.facts.templates import TemplateFacts
 
     project = ProjectModel(config=config)
@@ -360,6 +382,9 @@ def _join(sources: list[SourceFile], results: list[object], config: Config) -> P
             )
             # The first template found under a name wins, as with Django's loaders in order.
             project.template_names.setdefault(source.template_name, source.display)
+        elif isinstance(result, DeploymentFacts):
+            if result.flavour:
+                project.deployment[source.display] = result
     return project
 
 
@@ -367,7 +392,7 @@ def _cache_key(source: SourceFile, force: bool, rule_tokens: tuple[bytes, ...]) 
     # Facts embed the display path and depend on how the file was classified; whether a file is
     # parsed at all depends on the pre-filter.
     prefilter = "all" if force else b",".join(rule_tokens).decode("ascii", "replace")
-    return f"{source.display}|{source.kind}|{source.module}|{source.is_package}|{source.settings_like}|{prefilter}"
+    return f"{source.display}|{source.kind}{source.deploy_kind}|{source.module}|{source.is_package}|{source.settings_like}|{prefilter}"
 
 
 def run_rules(project: ProjectModel, rules: dict[str, Rule], result: Result) -> list[Finding]:
@@ -569,6 +594,7 @@ def _suppressions(project: ProjectModel, findings: list[Finding]) -> dict[str, t
     (a file that could not be parsed may still carry ``# noqa: CL001``)."""
     table = {path: facts.suppressions for path, facts in project.python.items()}
     table.update((path, facts.suppressions) for path, facts in project.templates_by_path.items())
+    table.update((path, facts.suppressions) for path, facts in project.deployment.items())
     for path in {f.location.path for f in findings} - set(table):
         try:  # never past max-file-size: a skipped file is not read at all
             text = read_text(path, project.config.max_file_size)

@@ -9,7 +9,8 @@ question they answer; ``ProjectModel`` puts them together:
 - ``drf``: the renderers and authentication classes a DRF view ends up with;
 - ``templates``: what rendering a template outputs through extends and includes;
 - ``flow``: values followed through locals, helpers, ``self.`` methods and context processors;
-- ``demand``: which modules the pre-filter skipped that parsed code points at.
+- ``demand``: which modules the pre-filter skipped that parsed code points at;
+- ``deploy``: what the web-server, proxy and chart files say (static caching, proxy caches).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 
 from cachelint.project.base import ModelBase, Problem
 from cachelint.project.demand import DemandQueries
+from cachelint.project.deploy import DeployQueries, PersonalPagesQueries
 from cachelint.project.drf import DrfQueries
 from cachelint.project.flow import FlowQueries, Sources
 from cachelint.project.settings import SettingsModule, SettingsQueries, location_in_dict
@@ -42,7 +44,15 @@ from cachelint.project.views import (
 
 @dataclass
 class ProjectModel(
-    ViewQueries, DrfQueries, TemplateQueries, FlowQueries, SettingsQueries, DemandQueries, ModelBase
+    ViewQueries,
+    DrfQueries,
+    TemplateQueries,
+    FlowQueries,
+    SettingsQueries,
+    DemandQueries,
+    DeployQueries,
+    PersonalPagesQueries,
+    ModelBase,
 ):
     """The whole project as the rules see it."""
 

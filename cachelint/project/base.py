@@ -14,6 +14,7 @@ from typing import Any
 
 from cachelint.config import Config
 from cachelint.facts.bundler import BundlerFacts
+from cachelint.facts.deploy import DeploymentFacts
 from cachelint.facts.python import PythonFacts, SkippedModule
 from cachelint.facts.templates import TemplateFacts
 from cachelint.facts.views import Call, ClassFacts, FunctionFacts
@@ -38,6 +39,8 @@ class ModelBase:
     templates_by_path: dict[str, TemplateFacts] = field(default_factory=dict)
     template_names: dict[str, str] = field(default_factory=dict)  # template name -> display path
     problems: list[Problem] = field(default_factory=list)
+    # Web-server, proxy and chart files (nginx, Apache, Caddy, Varnish, ingress), by display path.
+    deployment: dict[str, DeploymentFacts] = field(default_factory=dict)
     # Modules the pre-filter skipped, with what they import (see modules_importing).
     skipped: dict[str, SkippedModule] = field(default_factory=dict)
     # JavaScript bundler configs (webpack, Vite, ...), by display path: CL501 asks whether they hash.
