@@ -246,7 +246,7 @@ def test_result_step(
 @needs_bash
 @pytest.mark.parametrize(
     ("version", "requirement"),
-    [("", str(ROOT)), ("0.1.0", "cachelint==0.1.0"), (">=0.1,<0.2", "cachelint>=0.1,<0.2")],
+    [("", str(ROOT)), ("0.2.0", "django-cachelint==0.2.0"), (">=0.2,<0.3", "django-cachelint>=0.2,<0.3")],
 )
 def test_install_step(action: dict, tmp_path: Path, version: str, requirement: str) -> None:
     # A fake `python` records its arguments instead of installing anything.
