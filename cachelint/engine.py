@@ -59,6 +59,7 @@ SETTINGS_ASSIGNMENT = re.compile(
 # A URLconf can give a class-based view its template: ``Page.as_view(template_name=...)``
 # (other arguments before it may hold one level of brackets).
 AS_VIEW_WITH_TEMPLATE = re.compile(rb"as_view\((?:[^()]|\([^()]*\))*?template_name")
+_SUPPRESSION_MARKER = re.compile(rb"noqa|cachelint:", re.IGNORECASE)
 MAX_BRACKET_DEPTH = 200  # CPython's parser limit for nested brackets
 _BRACKET = re.compile(rb"[()\[\]{}]")
 # Bytes of Python to parse below which worker processes cost more than they save, unless
@@ -149,7 +150,7 @@ def _facts(task: _Task, data: bytes) -> object:
                 )
             facts = parse_python(data, source.display, source.module, source.is_package, source.settings_like)
             suppressions = facts.suppressions
-            if b"noqa" in data or b"cachelint:" in data:
+            if _SUPPRESSION_MARKER.search(data):
                 suppressions = scan_suppressions(data.decode("utf-8", errors="replace"), template=False)
             return dataclasses.replace(facts, suppressions=suppressions, digest=content_digest(data))
         try:
