@@ -231,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"{'Django':<8} {'installed':<10} {'unchanged':<10} {'lexer':<6} {'cli':<5} {'checks':<7} {'size':>8}  time")
         for r in reports:
-            mark = lambda key: "ok" if r.get(key) else "FAIL"  # noqa: E731
+            mark = lambda key, r=r: "ok" if r.get(key) else "FAIL"  # noqa: E731
             size = f"{r.get('installed_total', 0) / 1e6:.1f} MB" if "installed_total" in r else "-"
             print(
                 f"{r['series']:<8} {r.get('django_after', '-'):<10} {mark('django_unchanged'):<10} "

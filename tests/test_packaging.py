@@ -104,3 +104,4 @@ def test_wheel_contains_py_typed_license_and_the_command(tmp_path: Path) -> None
     assert any(n.endswith("LICENSE") for n in names)
     metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("METADATA"))).decode()
     assert "Name: django-cachelint" in metadata
+    assert "Requires-Dist: django>=3.2" in metadata
