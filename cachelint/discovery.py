@@ -158,8 +158,9 @@ def walk(
     skip_default_dirs: bool = True,
     skip_tests: bool = True,
     errors: list[str] | None = None,
+    suffixes: Iterable[str] = WALKED_SUFFIXES,
 ) -> Iterator[Path]:
-    """Python files and possible templates below ``root``, honouring .gitignore and ``excludes``
+    """Python files and possible templates (``suffixes``) below ``root``, honouring .gitignore and ``excludes``
     (gitignore syntax).
 
     Test code (``tests/`` folders and test modules) is skipped unless ``skip_tests`` is False:
@@ -170,6 +171,7 @@ def walk(
     A directory or .gitignore that cannot be read is a line in ``errors``: what it holds is not
     checked, and a run that missed it must not pass.
     """
+    walked = frozenset(suffixes) | {".py"}
     ignore = _gitignore(root, errors)
     extra = glob_spec(excludes)
     real_root = os.path.realpath(root)
@@ -203,7 +205,7 @@ def walk(
                 if not _ignored(f"{prefix}{name}/", ignore, extra):
                     subdirs.append((entry.path, f"{prefix}{name}/"))
                 continue
-            if os.path.splitext(name)[1] not in WALKED_SUFFIXES or _ignored(prefix + name, ignore, extra):
+            if os.path.splitext(name)[1] not in walked or _ignored(prefix + name, ignore, extra):
                 continue
             if skip_tests and is_test_file(name):
                 continue
@@ -221,9 +223,14 @@ def _ignored(relative: str, *specs: pathspec.PathSpec | None) -> bool:
 
 class Classifier:
     def __init__(
-        self, root: Path, template_dirs: Iterable[str] = (), settings_globs: Iterable[str] = ()
+        self,
+        root: Path,
+        template_dirs: Iterable[str] = (),
+        settings_globs: Iterable[str] = (),
+        template_suffixes: Iterable[str] = TEMPLATE_SUFFIXES,
     ) -> None:
         self._root = root
+        self._template_suffixes = frozenset(template_suffixes)
         self._modules = _Modules()
         self._template_dirs = [(root / d).resolve() for d in template_dirs]
         self._settings = glob_spec(settings_globs)
@@ -241,7 +248,7 @@ class Classifier:
             if self._settings is not None and self._settings.match_file(self.relative(path)):
                 settings_like = True
             return SourceFile(path, display_path(path), "python", module, is_package, settings_like)
-        if path.suffix in TEMPLATE_SUFFIXES:
+        if path.suffix in self._template_suffixes:
             name = self._template_name(path)
             if name:
                 return SourceFile(path, display_path(path), "template", template_name=name)

@@ -22,7 +22,7 @@ from cachelint.facts.python import PythonFacts, SkippedModule, skipped_module
 from cachelint.finding import Finding, Location
 from cachelint.fixing import content_digest
 from cachelint.project import Problem, ProjectModel
-from cachelint.reading import TooLarge, read_bytes, read_text, reason
+from cachelint.reading import TooLarge, overridden, read_bytes, read_text, reason
 from cachelint.registry import Rule
 from cachelint.suppressions import Suppression, apply, unused
 from cachelint.suppressions import scan as scan_suppressions
@@ -278,7 +278,9 @@ class _Parser:
         results: list[object] = [None] * len(sources)
         misses: list[int] = []
         for index, (source, key) in enumerate(zip(sources, keys)):
-            hit, cached = cache.get(key, source.path) if cache is not None else (False, None)
+            # A file read from stdin (--stdin-filename) is never looked up nor stored by its stat.
+            use_cache = cache is not None and not overridden(source.path)
+            hit, cached = cache.get(key, source.path) if use_cache else (False, None)
             if hit:
                 results[index] = cached
             else:
@@ -300,7 +302,10 @@ class _Parser:
             elif task.source.kind == "python":
                 results[index] = skipped_module(data, task.source.module, task.source.is_package)
         self.progress.add_total(len(pending))
-        python = [i for i, (task, _) in pending.items() if task.source.kind == "python"]
+        # Workers read their file again: one whose text came from stdin is analysed here.
+        python = [
+            i for i, (task, _) in pending.items() if task.source.kind == "python" and not overridden(task.source.path)
+        ]
         pool = (
             self._pool(sum(len(pending[i][1]) for i in python), len(pending) - len(python))
             if python
@@ -309,15 +314,21 @@ class _Parser:
         in_workers = (
             pool.map(_parse_in_worker, [pending[i][0] for i in python], chunksize=4) if pool else None
         )
+        python_set = set(python)
         for index, (task, data) in pending.items():
-            if in_workers is None or task.source.kind != "python":
+            if in_workers is None or index not in python_set:
                 results[index] = _analyse(task, data)
                 self.progress.advance()
         for index, result in zip(python, in_workers or ()):
             results[index] = result
             self.progress.advance()
         for index in misses:
-            if cache is not None and index in contents and not isinstance(results[index], Problem):
+            if (
+                cache is not None
+                and index in contents
+                and not isinstance(results[index], Problem)
+                and not overridden(sources[index].path)
+            ):
                 cache.put(keys[index], results[index], *contents[index])  # read errors may be transient
         return results
 
@@ -388,7 +399,7 @@ def check(
     roots: dict[Path, Path] = {}  # by directory: pre-commit passes thousands of files of a few
     for raw in paths:
         path = Path(os.path.abspath(raw))
-        if not path.exists():
+        if not path.exists() and not overridden(path):
             result.errors.append(f"{raw}: no such file or directory")
             continue
         start = path if path.is_dir() else path.parent
@@ -410,7 +421,7 @@ def _check_project(
     result: Result,
     progress: Progress = SILENT,
 ) -> None:
-    classifier = Classifier(root, config.template_dirs, config.settings_modules)
+    classifier = Classifier(root, config.template_dirs, config.settings_modules, config.template_extensions)
     excludes = (config.exclude or []) + config.extend_exclude
     paths = walk(
         root,
@@ -418,6 +429,7 @@ def _check_project(
         skip_default_dirs=config.exclude is None,
         skip_tests=not config.check_tests,
         errors=result.errors,
+        suffixes=config.template_extensions,
     )
     sources = [s for s in (classifier.classify(p) for p in paths) if s is not None]
     if targets is not None:
