@@ -1,3 +1,3 @@
 """cachelint: find cache-safety mistakes in Django projects without running them."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
@@ -93,10 +94,38 @@ def cli() -> None:
 @click.option("--diff", is_flag=True, help="Print the fixes --fix would make as a diff; change nothing.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no informational messages.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
-@click.option("--statistics", is_flag=True, help="Print only the number of findings per rule.")
+@click.option(
+    "--statistics",
+    is_flag=True,
+    help="Print only the number of findings per rule (as JSON with --format json).",
+)
 @click.option("--show-settings", is_flag=True, help="Print the resolved configuration and exit.")
 @click.option(
-    "--color/--no-color", default=None, help="Force or disable colors (default: only on a terminal)."
+    "--color/--no-color",
+    default=None,
+    help="Force or disable colors (default: on a terminal, unless NO_COLOR is set or FORCE_COLOR forces them).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning"]),
+    default="warning",
+    show_default=True,
+    help="Exit 1 only for findings of this severity or above (all findings are still reported).",
+)
+@click.option(
+    "--show-fixes",
+    is_flag=True,
+    help="With --fix, list the fixes made per file; without, print the fixes --fix would make as a diff after the report.",
+)
+@click.option(
+    "--stdin-filename",
+    type=click.Path(path_type=Path),
+    help="Check the text on stdin as this file (its project is read from disk), for editors.",
+)
+@click.option(
+    "--add-noqa",
+    is_flag=True,
+    help="Add a `# noqa: CODE` ({# noqa: CODE #} in templates) on the line of each finding, and exit.",
 )
 def check(
     paths: tuple[Path, ...],
@@ -119,6 +148,10 @@ def check(
     statistics: bool,
     show_settings: bool,
     color: bool | None,
+    fail_on: str,
+    show_fixes: bool,
+    stdin_filename: Path | None,
+    add_noqa: bool,
 ) -> None:
     """Check PATHS (default: the current directory) for cache-safety mistakes."""
     from cachelint.config import Config, ConfigError, all_codes, load_config
@@ -128,6 +161,22 @@ def check(
     from cachelint.reporters import write_report, write_statistics
     from cachelint.workspace import Workspace, load_config_near
 
+    if stdin_filename is not None:
+        if paths:
+            _fail("--stdin-filename: give no PATHS (the file's text is read from stdin)")
+        clashes = [name for name, on in (("--fix", fix), ("--diff", diff), ("--add-noqa", add_noqa), ("--write-baseline", write_baseline)) if on]
+        if clashes:
+            _fail(f"--stdin-filename cannot be combined with {', '.join(clashes)}")
+        if stdin_filename.is_dir():
+            _fail(f"--stdin-filename: {stdin_filename} is a directory")
+        from cachelint.reading import override
+
+        override(stdin_filename, sys.stdin.buffer.read())
+        paths = (stdin_filename,)
+    if statistics and output_format not in ("text", "concise", "json"):
+        _fail(f"--statistics: --format {output_format} is not supported (use text or json)")
+    if add_noqa and (fix or diff):
+        _fail("--add-noqa cannot be combined with --fix or --diff")
     targets = list(paths) or [Path(".")]
     cli_select = _split("--select", select)
     cli_extend_select = _split("--extend-select", extend_select)
@@ -168,7 +217,7 @@ def check(
     except ConfigError as error:
         _fail(str(error))
     if show_settings:
-        click.echo(config.as_toml())
+        click.echo(show_configuration(config, chosen))
         sys.exit(EXIT_CLEAN)
     # --config FILE holds for every path; otherwise each has the configuration nearest to it.
     workspace = Workspace(config, chosen, None if config_file else configure)
@@ -196,6 +245,18 @@ def check(
             _fail(f"{write_baseline}: cannot write baseline: {error.strerror or error}")
         _info(quiet, f"wrote {_count(len(result.findings), 'finding')} to {write_baseline}")
         sys.exit(EXIT_ERROR if result.errors else EXIT_CLEAN)
+    if add_noqa:
+        from cachelint.fixing import add_noqa as add_noqa_comments
+
+        noqa = add_noqa_comments(result.findings, digests=result.digests)
+        for line in noqa.refused:
+            click.echo(f"cachelint: {printable(line)}", err=True)
+        _info(quiet, f"added {_count(noqa.count, 'noqa directive')} in {_count(len(noqa.fixed), 'file')}")
+        for message in result.errors:
+            click.echo(f"cachelint: error: {printable(message)}", err=True)
+        sys.exit(EXIT_ERROR if result.errors else EXIT_FINDINGS if noqa.refused else EXIT_CLEAN)
+    machine = output_format not in ("text", "concise")
+    fixed_listing = ""
     if fix or diff:
         from cachelint.fixing import apply_fixes
 
@@ -207,12 +268,19 @@ def check(
             _info(quiet, f"{_count(report.count, 'fixable finding')} in {_count(len(report.fixed), 'file')}")
             sys.exit(EXIT_FINDINGS if report.diffs else EXIT_CLEAN)
         _info(quiet, f"fixed {_count(report.count, 'finding')} in {_count(len(report.fixed), 'file')}")
+        if show_fixes:
+            fixed_listing = _fixed_listing(report, chosen)
         if report.fixed:  # report what is left, from the fixed files as they are now
             result = run_check(targets, config, chosen, workspace=workspace)
+    pending_diff = ""
+    if show_fixes and not fix:
+        from cachelint.fixing import apply_fixes
+
+        pending_diff = "".join(apply_fixes(result.findings, chosen, config, write=False, digests=result.digests).diffs)
 
     def report(stream: TextIO, use_color: bool | None) -> None:
         if statistics:
-            write_statistics(result.findings, chosen, stream)
+            write_statistics(result.findings, chosen, stream, "json" if output_format == "json" else "text")
         else:
             write_report(
                 output_format,
@@ -225,14 +293,20 @@ def check(
                 docs_url=config.docs_url or None,
             )
 
+    # The listing of fixes made and the pending diff go with a human-readable report; beside a
+    # machine-readable one they go to stderr, so that the report stays parseable.
+    if fixed_listing:
+        click.echo(fixed_listing, nl=False, err=machine or output is not None)
     if output is not None:
         try:
             with output.open("w", encoding="utf-8") as stream:
-                report(stream, False)
+                report(stream, color is True)
         except OSError as error:
             _fail(f"{output}: cannot write report: {error.strerror or error}")
     else:
-        report(sys.stdout, color)
+        report(sys.stdout, resolve_color(color, sys.stdout))
+    if pending_diff:
+        click.echo(pending_diff, nl=False, err=machine or output is not None)
     for message in result.warnings:
         click.echo(f"cachelint: warning: {message}", err=True)
     for message in result.errors:
@@ -240,7 +314,52 @@ def check(
 
     if result.errors:
         sys.exit(EXIT_ERROR)
-    sys.exit(EXIT_FINDINGS if result.findings and not exit_zero else EXIT_CLEAN)
+    failing = [f for f in result.findings if fail_on == "warning" or f.severity.value == "error"]
+    sys.exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_CLEAN)
+
+
+def resolve_color(flag: bool | None, stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
+    """``--color``/``--no-color`` first; then NO_COLOR (set and not empty: no colors), then
+    FORCE_COLOR (set, not empty and not ``0``: colors even when not on a terminal); else colors
+    only on a terminal."""
+    if flag is not None:
+        return flag
+    env = os.environ if environ is None else environ
+    if env.get("NO_COLOR"):
+        return False
+    if env.get("FORCE_COLOR", "") not in ("", "0"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _fixed_listing(report: object, rules: Mapping[str, object]) -> str:
+    """``--fix --show-fixes``: what was fixed, per file and code, as ruff lists it."""
+    from cachelint.fixing import FixReport
+
+    assert isinstance(report, FixReport)
+    if not report.fixed:
+        return "No findings fixed.\n"
+    lines = [f"Fixed {_count(report.count, 'finding')}:"]
+    for path in sorted(report.fixed):
+        lines.append(f"- {printable(path)}:")
+        for code, count in sorted(report.codes.get(path, {}).items()):
+            slug = getattr(rules.get(code), "slug", "")
+            lines.append(f"    {count} × {code} ({slug})")
+    return "\n".join(lines) + "\n\n"
+
+
+def show_configuration(config: object, rules: Mapping[str, object]) -> str:
+    """``--show-settings``: the cachelint configuration as resolved (file, ``extend`` chain and
+    command line applied), as TOML, then the rules it enables, as comments."""
+    from cachelint.config import Config
+
+    assert isinstance(config, Config)
+    lines = [config.as_toml(), ""]
+    sources = config.sources or ["(none: defaults)"]
+    lines.append(f"# configuration files: {', '.join(printable(s) for s in sources)}")
+    lines.append(f"# enabled rules ({len(rules)}): {', '.join(rules)}")
+    return "\n".join(lines)
 
 
 @cli.command(name="rules")

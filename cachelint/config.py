@@ -7,6 +7,7 @@ validated up front: an unknown key, a wrong type or a bad pattern is one clear e
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from dataclasses import dataclass, field, fields
@@ -27,6 +28,8 @@ else:  # pragma: no cover
 DEFAULT_FRAGMENT_VERSION_PATTERN = r"(?:^|[^a-zA-Z0-9])v\d+(?:$|[^0-9])"
 # Worker processes are started all at once (fork): a committed `jobs = 100000` must not start them.
 MAX_JOBS = 1024
+DEFAULT_TEMPLATE_EXTENSIONS = (".html", ".htm", ".txt", ".xml")
+MAX_EXTEND_DEPTH = 10
 
 
 class ConfigError(Exception):
@@ -61,6 +64,10 @@ class Config:
     max_file_size: int = 2_000_000  # bytes; larger files are skipped with a CL001 finding
     jobs: int = 0  # 0: all cores
     cache: bool = True
+    # suffixes of the files read as templates (below a templates/ folder or a template-dirs entry)
+    template_extensions: list[str] = field(default_factory=lambda: list(DEFAULT_TEMPLATE_EXTENSIONS))
+    # the files this configuration was read from, the extended ones last (not a key)
+    sources: list[str] = field(default_factory=list, metadata={"internal": True})
 
     def fragment_version_re(self) -> re.Pattern[str]:
         return re.compile(self.fragment_version_pattern)
@@ -70,7 +77,7 @@ class Config:
         lines = ["[tool.cachelint]"]
         for f in fields(self):
             value = getattr(self, f.name)
-            if value is None:
+            if value is None or f.metadata.get("internal"):
                 continue
             lines.append(f"{f.name.replace('_', '-')} = {_toml(value)}")
         return "\n".join(lines)
@@ -97,12 +104,57 @@ def _toml(value: Any) -> str:
 
 
 def load_config(root: Path, explicit: Path | None = None) -> Config:
-    """Read ``[tool.cachelint]`` from ``explicit`` or ``root/pyproject.toml``; defaults if absent."""
+    """Read ``[tool.cachelint]`` from ``explicit`` or ``root/pyproject.toml``; defaults if absent.
+
+    ``extend = "../pyproject.toml"`` (relative to the file that says it) reads that file's
+    configuration first and applies this one's keys over it, as ruff's ``extend`` does; chains
+    are followed, a cycle is an error."""
     path = explicit or root / "pyproject.toml"
     if not path.exists():
         if explicit is not None:
             raise ConfigError(f"{path}: config file not found")
         return Config()
+    config = Config()
+    chain: list[Path] = []
+    tables: list[tuple[dict[str, Any], Path]] = []
+    current: Path | None = path
+    dedicated = explicit is not None
+    while current is not None:
+        real = Path(os.path.realpath(current))
+        if real in chain:
+            raise ConfigError(f"{current}: `extend` cycle: {' -> '.join(map(str, [*chain, real]))}")
+        if len(chain) >= MAX_EXTEND_DEPTH:
+            raise ConfigError(f"{current}: `extend` chain longer than {MAX_EXTEND_DEPTH} files")
+        chain.append(real)
+        table = _read_table(current, dedicated)
+        tables.append((table, current))
+        extend = table.get("extend")
+        if extend is None:
+            break
+        if not isinstance(extend, str) or not extend.strip() or "\0" in extend:
+            raise ConfigError(f"{current}: `extend` must be the path of a configuration file")
+        target = Path(os.path.expanduser(extend))
+        target = target if target.is_absolute() else current.parent / target
+        if not target.is_file():
+            raise ConfigError(f"{current}: `extend`: {target}: config file not found")
+        current = target
+        dedicated = target.name != "pyproject.toml"
+    for table, source in reversed(tables):  # the base first, each extending file over it
+        _apply_table(config, {k: v for k, v in table.items() if k != "extend"}, source)
+    config.sources = [_shown(source) for _, source in tables]
+    return config
+
+
+def _shown(path: Path) -> str:
+    """A configuration file's path as --show-settings prints it: relative below the working
+    directory, normalized (``sub/../pyproject.toml`` is ``pyproject.toml``)."""
+    absolute = os.path.normpath(os.path.abspath(path))
+    relative = os.path.relpath(absolute)
+    return absolute if relative.startswith("..") else Path(relative).as_posix()
+
+
+def _read_table(path: Path, dedicated: bool) -> dict[str, Any]:
+    """The ``[tool.cachelint]`` table of ``path`` (a dedicated file may have its keys at top level)."""
     try:  # read_bytes refuses a FIFO, a device or a directory instead of blocking on it
         data = tomllib.loads(read_bytes(path)[0].decode("utf-8"))
     except OSError as error:
@@ -115,10 +167,10 @@ def load_config(root: Path, explicit: Path | None = None) -> Config:
     if not isinstance(tool, dict):
         raise ConfigError(f"{path}: `tool` must be a table")
     # A dedicated file (``--config cachelint.toml``) may hold the keys at top level.
-    section = tool.get("cachelint", data if explicit is not None and "tool" not in data else {})
+    section = tool.get("cachelint", data if dedicated and "tool" not in data else {})
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: [tool.cachelint] must be a table")
-    return _from_table(section, path)
+    return section
 
 
 def _is_str_list(value: Any) -> bool:
@@ -256,15 +308,34 @@ _VALIDATORS = {
     "cache": lambda v: None if isinstance(v, bool) else "must be true or false",
     "check_tests": lambda v: None if isinstance(v, bool) else "must be true or false",
 }
-assert set(_VALIDATORS) == {f.name for f in fields(Config)}
+
+
+def _check_extensions(value: Any) -> str | None:
+    if not _is_str_list(value) or not value:
+        return "must be a non-empty list of file name suffixes such as \".html\""
+    for suffix in value:
+        if not suffix.startswith(".") or len(suffix) < 2 or any(c in suffix for c in "/\\\0*?[ "):
+            return f"has {suffix!r}: a suffix is a dot and a name, such as \".html\""
+        if suffix == ".py":
+            return "must not contain \".py\" (Python files are always read as Python)"
+    return None
+
+
+_VALIDATORS["template_extensions"] = _check_extensions
+assert set(_VALIDATORS) == {f.name for f in fields(Config) if not f.metadata.get("internal")}
 
 
 def _from_table(table: dict[str, Any], source: Path) -> Config:
     config = Config()
+    _apply_table(config, table, source)
+    return config
+
+
+def _apply_table(config: Config, table: dict[str, Any], source: Path) -> None:
     for raw_key, value in table.items():
         key = raw_key.replace("-", "_")
         if key not in _VALIDATORS:
-            known = ", ".join(sorted(k.replace("_", "-") for k in _VALIDATORS))
+            known = ", ".join(sorted([*(k.replace("_", "-") for k in _VALIDATORS), "extend"]))
             raise ConfigError(f"{source}: unknown key `{raw_key}` in [tool.cachelint] (known: {known})")
         problem = _VALIDATORS[key](value)
         if problem:
@@ -274,7 +345,6 @@ def _from_table(table: dict[str, Any], source: Path) -> Config:
         elif key == "per_file_ignores":
             value = {pattern: [c.strip().upper() for c in codes] for pattern, codes in value.items()}
         setattr(config, key, value)
-    return config
 
 
 def all_codes(config: Config) -> list[str]:

@@ -163,8 +163,9 @@ def walk(
     skip_tests: bool = True,
     errors: list[str] | None = None,
     config_dirs: list[str] | None = None,
+    suffixes: Iterable[str] = WALKED_SUFFIXES,
 ) -> Iterator[Path]:
-    """Python files and possible templates below ``root``, honouring .gitignore and ``excludes``
+    """Python files and possible templates (``suffixes``) below ``root``, honouring .gitignore and ``excludes``
     (gitignore syntax).
 
     Test code (``tests/`` folders and test modules) is skipped unless ``skip_tests`` is False:
@@ -176,6 +177,7 @@ def walk(
     checked, and a run that missed it must not pass. ``config_dirs`` collects the directories
     that hold a file named like a configuration (see workspace.py).
     """
+    walked = frozenset(suffixes) | {".py"}
     ignore = _gitignore(root, errors)
     extra = glob_spec(excludes)
     real_root = os.path.realpath(root)
@@ -212,7 +214,7 @@ def walk(
             if config_dirs is not None and name in CONFIG_NAMES and directory not in config_dirs[-1:]:
                 config_dirs.append(directory)
             if (
-                os.path.splitext(name)[1] not in WALKED_SUFFIXES
+                os.path.splitext(name)[1] not in walked
                 and not BUNDLER_CONFIG.match(name)
                 and deployment_kind(prefix + name) is None
             ) or _ignored(prefix + name, ignore, extra):
@@ -233,9 +235,14 @@ def _ignored(relative: str, *specs: pathspec.PathSpec | None) -> bool:
 
 class Classifier:
     def __init__(
-        self, root: Path, template_dirs: Iterable[str] = (), settings_globs: Iterable[str] = ()
+        self,
+        root: Path,
+        template_dirs: Iterable[str] = (),
+        settings_globs: Iterable[str] = (),
+        template_suffixes: Iterable[str] = TEMPLATE_SUFFIXES,
     ) -> None:
         self._root = root
+        self._template_suffixes = frozenset(template_suffixes)
         self._modules = _Modules()
         self._template_dirs = [(root / d).resolve() for d in template_dirs]
         self._settings = glob_spec(settings_globs)
@@ -258,7 +265,7 @@ class Classifier:
             return SourceFile(path, display_path(path), "python", module, is_package, settings_like)
         if BUNDLER_CONFIG.match(path.name):  # webpack.config.js, vite.config.ts: read as text
             return SourceFile(path, display_path(path), "bundler")
-        if path.suffix in TEMPLATE_SUFFIXES:
+        if path.suffix in self._template_suffixes:
             name = self._template_name(path)
             if name:
                 return SourceFile(path, display_path(path), "template", template_name=name)

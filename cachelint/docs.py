@@ -29,13 +29,20 @@ def example_markdown(files: dict[str, str]) -> str:
     return "\n\n".join(blocks)
 
 
+def _cwe_line(rule: Rule) -> str:
+    if not rule.cwe:
+        return ""
+    links = ", ".join(f"[CWE-{n}](https://cwe.mitre.org/data/definitions/{n}.html)" for n in rule.cwe)
+    return f"\n\nWeakness: {links}."
+
+
 def rule_markdown(rule: Rule) -> str:
     default = "on by default" if rule.default_enabled else "off by default (enable with `--select`)"
     return f"""# {rule.code} {rule.slug}
 
 {rule.summary}
 
-Severity: **{rule.severity.value}**, {default}.
+Severity: **{rule.severity.value}**, {default}.{_cwe_line(rule)}
 
 ## What it does
 

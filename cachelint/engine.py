@@ -22,7 +22,7 @@ from cachelint.facts.python import PythonFacts, SkippedModule, skipped_module
 from cachelint.finding import Finding, Location, Span
 from cachelint.fixing import content_digest
 from cachelint.project import Problem, ProjectModel
-from cachelint.reading import TooLarge, read_bytes, read_text, reason
+from cachelint.reading import TooLarge, overridden, read_bytes, read_text, reason
 from cachelint.registry import Rule
 from cachelint.suppressions import Suppression, apply, unused
 from cachelint.suppressions import scan as scan_suppressions
@@ -60,6 +60,7 @@ SETTINGS_ASSIGNMENT = re.compile(
 # A URLconf can give a class-based view its template: ``Page.as_view(template_name=...)``
 # (other arguments before it may hold one level of brackets).
 AS_VIEW_WITH_TEMPLATE = re.compile(rb"as_view\((?:[^()]|\([^()]*\))*?template_name")
+_SUPPRESSION_MARKER = re.compile(rb"noqa|cachelint:", re.IGNORECASE)
 MAX_BRACKET_DEPTH = 200  # CPython's parser limit for nested brackets
 _BRACKET = re.compile(rb"[()\[\]{}]")
 # Bytes of Python to parse below which worker processes cost more than they save, unless
@@ -156,7 +157,7 @@ def _facts(task: _Task, data: bytes) -> object:
                 )
             facts = parse_python(data, source.display, source.module, source.is_package, source.settings_like)
             suppressions = facts.suppressions
-            if b"noqa" in data or b"cachelint:" in data:
+            if _SUPPRESSION_MARKER.search(data):
                 suppressions = scan_suppressions(data.decode("utf-8", errors="replace"), template=False)
             return dataclasses.replace(facts, suppressions=suppressions, digest=content_digest(data))
         if source.kind == "bundler":  # a JavaScript config: text, never run
@@ -306,7 +307,9 @@ class _Parser:
         results: list[object] = [None] * len(sources)
         misses: list[int] = []
         for index, (source, key) in enumerate(zip(sources, keys)):
-            hit, cached = cache.get(key, source.path) if cache is not None else (False, None)
+            # A file read from stdin (--stdin-filename) is never looked up nor stored by its stat.
+            use_cache = cache is not None and not overridden(source.path)
+            hit, cached = cache.get(key, source.path) if use_cache else (False, None)
             if hit:
                 results[index] = cached
             else:
@@ -328,7 +331,10 @@ class _Parser:
             elif task.source.kind == "python":
                 results[index] = skipped_module(data, task.source.module, task.source.is_package)
         self.progress.add_total(len(pending))
-        python = [i for i, (task, _) in pending.items() if task.source.kind == "python"]
+        # Workers read their file again: one whose text came from stdin is analysed here.
+        python = [
+            i for i, (task, _) in pending.items() if task.source.kind == "python" and not overridden(task.source.path)
+        ]
         pool = (
             self._pool(sum(len(pending[i][1]) for i in python), len(pending) - len(python))
             if python
@@ -337,15 +343,21 @@ class _Parser:
         in_workers = (
             pool.map(_parse_in_worker, [pending[i][0] for i in python], chunksize=4) if pool else None
         )
+        python_set = set(python)
         for index, (task, data) in pending.items():
-            if in_workers is None or task.source.kind != "python":
+            if in_workers is None or index not in python_set:
                 results[index] = _analyse(task, data)
                 self.progress.advance()
         for index, result in zip(python, in_workers or ()):
             results[index] = result
             self.progress.advance()
         for index in misses:
-            if cache is not None and index in contents and not isinstance(results[index], Problem):
+            if (
+                cache is not None
+                and index in contents
+                and not isinstance(results[index], Problem)
+                and not overridden(sources[index].path)
+            ):
                 cache.put(keys[index], results[index], *contents[index])  # read errors may be transient
         return results
 
@@ -433,7 +445,7 @@ def check(
     roots: dict[Path, Path] = {}  # by directory: pre-commit passes thousands of files of a few
     for raw in paths:
         path = Path(os.path.abspath(raw))
-        if not path.exists():
+        if not path.exists() and not overridden(path):
             result.errors.append(f"{raw}: no such file or directory")
             continue
         start = path if path.is_dir() else path.parent
@@ -465,6 +477,7 @@ def _check_tree(
             skip_default_dirs=config.exclude is None,
             skip_tests=not config.check_tests,
             errors=result.errors,
+            suffixes=config.template_extensions,
             config_dirs=config_dirs,
         )
     )
@@ -511,7 +524,7 @@ def _check_project(
     # Paths in the configuration (baseline, per-file-ignores) are relative to the file that
     # says them.
     config_root = scope.source.parent if scope.source is not None else root
-    classifier = Classifier(root, config.template_dirs, config.settings_modules)
+    classifier = Classifier(root, config.template_dirs, config.settings_modules, config.template_extensions)
     sources = [s for s in (classifier.classify(p) for p in paths) if s is not None]
     project = build_project(sources, config, root, progress, rules, result.warnings)
     project.root = root

@@ -49,6 +49,7 @@ class FixReport:
     fixed: dict[str, int] = field(default_factory=dict)  # path -> findings fixed
     diffs: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # "path: CODE reason"
+    codes: dict[str, dict[str, int]] = field(default_factory=dict)  # path -> code -> findings fixed
 
     @property
     def count(self) -> int:
@@ -161,7 +162,8 @@ def apply_fixes(
                     raise _Stale("the file changed since it was scanned: run cachelint again")
                 bom = BOM if data.startswith(BOM) else b""
                 original = data[len(bom) :].decode("utf-8")
-                text, fixed = _fix_text(path, original, file_findings, rules, config, report)
+                codes: dict[str, int] = {}
+                text, fixed = _fix_text(path, original, file_findings, rules, config, report, codes)
                 if text == original:
                     continue
                 if write:
@@ -169,6 +171,7 @@ def apply_fixes(
                 else:
                     report.diffs.append(_diff(path, original, text))
                 report.fixed[path] = fixed
+                report.codes[path] = codes
         except _Stale as stale:
             report.refused.append(f"{path}: not fixed: {stale}")
         except UnicodeDecodeError as error:
@@ -185,6 +188,7 @@ def _fix_text(
     rules: dict[str, Rule],
     config: Config,
     report: FixReport,
+    codes: dict[str, int] | None = None,
 ) -> tuple[str, int]:
     text, fixed = original, 0
     if path.endswith(".py") and not _round_trips(text):
@@ -206,7 +210,150 @@ def _fix_text(
             report.refused.append(f"{path}: {code} not fixed: the result would not parse")
             continue
         text, fixed = candidate, fixed + len(subset)
+        if codes is not None:
+            codes[code] = len(subset)
     return text, fixed
+
+
+# -- --add-noqa -------------------------------------------------------------------------
+
+_PY_NOQA_AT_END = re.compile(r"#\s*noqa:\s*(?P<codes>[A-Za-z]+\d+(?:\s*,\s*[A-Za-z]+\d+)*)\s*$", re.IGNORECASE)
+_TPL_NOQA_AT_END = re.compile(
+    r"\{#\s*noqa:\s*(?P<codes>[A-Za-z]+\d+(?:\s*,\s*[A-Za-z]+\d+)*)\s*#\}\s*$", re.IGNORECASE
+)
+
+
+def add_noqa(findings: list[Finding], digests: Mapping[str, str] | None = None) -> FixReport:
+    """Write ``# noqa: CODE`` (``{# noqa: CODE #}`` in templates) on the line of each finding, in
+    place, with the same care as ``apply_fixes`` (locks, digests, atomic replace, BOM and line ends
+    kept). A comment is added only where it cannot change the code: at the end of a line outside
+    any string or continued line in Python; in a template, only if the lexer sees the same tags,
+    variables and text afterwards (never inside ``{% verbatim %}``). An existing ``# noqa: X`` at
+    the end of the line is extended (``# noqa: X, CL101``). CL002 (unused suppression) is skipped."""
+    report = FixReport()
+    by_file: dict[str, list[Finding]] = defaultdict(list)
+    for finding in findings:
+        if finding.code != "CL002":
+            by_file[finding.location.path].append(finding)
+    for path, file_findings in sorted(by_file.items()):
+        try:
+            reason = _unwritable(path)
+            if reason is not None:
+                report.refused.append(f"{path}: noqa not added: {reason}")
+                continue
+            with _opened(path, lock=True) as data:
+                if digests is not None and path in digests and digests[path] != content_digest(data):
+                    raise _Stale("the file changed since it was scanned: run cachelint again")
+                bom = BOM if data.startswith(BOM) else b""
+                original = data[len(bom) :].decode("utf-8")
+                text, added = _with_noqa(path, original, file_findings, report)
+                if text == original:
+                    continue
+                _replace(path, data, bom + text.encode("utf-8"))
+                report.fixed[path] = added
+        except FixRefused as refusal:
+            report.refused.append(f"{path}: noqa not added: {refusal}")
+        except _Stale as stale:
+            report.refused.append(f"{path}: noqa not added: {stale}")
+        except UnicodeDecodeError as error:
+            report.refused.append(f"{path}: noqa not added: cannot decode as UTF-8: {error.reason}")
+        except OSError as error:
+            report.refused.append(f"{path}: noqa not added: {error.strerror or error}")
+    return report
+
+
+def _python_tokens(text: str) -> list[tuple[int, str, int]] | None:
+    """(type, string, start line) of every token, or None if the file does not tokenize."""
+    import io
+    import tokenize
+
+    try:
+        return [(t.type, t.string, t.start[0]) for t in tokenize.generate_tokens(io.StringIO(text).readline)]
+    except (tokenize.TokenError, SyntaxError):
+        return None
+
+
+def _code_of_python(tokens: list[tuple[int, str, int]]) -> list[tuple[int, str]]:
+    import tokenize
+
+    return [(kind, string) for kind, string, _ in tokens if kind not in (tokenize.COMMENT, tokenize.NL)]
+
+
+def _code_of_template(text: str) -> list[tuple[str, str]]:
+    """The template as the lexer sees it, comments left out and adjacent text joined."""
+    from django.template.base import Lexer, TokenType
+
+    out: list[tuple[str, str]] = []
+    for token in Lexer(text).tokenize():
+        if token.token_type == TokenType.COMMENT:
+            continue
+        if token.token_type == TokenType.TEXT and out and out[-1][0] == "text":
+            out[-1] = ("text", out[-1][1] + token.contents)
+        else:
+            kind = "text" if token.token_type == TokenType.TEXT else str(token.token_type)
+            out.append((kind, token.contents))
+    return out
+
+
+def _with_noqa(path: str, text: str, findings: list[Finding], report: FixReport) -> tuple[str, int]:
+    import tokenize
+
+    from cachelint.suppressions import scan
+
+    template = not path.endswith(".py")
+    lines = _lines(text)
+    if template:
+        safe = set(range(1, len(lines) + 1))
+    else:
+        tokens = _python_tokens(text)
+        if tokens is None:
+            raise FixRefused("the file does not tokenize as Python")
+        # Lines that end outside any string and are not continued with a backslash.
+        safe = {line for kind, _, line in tokens if kind in (tokenize.NEWLINE, tokenize.NL)}
+    wanted: dict[int, set[str]] = defaultdict(set)
+    counted: dict[int, int] = defaultdict(int)
+    for finding in findings:
+        span = finding.location.span
+        target = next((n for n in range(span.line, max(span.line, span.end_line) + 1) if n in safe), None)
+        if target is None or target > len(lines):
+            report.refused.append(
+                f"{path}:{span.line}: {finding.code} noqa not added: the line ends inside a string "
+                "or a continued line"
+            )
+            continue
+        wanted[target].add(finding.code)
+        counted[target] += 1
+    if not wanted:
+        return text, 0
+    for number, codes in wanted.items():
+        line = lines[number - 1]
+        end = re.search(r"(\r\n|\r|\n)\Z", line)
+        body, ending = (line[: end.start()], end.group()) if end else (line, "")
+        existing = (_TPL_NOQA_AT_END if template else _PY_NOQA_AT_END).search(body)
+        if existing:
+            merged = sorted({c.strip().upper() for c in existing["codes"].split(",")} | codes)
+            body = body[: existing.start("codes")] + ", ".join(merged) + body[existing.end("codes") :]
+        elif template:
+            body += "{# noqa: " + ", ".join(sorted(codes)) + " #}"  # no space: nothing new is rendered
+        else:
+            body = body.rstrip(" \t") + "  # noqa: " + ", ".join(sorted(codes))
+        lines[number - 1] = body + ending
+    new = "".join(lines)
+    # Nothing but comments changed, and every finding is now suppressed.
+    if template:
+        if _code_of_template(new) != _code_of_template(text):
+            raise FixRefused("a template comment there would change the template (inside {% verbatim %}?)")
+    else:
+        new_tokens = _python_tokens(new)
+        if new_tokens is None or _code_of_python(new_tokens) != _code_of_python(tokens):
+            raise FixRefused("a comment there would change the code")
+    suppressions = scan(new, template=template)
+    for finding in findings:
+        if counted and not any(s.covers(finding) for s in suppressions):
+            span = finding.location.span
+            if any(n in wanted for n in range(span.line, max(span.line, span.end_line) + 1)):
+                raise FixRefused(f"line {span.line}: the comment would not suppress {finding.code}")
+    return new, sum(counted.values())
 
 
 def _round_trips(text: str) -> bool:

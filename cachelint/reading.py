@@ -28,6 +28,23 @@ _KINDS = (
 )
 
 
+# ``--stdin-filename``: the text of a file read from standard input instead of from disk, by
+# absolute path. Every read of that path (the scan, the quoted lines, baselines) sees it.
+_OVERRIDES: dict[str, bytes] = {}
+
+
+def override(path: Path | str, data: bytes) -> None:
+    _OVERRIDES[os.path.abspath(path)] = data
+
+
+def overridden(path: Path | str) -> bool:
+    return bool(_OVERRIDES) and os.path.abspath(path) in _OVERRIDES
+
+
+def clear_overrides() -> None:
+    _OVERRIDES.clear()
+
+
 class Refused(OSError):
     """The file exists but is not read: not a regular file, or larger than the limit."""
 
@@ -39,6 +56,11 @@ class TooLarge(Refused):
 def read_bytes(path: Path | str, limit: int = AUXILIARY_LIMIT) -> tuple[bytes, os.stat_result]:
     """The bytes of the regular file ``path`` and its stat, taken on the opened file before
     reading (so a file edited meanwhile looks changed next time, never the reverse)."""
+    if _OVERRIDES and os.path.abspath(path) in _OVERRIDES:
+        data = _OVERRIDES[os.path.abspath(path)]
+        if len(data) > limit:
+            raise TooLarge(errno.EFBIG, f"file is larger than {limit} bytes", str(path))
+        return data, os.stat_result((stat.S_IFREG | 0o644, 0, 0, 1, 0, 0, len(data), 0, 0, 0))
     fd = os.open(path, _FLAGS)
     try:
         info = os.fstat(fd)

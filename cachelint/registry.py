@@ -35,6 +35,10 @@ class Rule:
     tags: ClassVar[tuple[str, ...]] = ()
     # Leak rules carry a CVSS-like score so GitHub code scanning ranks them as security alerts.
     security_severity: ClassVar[float | None] = None
+    # CWE ids of the weakness a finding is an instance of (524: cache containing sensitive
+    # information; 525: web browser cache containing it; 352: CSRF), shown in SARIF's tags
+    # (``external/cwe/cwe-524``, as CodeQL tags them) and by ``cachelint rule``.
+    cwe: ClassVar[tuple[int, ...]] = ()
     # Mini projects: {relative path: source}. BAD lines carry an expectation marker
     # (``# expect: CL101`` in Python, ``{# expect: CL201 #}`` in templates); GOOD yields nothing.
     bad_example: ClassVar[dict[str, str]]

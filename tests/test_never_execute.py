@@ -623,7 +623,7 @@ def wheel_install(tmp_path_factory: pytest.TempPathFactory) -> Install:
         done = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
         assert done.returncode == 0, done.stdout + done.stderr
     python = base / "venv" / "bin" / "python"
-    (wheel,) = (base / "dist").glob("cachelint-*.whl")
+    (wheel,) = (base / "dist").glob("django_cachelint-*.whl")
     done = subprocess.run(
         [str(python), "-m", "pip", "install", "-q", str(wheel)], capture_output=True, text=True, timeout=600, env=env
     )

@@ -12,11 +12,20 @@ such as ``runserver`` or ``migrate`` that run the checks again reuse it); the en
 cache in ``<root>/.cachelint_cache/`` makes the scan of an unchanged tree in a new process cheap.
 The scan is static: it reads the project's files and never imports them.
 
-Message ids: ``cachelint.CLnnn`` for a finding of rule CLnnn, ``cachelint.E001`` when the scan
-cannot run (bad ``[tool.cachelint]`` configuration, root not a directory), ``cachelint.W001``
-for an error reported by the scan (a rule that crashed), ``cachelint.I001`` when there is no root
-to scan (neither ``CACHELINT_ROOT`` nor ``BASE_DIR`` is set). Django's own
-``SILENCED_SYSTEM_CHECKS`` silences any of them by exact id.
+The checks never block work by surprise: Django runs them before ``runserver``, ``migrate`` and
+``test``, and an ``Error`` stops those commands. So every message is a ``Warning`` (or an
+``Info``) unless the project opts in with ``CACHELINT = {"errors": True}`` in its settings:
+then findings of error-severity rules are ``Error`` messages, and so is a scan that cannot run.
+``CACHELINT = {"baseline": "path"}`` (relative to the project root) reports only findings not
+in that baseline, as ``baseline`` in ``[tool.cachelint]`` does (which applies here too).
+
+Message ids: ``cachelint.CLnnn`` for a finding of rule CLnnn; ``cachelint.W002`` when the scan
+cannot run (bad ``[tool.cachelint]`` configuration, root not a directory; ``cachelint.E001``
+with errors opted in); ``cachelint.W001`` for an error reported by the scan (a rule that
+crashed, an unreadable baseline); ``cachelint.W003`` for an invalid ``CACHELINT`` setting;
+``cachelint.I001`` when there is no root to scan (neither ``CACHELINT_ROOT`` nor ``BASE_DIR`` is
+set). Django's own ``SILENCED_SYSTEM_CHECKS`` silences any of them by exact id. The one place
+this is documented for users is docs/django-checks.md.
 """
 
 from __future__ import annotations
@@ -40,9 +49,13 @@ if TYPE_CHECKING:
 TAG = "cachelint"
 DEPLOY_FAMILIES = ("CL3", "CL5")  # rule code prefixes reported by ``check --deploy`` only
 
-ID_CANNOT_RUN = "cachelint.E001"
+ID_CANNOT_RUN = "cachelint.E001"  # with errors opted in
+ID_CANNOT_RUN_WARNING = "cachelint.W002"
 ID_SCAN_ERROR = "cachelint.W001"
+ID_BAD_SETTING = "cachelint.W003"
 ID_NO_ROOT = "cachelint.I001"
+SETTING = "CACHELINT"
+SETTING_KEYS = {"errors": "true or false", "baseline": "a path (relative to the project root)"}
 
 
 def is_deploy_rule(code: str) -> bool:
@@ -53,8 +66,9 @@ def check_id(code: str) -> str:
     return f"{TAG}.{code}"
 
 
-def to_check_message(finding: Finding) -> checks.CheckMessage:
-    """One finding as a Django check message.
+def to_check_message(finding: Finding, errors: bool = False) -> checks.CheckMessage:
+    """One finding as a Django check message: a ``Warning``, or with ``errors`` (the project's
+    opt-in) an ``Error`` for an error-severity rule.
 
     ``obj`` is the finding's location (``path:line:col``), so Django prints
     ``views.py:12:1: (cachelint.CL101) message``; the evidence locations follow the message,
@@ -62,7 +76,7 @@ def to_check_message(finding: Finding) -> checks.CheckMessage:
     """
     from cachelint.finding import Severity
 
-    level = checks.Error if finding.severity == Severity.ERROR else checks.Warning
+    level = checks.Error if errors and finding.severity == Severity.ERROR else checks.Warning
     message = printable(finding.message) + "".join(
         f"\n\t{printable(f'{evidence.location}: {evidence.label}')}" for evidence in finding.related
     )
@@ -80,17 +94,18 @@ class Scan:
     cwd: str = ""  # relative finding paths are relative to this directory
 
 
-_scans: dict[str, Scan] = {}
+_scans: dict[tuple[str, str | None], Scan] = {}
 _lock = threading.Lock()
 
 
-def scan(root: Path) -> Scan:
-    """Scan ``root`` once per process; later calls for the same root return the same result."""
+def scan(root: Path, baseline: str | None = None) -> Scan:
+    """Scan ``root`` once per process; later calls for the same root (and baseline) return the
+    same result. ``baseline`` overrides the configuration's (relative to the project root)."""
     key = os.path.realpath(root)
     with _lock:
-        if key not in _scans:
-            _scans[key] = _scan(Path(key))
-        return _scans[key]
+        if (key, baseline) not in _scans:
+            _scans[(key, baseline)] = _scan(Path(key), baseline)
+        return _scans[(key, baseline)]
 
 
 def clear_cache() -> None:
@@ -99,7 +114,7 @@ def clear_cache() -> None:
         _scans.clear()
 
 
-def _scan(root: Path) -> Scan:
+def _scan(root: Path, baseline: str | None = None) -> Scan:
     from cachelint.config import ConfigError, load_config
     from cachelint.discovery import find_project_root
     from cachelint.engine import check
@@ -111,6 +126,8 @@ def _scan(root: Path) -> Scan:
         project_root = find_project_root(root)
         config = load_config(project_root)
         config.jobs = 1  # checks may run in runserver's threads, where forking workers can deadlock
+        if baseline is not None:
+            config.baseline = baseline
         rules = selected_rules(config, project_root / "pyproject.toml")
     except ConfigError as error:
         return Scan(failure=str(error))
@@ -135,18 +152,18 @@ def selected_rules(config: Config, source: Path) -> dict[str, Rule]:
 
 
 def messages(
-    scan: Scan, *, deploy: bool, app_paths: Iterable[str] | None = None
+    scan: Scan, *, deploy: bool, app_paths: Iterable[str] | None = None, errors: bool = False
 ) -> list[checks.CheckMessage]:
     """The check messages of one of the two checks. Problems with the scan itself are reported
     by the regular check only; ``app_paths`` (``manage.py check APP``) keeps the findings in
-    files below those directories."""
+    files below those directories; ``errors`` is the project's opt-in to ``Error`` levels."""
     if scan.failure is not None:
-        return [] if deploy else [checks.Error(f"cannot run cachelint: {scan.failure}", id=ID_CANNOT_RUN)]
+        return [] if deploy else [cannot_run(scan.failure, errors)]
     found = [f for f in scan.findings if is_deploy_rule(f.code) == deploy]
     if app_paths is not None:
         roots = [os.path.realpath(p) for p in app_paths]
         found = [f for f in found if _below(os.path.realpath(os.path.join(scan.cwd, f.location.path)), roots)]
-    result = [to_check_message(f) for f in found]
+    result = [to_check_message(f, errors) for f in found]
     if not deploy:
         result.extend(
             checks.Warning(f"cachelint: {printable(error)}", id=ID_SCAN_ERROR) for error in scan.errors
@@ -156,6 +173,34 @@ def messages(
 
 def _below(path: str, roots: Sequence[str]) -> bool:
     return any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+
+
+def cannot_run(reason: str, errors: bool = False) -> checks.CheckMessage:
+    if errors:
+        return checks.Error(f"cannot run cachelint: {printable(reason)}", id=ID_CANNOT_RUN)
+    return checks.Warning(f"cannot run cachelint: {printable(reason)}", id=ID_CANNOT_RUN_WARNING)
+
+
+def options_from_settings(settings: Any) -> tuple[bool, str | None, list[str]]:
+    """``(errors, baseline, problems)`` from ``settings.CACHELINT`` (absent: no errors, the
+    configuration's baseline). An invalid value is a problem and is otherwise ignored."""
+    value = getattr(settings, SETTING, None)
+    if value is None:
+        return False, None, []
+    if not isinstance(value, dict):
+        return False, None, [f"{SETTING} must be a dict such as {{'errors': True}}, not {type(value).__name__}"]
+    problems = [
+        f"{SETTING}: unknown key {key!r} (known: {', '.join(SETTING_KEYS)})" for key in value if key not in SETTING_KEYS
+    ]
+    errors = value.get("errors", False)
+    if not isinstance(errors, bool):
+        problems.append(f"{SETTING}['errors'] must be {SETTING_KEYS['errors']}")
+        errors = False
+    baseline = value.get("baseline")
+    if baseline is not None and (not isinstance(baseline, (str, os.PathLike)) or not str(baseline)):
+        problems.append(f"{SETTING}['baseline'] must be {SETTING_KEYS['baseline']}")
+        baseline = None
+    return errors, None if baseline is None else os.fspath(baseline), problems
 
 
 def root_from_settings(settings: Any) -> Path | None:
@@ -170,18 +215,17 @@ def root_from_settings(settings: Any) -> Path | None:
 def _run(app_configs: Iterable[Any] | None, deploy: bool) -> list[checks.CheckMessage]:
     from django.conf import settings
 
+    errors, baseline, problems = options_from_settings(settings)
+    notes = [] if deploy else [checks.Warning(printable(p), id=ID_BAD_SETTING) for p in problems]
     try:
         root = root_from_settings(settings)
     except TypeError as error:  # CACHELINT_ROOT = 42
-        return (
-            []
-            if deploy
-            else [checks.Error(f"cannot run cachelint: CACHELINT_ROOT/BASE_DIR: {error}", id=ID_CANNOT_RUN)]
-        )
+        return notes if deploy else [*notes, cannot_run(f"CACHELINT_ROOT/BASE_DIR: {error}", errors)]
     if root is None:
         if deploy:
             return []
         return [
+            *notes,
             checks.Info(
                 "cachelint did not scan the project: neither CACHELINT_ROOT nor BASE_DIR is set",
                 hint="Set CACHELINT_ROOT (or BASE_DIR) to the directory that holds manage.py.",
@@ -189,7 +233,7 @@ def _run(app_configs: Iterable[Any] | None, deploy: bool) -> list[checks.CheckMe
             )
         ]
     app_paths = None if app_configs is None else [app_config.path for app_config in app_configs]
-    return messages(scan(root), deploy=deploy, app_paths=app_paths)
+    return [*notes, *messages(scan(root, baseline), deploy=deploy, app_paths=app_paths, errors=errors)]
 
 
 def check_project(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> list[checks.CheckMessage]:

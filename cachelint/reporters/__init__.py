@@ -27,6 +27,7 @@ class OutputFormat(str, enum.Enum):
     GITHUB = "github"
     GITLAB = "gitlab"
     JSON_LINES = "json-lines"
+    CONCISE = "concise"
 
     def __str__(self) -> str:
         return self.value
@@ -39,7 +40,18 @@ _MODULES = {
     OutputFormat.GITHUB: "github",
     OutputFormat.GITLAB: "gitlab",
     OutputFormat.JSON_LINES: "json_lines",
+    OutputFormat.CONCISE: "concise",
 }
+
+
+def is_fixable(finding: Finding, rules: Mapping[str, Rule]) -> bool:
+    """Whether ``--fix`` would fix this finding (shown as ``[*]`` in text and concise output)."""
+    rule = rules.get(finding.code)
+    return bool(rule is not None and rule.fixable and rule.fixes(finding))
+
+
+def fixable_summary(count: int) -> str:
+    return f"[*] {count} fixable with `cachelint check --fix`."
 
 
 def write_report(
@@ -62,7 +74,7 @@ def write_report(
     """
     fmt = OutputFormat(fmt)
     module = importlib.import_module(f"cachelint.reporters.{_MODULES[fmt]}")
-    if fmt is OutputFormat.TEXT:
+    if fmt in (OutputFormat.TEXT, OutputFormat.CONCISE):
         module.write(findings, rules, stream, color=color, errors=errors, suppressed=suppressed)
     elif fmt is OutputFormat.SARIF and docs_url:
         module.write(findings, rules, stream, errors=errors, docs_url=docs_url)
@@ -70,23 +82,47 @@ def write_report(
         module.write(findings, rules, stream, errors=errors)
 
 
-def write_statistics(findings: Sequence[Finding], rules: Mapping[str, Rule], stream: TextIO) -> None:
+def write_statistics(
+    findings: Sequence[Finding], rules: Mapping[str, Rule], stream: TextIO, fmt: str = "text"
+) -> None:
     """Write one ``count  code  slug`` line per code, like ``ruff --statistics``.
 
     Most frequent first, ties by code; counts right-aligned and codes left-aligned so the
     columns line up (the same layout as the text reporter's summary). Nothing at all is
-    written when there are no findings.
+    written when there are no findings. With ``fmt`` "json", a JSON array of
+    ``{"code", "name", "count", "fixable"}`` objects in the same order (``[]`` when none), as
+    ruff's ``--statistics --output-format json``.
     """
     counts: dict[str, int] = {}
+    fixable: dict[str, int] = {}
     for finding in findings:
         counts[finding.code] = counts.get(finding.code, 0) + 1
+        if is_fixable(finding, rules):
+            fixable[finding.code] = fixable.get(finding.code, 0) + 1
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    if fmt == "json":
+        import json
+
+        rows = [
+            {
+                "code": code,
+                "name": rules[code].slug if code in rules else None,
+                "count": count,
+                "fixable": fixable.get(code, 0) > 0,
+                "fixable_count": fixable.get(code, 0),
+            }
+            for code, count in ordered
+        ]
+        stream.write(json.dumps(encodable(rows), indent=2) + "\n")
+        return
     if not counts:
         return
     count_width = len(str(max(counts.values())))
     code_width = max(len(code) for code in counts)
-    for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+    for code, count in ordered:
         rule = rules.get(code)
-        line = f"{count:>{count_width}}  {code:<{code_width}}  {rule.slug if rule else ''}"
+        marker = "[*] " if fixable.get(code) else ""
+        line = f"{count:>{count_width}}  {code:<{code_width}}  {marker}{rule.slug if rule else ''}"
         stream.write(line.rstrip() + "\n")
 
 

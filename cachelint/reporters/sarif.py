@@ -83,7 +83,8 @@ def pascal_case(slug: str) -> str:
 
 def _rule(rule: Rule, docs_url: str) -> dict[str, Any]:
     level = rule.severity.value
-    tags = list(dict.fromkeys([*rule.tags, "cachelint"]))  # SARIF wants unique tags
+    # SARIF wants unique tags; CWE ids as CodeQL writes them, which GitHub shows and filters by.
+    tags = list(dict.fromkeys([*rule.tags, "cachelint", *(f"external/cwe/cwe-{cwe}" for cwe in rule.cwe)]))
     properties: dict[str, Any] = {"tags": tags, "precision": "high", "problem.severity": level}
     if rule.security_severity is not None:
         if "security" not in tags:

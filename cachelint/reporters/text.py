@@ -16,7 +16,7 @@ from rich.text import Text
 
 from cachelint.finding import Finding, Severity
 from cachelint.registry import Rule
-from cachelint.reporters import SourceLines, printable, sorted_findings
+from cachelint.reporters import SourceLines, fixable_summary, is_fixable, printable, sorted_findings
 
 # Lines of source shown above the finding's line in the code frame.
 CONTEXT_BEFORE = 1
@@ -53,21 +53,23 @@ def write(
     ordered = sorted_findings(findings)
     sources = SourceLines()
     for finding in ordered:
-        for line in render_finding(finding, sources):
+        for line in render_finding(finding, sources, is_fixable(finding, rules)):
             console.print(line)
         console.print()
     for line in render_summary(ordered, rules, errors, suppressed):
         console.print(line)
 
 
-def render_finding(finding: Finding, sources: SourceLines) -> list[Text]:
-    """The header, the code frame (if the file is readable) and the related/help notes."""
+def render_finding(finding: Finding, sources: SourceLines, fixable: bool = False) -> list[Text]:
+    """The header, the code frame (if the file is readable) and the related/help notes; a
+    finding ``--fix`` would fix is marked ``[*]`` after its code, as ruff does."""
     loc = finding.location
     style = SEVERITY_STYLE[finding.severity]
     header = Text.assemble(
         (printable(loc.path), "bold"),
         f":{loc.line}:{loc.col}: ",
         (finding.code, style),
+        (" [*]", "bold cyan") if fixable else "",
         " ",
         printable(finding.message),
     )
@@ -168,6 +170,9 @@ def render_summary(
                 style="bold",
             )
         )
+        n_fixable = sum(is_fixable(f, rules) for f in findings)
+        if n_fixable:
+            lines.append(Text(fixable_summary(n_fixable)))
     elif errors:
         # "All checks passed!" would be a lie when some files could not be checked.
         lines.append(Text("No findings in the files that could be checked.", style="bold"))

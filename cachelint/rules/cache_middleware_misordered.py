@@ -27,6 +27,7 @@ class CacheMiddlewareMisordered(Rule):
     summary = "Per-site cache middleware in the wrong place in `MIDDLEWARE` caches personal pages"
     tags = ("security", "privacy")
     security_severity = 7.5
+    cwe = (524,)
     what_it_does = """
 Checks `MIDDLEWARE` in each settings module: `UpdateCacheMiddleware` must come before every
 middleware that adds a `Vary` header or a cookie (`SessionMiddleware`, `LocaleMiddleware`,

@@ -15,6 +15,7 @@ class CachePageOnAuthenticatedView(Rule):
     summary = "`cache_page` on a view that requires login serves one user's page to others"
     tags = ("security", "privacy")
     security_severity = 8.1
+    cwe = (524,)
     what_it_does = """
 Flags `cache_page` on a view that is protected by `login_required`, `permission_required`,
 `user_passes_test`, `staff_member_required`, `LoginRequiredMixin`, `PermissionRequiredMixin`,

@@ -15,6 +15,7 @@ class CachePageOnPersonalizedView(Rule):
     summary = "`cache_page` on a public view whose output depends on the visitor"
     tags = ("security", "privacy")
     security_severity = 7.5
+    cwe = (524,)
     what_it_does = """
 Flags `cache_page` on a view that does not require login but whose output is personalized:
 its code reads `request.user`, `request.session`, the messages or the CSRF token, or a template

@@ -15,6 +15,7 @@ class CsrfTokenInCachedFragment(Rule):
     summary = "`{% csrf_token %}` inside a `{% cache %}` block freezes one visitor's token"
     tags = ("correctness", "security")
     security_severity = 5.3
+    cwe = (352,)
     what_it_does = """
 Flags `{% csrf_token %}` or `{{ csrf_token }}` inside a `{% cache %}` block, directly or through
 a literal `{% include %}` in the block (reported at the include, with the token as evidence).

@@ -15,6 +15,7 @@ class CsrfTokenInCachedView(Rule):
     summary = "`cache_page` freezes one visitor's CSRF token into the cached page"
     tags = ("correctness", "security")
     security_severity = 5.3
+    cwe = (352,)
     what_it_does = """
 Flags `cache_page` on a view whose rendered templates use `{% csrf_token %}` (directly or
 through `{% extends %}`/`{% include %}`) or whose code calls `get_token`, unless `csrf_protect`

@@ -19,6 +19,7 @@ class DispatchMixinAfterView(Rule):
     summary = "A mixin that wraps `dispatch` comes after `View` in the bases, so it never runs"
     tags = ("security", "correctness")
     security_severity = 6.5
+    cwe = (524,)
     what_it_does = """
 Flags a class whose bases put a mixin that wraps `dispatch` (`LoginRequiredMixin`,
 `PermissionRequiredMixin`, `UserPassesTestMixin`, django-braces' mixins, or a project class

@@ -16,6 +16,7 @@ class FragmentNameLooksLikeVariable(Rule):
     summary = "`{% cache %}` fragment name is a literal that looks like a variable"
     tags = ("security", "correctness")
     security_severity = 6.5
+    cwe = (524,)
     what_it_does = """
 Flags `{% cache timeout name ... %}` whose fragment name looks like a variable: a dotted name
 such as `user.id` or `request.user.pk` (a versioned literal such as `nav.v3` is not flagged).

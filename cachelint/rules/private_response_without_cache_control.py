@@ -18,6 +18,7 @@ class PrivateResponseWithoutCacheControl(Rule):
     summary = "Login-protected HTML view without `Cache-Control: private` or `no-store`"
     tags = ("security", "privacy")
     security_severity = 4.3
+    cwe = (525,)
     what_it_does = """
 Flags a login-protected view that renders a template but never says `private`, `no-store` or
 `never_cache` (decorator or header), when no project middleware sets such a header either.

@@ -22,6 +22,7 @@ class SessionVarySuppressed(Rule):
     summary = "Code hides `Vary: Cookie`, so caches share pages that depend on the session"
     tags = ("security", "privacy")
     security_severity = 7.5
+    cwe = (524,)
     what_it_does = """
 Flags assignments to `request.session.accessed` (which stop `SessionMiddleware` from adding
 `Vary: Cookie`), `del response["Vary"]`, and a literal `response["Vary"] = ...` without `Cookie`

@@ -16,6 +16,7 @@ class SharedCacheablePrivateResponse(Rule):
     summary = "Login-protected or personalized response marked cacheable by shared caches"
     tags = ("security", "privacy")
     security_severity = 7.5
+    cwe = (524, 525,)
     what_it_does = """
 Flags `cache_control(public=True)`, `cache_control(s_maxage=...)`, `cache_control(max_age=N)`
 with N > 0 and without `private=True`, the same through `patch_cache_control(...)`, and a

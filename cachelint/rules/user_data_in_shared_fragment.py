@@ -17,6 +17,7 @@ class UserDataInSharedFragment(Rule):
     summary = "`{% cache %}` fragment prints user data but is not varied by user"
     tags = ("security", "privacy")
     security_severity = 6.5
+    cwe = (524,)
     what_it_does = """
 Flags a `{% cache %}` block that prints user or session data (`user.*`, `request.user.*`,
 `request.session.*`, `perms`, `messages`, or a variable a project context processor derives

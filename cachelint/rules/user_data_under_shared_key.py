@@ -101,6 +101,7 @@ class UserDataUnderSharedKey(Rule):
     summary = "Data that depends on the visitor is cached under a key shared by every visitor"
     tags = ("security", "privacy")
     security_severity = 7.5
+    cwe = (524,)
     what_it_does = """
 Flags `cache.set`, `cache.add` and `cache.get_or_set` (on `django.core.cache.cache` or
 `caches["alias"]`) whose value is computed from the visitor (`request.user.*`,

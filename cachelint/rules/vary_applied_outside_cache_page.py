@@ -29,6 +29,7 @@ class VaryAppliedOutsideCachePage(Rule):
     summary = "`vary_on_*` above `cache_page` adds Vary after the response was cached"
     tags = ("security", "privacy")
     security_severity = 7.5
+    cwe = (524,)
     fixable = True
     what_it_does = """
 Flags `vary_on_cookie` / `vary_on_headers(...)` applied *outside* `cache_page` on the same view:

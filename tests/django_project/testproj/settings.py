@@ -53,3 +53,9 @@ STORAGES = {
 
 # The tests choose what to silence through the environment.
 SILENCED_SYSTEM_CHECKS = [c for c in os.environ.get("TESTPROJ_SILENCED_CHECKS", "").split(",") if c]
+
+# The tests choose cachelint's own options (CACHELINT = {"errors": True, ...}) through the environment.
+if os.environ.get("TESTPROJ_CACHELINT"):
+    import json
+
+    CACHELINT = json.loads(os.environ["TESTPROJ_CACHELINT"])
