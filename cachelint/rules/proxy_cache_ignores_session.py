@@ -16,6 +16,7 @@ class ProxyCacheIgnoresSession(Rule):
     summary = "A proxy cache in front of the app ignores the headers that keep users apart"
     tags = ("security", "privacy")
     security_severity = 7.5
+    cwe = (524,)
     what_it_does = """
 Reads the nginx and Varnish files in the repository and flags a shared response cache in front
 of the Django app that stores what Django marks per-user, when the app has login-protected or
