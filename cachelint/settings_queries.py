@@ -337,6 +337,9 @@ CONSTANCE_REDIS_BACKENDS = (
 )
 CONSTANCE_DEFAULT_BACKEND = "constance.backends.redisd.RedisBackend"
 HUEY_APPS = ("huey.contrib.djhuey",)
+HUEY_CONNECTION_KEYS = frozenset(
+    {"url", "host", "port", "db", "unix_socket_path", "connection_pool", "socket_timeout", "password"}
+)
 
 
 def redis_users(module: SettingsModule) -> list[RedisUser]:
@@ -416,10 +419,14 @@ def redis_users(module: SettingsModule) -> list[RedisUser]:
     # huey (djhuey): HUEY = {"huey_class": "huey.RedisHuey", "connection": {...}}.
     huey = module.value("HUEY")
     if isinstance(huey, dict) and installed(module, HUEY_APPS) is not False:
-        huey_class = huey.get("huey_class", "huey.RedisHuey")
+        huey_class = huey.get("huey_class", huey.get("backend_class", "")) or "huey.RedisHuey"
         immediate = huey.get("immediate", module.value("DEBUG") if "DEBUG" in module.namespace else False)
         if isinstance(huey_class, str) and "Redis" in huey_class and immediate is False:
+            # djhuey passes both ``connection`` and the top-level keys it does not know on to
+            # redis-py: ``{"url": REDIS_URL}`` works at either level.
             connection = huey.get("connection", {})
+            if isinstance(connection, dict):
+                connection = {**{k: v for k, v in huey.items() if k in HUEY_CONNECTION_KEYS}, **connection}
             db, timeout, env = _connection(connection)
             location = location_in_dict(huey, "connection", module.location_of("HUEY") or fallback)
             found.append(RedisUser("huey", "HUEY", db, location, env, timeout))

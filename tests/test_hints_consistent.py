@@ -311,10 +311,51 @@ HINT_APPLIED: list[tuple[str, str, list[tuple[str, str | None, str]]]] = [
                 "mysite/settings/staging.py",
                 '"10.0.0.5:11211",',
                 '"10.0.0.5:11211",\n        "KEY_PREFIX": "staging",',
-            )
+            ),
+            # each environment: production too (else CL308 sees it unprefixed on a shared server)
+            (
+                "mysite/settings/production.py",
+                '"10.0.0.5:11211",',
+                '"10.0.0.5:11211",\n        "KEY_PREFIX": "prod",',
+            ),
         ],
     ),
     ("CL306", "cached_db", [("mysite/settings.py", "backends.cache", "backends.cached_db")]),
+    (
+        "CL308",
+        "set a `KEY_PREFIX` unique to this application and environment",
+        [
+            (
+                "mysite/settings.py",
+                '"LOCATION": os.environ["REDIS_URL"],',
+                '"LOCATION": os.environ["REDIS_URL"],\n        "KEY_PREFIX": "mysite-prod",',
+            )
+        ],
+    ),
+    (
+        "CL309",
+        "set `CACHEOPS_DEGRADE_ON_FAILURE = True`",
+        [
+            ("mysite/settings.py", "/1\"  #", "/1?socket_timeout=2\"\nCACHEOPS_DEGRADE_ON_FAILURE = True  #"),
+            (
+                "mysite/settings.py",
+                '{"URL": "redis://cache.internal:6379/2"}',
+                '{"URL": "redis://cache.internal:6379/2", "REDIS_CLIENT_KWARGS": {"socket_timeout": 5}}',
+            ),
+        ],
+    ),
+    (
+        "CL309",
+        '"REDIS_CLIENT_KWARGS": {"socket_timeout": 5} to each queue',
+        [
+            ("mysite/settings.py", "/1\"  #", "/1\"\nCACHEOPS_DEGRADE_ON_FAILURE = True  #"),
+            (
+                "mysite/settings.py",
+                '{"URL": "redis://cache.internal:6379/2"}',
+                '{"URL": "redis://cache.internal:6379/2", "REDIS_CLIENT_KWARGS": {"socket_timeout": 5}}',
+            ),
+        ],
+    ),
     (
         "CL307",
         "use `django.core.cache.backends.memcached.PyMemcacheCache`",

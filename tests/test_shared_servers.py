@@ -268,6 +268,9 @@ def _redis_cache(db: int) -> str:
         ('HUEY = {"name": "x", "immediate": True}\n', []),
         ('DEBUG = False\nHUEY = {"name": "x"}\n', [3]),
         ('HUEY = {"name": "x", "connection": {"connection_pool": POOL}}\n', []),
+        # top-level connection keys (djhuey hands them to redis-py too)
+        ('DEBUG = False\nHUEY = {"name": "x", "url": "redis://r.example.com/2"}\n', [3]),
+        ('DEBUG = False\nHUEY = {"name": "x", "url": "redis://r.example.com/2?socket_timeout=2"}\n', []),
         ('RQ_QUEUES = {"q": {"USE_REDIS_CACHE": "default"}, "s": {"UNIX_SOCKET_PATH": "/run/r.sock"}}\n', []),
         ('RQ_QUEUES = {"q": {"URL": "redis://r.example.com/3?socket_timeout=3"}}\n', []),
         ('INSTALLED_APPS = ["cachalot"]\nCACHALOT_ENABLED = False\n', []),
