@@ -533,6 +533,35 @@ HINT_APPLIED: list[tuple[str, str, list[tuple[str, str | None, str]]]] = [
             ),
         ],
     ),
+    (
+        "CL701",
+        "use a manifest storage (`ManifestStaticFilesStorage`",
+        [
+            (
+                "mysite/settings/production.py",
+                "storage.StaticFilesStorage",
+                "storage.ManifestStaticFilesStorage",
+            )
+        ],
+    ),
+    (
+        "CL702",
+        "add `proxy_no_cache $cookie_sessionid;` and `proxy_cache_bypass $cookie_sessionid;`",
+        [
+            (
+                "deploy/nginx.conf",
+                "            proxy_cache pages;\n",
+                "            proxy_cache pages;\n"
+                "            proxy_no_cache $cookie_sessionid;\n"
+                "            proxy_cache_bypass $cookie_sessionid;\n",
+            )
+        ],
+    ),
+    (
+        "CL702",
+        "keep `proxy_cache` to static locations",
+        [("deploy/nginx.conf", "        location / {", "        location /static/ {")],
+    ),
 ]
 
 
