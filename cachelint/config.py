@@ -141,7 +141,10 @@ def load_config(root: Path, explicit: Path | None = None) -> Config:
         dedicated = target.name != "pyproject.toml"
     for table, source in reversed(tables):  # the base first, each extending file over it
         _apply_table(config, {k: v for k, v in table.items() if k != "extend"}, source)
-    config.sources = [_shown(source) for _, source in tables]
+    # A pyproject.toml without [tool.cachelint] configured nothing: it is not listed.
+    config.sources = [
+        _shown(source) for index, (table, source) in enumerate(tables) if table or index or explicit is not None
+    ]
     return config
 
 

@@ -22,12 +22,12 @@ if TYPE_CHECKING:
 
 class OutputFormat(str, enum.Enum):
     TEXT = "text"
+    CONCISE = "concise"
     JSON = "json"
     SARIF = "sarif"
     GITHUB = "github"
     GITLAB = "gitlab"
     JSON_LINES = "json-lines"
-    CONCISE = "concise"
 
     def __str__(self) -> str:
         return self.value
