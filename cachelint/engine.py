@@ -51,7 +51,7 @@ PYTHON_TOKENS = (
 # Settings names count only where a module assigns them: code that merely reads
 # ``settings.INSTALLED_APPS`` cannot matter, and is everywhere in large projects.
 SETTINGS_ASSIGNMENT = re.compile(
-    rb"^(?:CACHES|STORAGES|STATICFILES_STORAGE|DEFAULT_FILE_STORAGE|MIDDLEWARE|SESSION_ENGINE|"
+    rb"^(?:CACHES|STORAGES|STATICFILES_STORAGE|DEFAULT_FILE_STORAGE|MIDDLEWARE(?:_CLASSES)?|SESSION_ENGINE|"
     rb"INSTALLED_APPS|REST_FRAMEWORK|WHITENOISE_\w+|TEMPLATES|DEBUG|CELERY_\w+|BROKER_URL|"
     rb"CHANNEL_LAYERS|STATIC_URL|USE_I18N|CACHE_\w+)\s*(?:=|\+=|:|\[|\.(?:append|extend|insert|update)\()",
     re.MULTILINE,

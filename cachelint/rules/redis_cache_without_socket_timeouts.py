@@ -5,10 +5,11 @@ from typing import Any
 
 from cachelint import django_api as api
 from cachelint.config import Config
-from cachelint.facts.values import UNKNOWN
+from cachelint.facts.values import UNKNOWN, Option
 from cachelint.finding import Evidence, Finding, Location, Severity
 from cachelint.project import ProjectModel, location_in_dict
 from cachelint.registry import Rule, register
+from cachelint.settings_queries import branch_condition
 
 DJANGO_REDIS_KEYS = ("SOCKET_CONNECT_TIMEOUT", "SOCKET_TIMEOUT")
 BUILTIN_KEYS = ("socket_connect_timeout", "socket_timeout")
@@ -27,7 +28,10 @@ Flags a `django_redis` cache, or a django-redis-cache one (`redis_cache.RedisCac
 `redis_cache.ShardedRedisCache`), whose `OPTIONS` lack `SOCKET_CONNECT_TIMEOUT` or
 `SOCKET_TIMEOUT`, and Django's built-in `django.core.cache.backends.redis.RedisCache` whose
 `OPTIONS` lack `socket_connect_timeout` or `socket_timeout`. Settings are evaluated statically, following
-`from .base import *`; a cache whose `OPTIONS` cannot be evaluated is not flagged.
+`from .base import *`; a cache whose `OPTIONS` cannot be evaluated is not flagged. A cache that
+one branch of an `if` on the environment configures, or that a cache URL's default gives
+(`env.cache_url("REDIS_URL", default="redis://...")`), is reported for that case ("when
+REDIS_URL is not set").
 """
     why_is_this_bad = """
 redis-py waits forever by default. When Redis stalls (failover, a full disk, a network
@@ -69,25 +73,34 @@ whole site goes down with the cache instead of degrading.
         for module in project.settings_modules:
             if not module.is_leaf:
                 continue  # checked as part of the modules that star-import it
-            final = module.value("CACHES")
-            candidates = (
-                [final]
-                if isinstance(final, dict)
-                else [d.value for d in module.definitions if d.name == "CACHES" and isinstance(d.value, dict)]
-            )
-            for caches in candidates:
+            # One value per branch of an ``if`` on the environment, each with its condition.
+            candidates = [
+                (option.value, option)
+                for option in module.options("CACHES")
+                if isinstance(option.value, dict)
+            ]
+            if not candidates:
+                candidates = [
+                    (d.value, Option(d.value))
+                    for d in module.definitions
+                    if d.name == "CACHES" and isinstance(d.value, dict)
+                ]
+            for caches, option in candidates:
                 for alias, conf in caches.items():
-                    finding = self._check_alias(alias, conf, caches)
+                    finding = self._check_alias(alias, conf, caches, option)
                     if finding is not None and finding.location not in seen:
                         seen.add(finding.location)
                         yield finding
 
-    def _check_alias(self, alias: Any, conf: Any, caches: Any) -> Finding | None:
+    def _check_alias(self, alias: Any, conf: Any, caches: Any, option: Option) -> Finding | None:
         if not isinstance(conf, dict):
             return None
         backend = conf.get("BACKEND")
         if not isinstance(backend, str):
             return None
+        when = branch_condition(option, backend if getattr(backend, "var", "") else None)
+        if when is None:
+            return None  # the branch a true DEBUG selects
         if backend.startswith(api.DJANGO_REDIS_BACKEND_PREFIX) or backend in api.REDIS_CACHE_BACKENDS:
             required = DJANGO_REDIS_KEYS
         elif backend == api.BUILTIN_REDIS_BACKEND:
@@ -117,8 +130,9 @@ whole site goes down with the cache instead of degrading.
         settings = ", ".join(f'"{k}": 5' for k in missing)
         return self.finding(
             location,
-            f"Redis cache `{alias}` has no {' or '.join(f'`{k}`' for k in missing)}: when Redis "
-            "stalls, every request that touches the cache hangs",
+            f"Redis cache `{alias}`{f' ({when})' if when else ''} has no "
+            f"{' or '.join(f'`{k}`' for k in missing)}: when Redis stalls, every request that "
+            "touches the cache hangs",
             hint=f'add {{{settings}}} (seconds) to its "OPTIONS"',
             related=related,
         )
