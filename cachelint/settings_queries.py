@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -114,6 +114,23 @@ def branch_condition(option: Option, value: Any = None) -> str | None:
             return None
         parts.append(f"{value.var} is not set")
     return "when " + " and ".join(dict.fromkeys(parts)) if parts else ""
+
+
+def per_branch(
+    options: Sequence[Option], check: Callable[[Option], tuple[Location, Any, Any] | None]
+) -> Iterator[tuple[Location, Any, str]]:
+    """Run ``check`` on each value a setting can have; yield (location, payload, when) for each
+    one it flags that production can select. ``check`` returns (location, payload, the value
+    whose environment default conditions it) or None. When every value is flagged at one place,
+    the branch does not matter and ``when`` only keeps an environment default's condition."""
+    hits = [(option, result) for option in options if (result := check(option)) is not None]
+    everywhere = len(hits) == len(options) and len({result[0] for _, result in hits}) == 1
+    for option, (location, payload, value) in hits:
+        when = branch_condition(Option(option.value) if everywhere else option, value)
+        if when is not None:
+            yield location, payload, when
+            if everywhere:
+                return
 
 
 def override_evidence(module: SettingsModule) -> list[Evidence]:

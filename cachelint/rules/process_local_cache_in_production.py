@@ -9,9 +9,9 @@ from cachelint.finding import Evidence, Finding, Location, Severity, Span
 from cachelint.project import CACHE_PAGE, ProjectModel, SettingsModule, location_in_dict
 from cachelint.registry import Rule, register
 from cachelint.settings_queries import (
-    branch_condition,
     deployable_production,
     override_evidence,
+    per_branch,
     production_evidence,
 )
 
@@ -99,12 +99,10 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 
     def _check_backend(self, module: SettingsModule) -> Iterator[Finding]:
         # One check per value CACHES can have: an ``if`` on the environment gives one per branch.
-        for option in module.options("CACHES"):
-            finding = self._check_caches(module, option)
-            if finding is not None:
-                yield finding
+        for location, backend, when in per_branch(module.options("CACHES"), lambda o: self._backend(module, o)):
+            yield self._report(module, location, backend, when)
 
-    def _check_caches(self, module: SettingsModule, option: Option) -> Finding | None:
+    def _backend(self, module: SettingsModule, option: Option) -> tuple[Location, str, str] | None:
         caches = option.value
         if not isinstance(caches, dict):
             return None
@@ -112,18 +110,15 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
         if not isinstance(conf, dict):
             return None
         backend = conf.get("BACKEND")
-        if not isinstance(backend, str):
-            return None
-        when = branch_condition(option, backend)
-        if when is None:
-            return None  # a DEBUG-only branch, or an environment default of unknown origin
-        effect = api.PROCESS_LOCAL_CACHE_BACKENDS.get(backend)
-        if effect is None:
+        if not isinstance(backend, str) or backend not in api.PROCESS_LOCAL_CACHE_BACKENDS:
             return None
         fallback = location_in_dict(
             caches, api.DEFAULT_CACHE_ALIAS, module.location_of("CACHES") or Location(module.path)
         )
-        location = location_in_dict(conf, "BACKEND", fallback)
+        return location_in_dict(conf, "BACKEND", fallback), backend, backend
+
+    def _report(self, module: SettingsModule, location: Location, backend: str, when: str) -> Finding:
+        effect = api.PROCESS_LOCAL_CACHE_BACKENDS[backend]
         related = [production_evidence(module)]
         if location.path != module.path:
             related.append(Evidence(Location(module.path), f"`{module.module}` star-imports it and keeps it"))

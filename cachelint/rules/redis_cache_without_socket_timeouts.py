@@ -9,7 +9,7 @@ from cachelint.facts.values import UNKNOWN, Option
 from cachelint.finding import Evidence, Finding, Location, Severity
 from cachelint.project import ProjectModel, location_in_dict
 from cachelint.registry import Rule, register
-from cachelint.settings_queries import branch_condition
+from cachelint.settings_queries import per_branch
 
 DJANGO_REDIS_KEYS = ("SOCKET_CONNECT_TIMEOUT", "SOCKET_TIMEOUT")
 BUILTIN_KEYS = ("socket_connect_timeout", "socket_timeout")
@@ -74,33 +74,25 @@ whole site goes down with the cache instead of degrading.
             if not module.is_leaf:
                 continue  # checked as part of the modules that star-import it
             # One value per branch of an ``if`` on the environment, each with its condition.
-            candidates = [
-                (option.value, option)
-                for option in module.options("CACHES")
-                if isinstance(option.value, dict)
-            ]
-            if not candidates:
-                candidates = [
-                    (d.value, Option(d.value))
-                    for d in module.definitions
-                    if d.name == "CACHES" and isinstance(d.value, dict)
+            options = [o for o in module.options("CACHES") if isinstance(o.value, dict)]
+            if not options:
+                options = [
+                    Option(d.value) for d in module.definitions if d.name == "CACHES" and isinstance(d.value, dict)
                 ]
-            for caches, option in candidates:
-                for alias, conf in caches.items():
-                    finding = self._check_alias(alias, conf, caches, option)
-                    if finding is not None and finding.location not in seen:
-                        seen.add(finding.location)
-                        yield finding
+            aliases = dict.fromkeys(alias for option in options for alias in option.value)
+            for alias in aliases:
+                for location, payload, when in per_branch(options, lambda o, a=alias: self._missing(a, o.value)):
+                    if location not in seen:
+                        seen.add(location)
+                        yield self._report(alias, location, payload, when)
 
-    def _check_alias(self, alias: Any, conf: Any, caches: Any, option: Option) -> Finding | None:
+    def _missing(self, alias: Any, caches: Any) -> tuple[Location, tuple, Any] | None:
+        conf = caches.get(alias)
         if not isinstance(conf, dict):
             return None
         backend = conf.get("BACKEND")
         if not isinstance(backend, str):
             return None
-        when = branch_condition(option, backend if getattr(backend, "var", "") else None)
-        if when is None:
-            return None  # the branch a true DEBUG selects
         if backend.startswith(api.DJANGO_REDIS_BACKEND_PREFIX) or backend in api.REDIS_CACHE_BACKENDS:
             required = DJANGO_REDIS_KEYS
         elif backend == api.BUILTIN_REDIS_BACKEND:
@@ -124,6 +116,11 @@ whole site goes down with the cache instead of degrading.
             return None
         fallback = location_in_dict(caches, alias, Location(getattr(caches, "path", "")))
         location = location_in_dict(conf, "BACKEND", fallback)
+        # A cache URL's default names its variable on the backend: "when CACHE_URL is not set".
+        return location, (missing, conf), backend if getattr(backend, "var", "") else None
+
+    def _report(self, alias: Any, location: Location, payload: tuple, when: str) -> Finding:
+        missing, conf = payload
         related = []
         if "OPTIONS" in conf:
             related.append(Evidence(location_in_dict(conf, "OPTIONS", location), "OPTIONS set here"))

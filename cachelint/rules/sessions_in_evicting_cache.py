@@ -4,10 +4,11 @@ from collections.abc import Iterator
 
 from cachelint import django_api as api
 from cachelint.facts.settings import NON_PRODUCTION_NAME
+from cachelint.facts.values import Option
 from cachelint.finding import Finding, Location, Severity
 from cachelint.project import ProjectModel
 from cachelint.registry import Rule, register
-from cachelint.settings_queries import branch_condition
+from cachelint.settings_queries import per_branch
 
 
 @register
@@ -45,22 +46,17 @@ there, each of these logs users out and loses carts and other session data.
         for module in project.settings_modules:
             if not module.is_leaf or NON_PRODUCTION_NAME.search(module.module.lower()):
                 continue  # bases are checked through the modules that use them
-            for option in module.options("SESSION_ENGINE"):
-                engine = option.value
-                if engine != api.SESSION_CACHE_ENGINE:
-                    continue
-                when = branch_condition(option, engine)
-                if when is None:
-                    continue  # a DEBUG-only branch, or an environment default of unknown origin
-                location = (
-                    Location(option.path, option.span)
-                    if option.span is not None
-                    else module.location_of("SESSION_ENGINE")
-                )
-                if location is None or location in seen:
+            for location, _, when in per_branch(module.options("SESSION_ENGINE"), self._engine):
+                if location in seen:
                     continue
                 seen.add(location)
                 yield self._report(location, when)
+
+    @staticmethod
+    def _engine(option: Option) -> tuple[Location, str, str] | None:
+        if option.value != api.SESSION_CACHE_ENGINE or option.span is None:
+            return None
+        return Location(option.path, option.span), option.value, option.value
 
     def _report(self, location: Location, when: str) -> Finding:
         return self.finding(
