@@ -430,7 +430,7 @@ def _names_in(ir: Any) -> list[str]:
             if node[0] == "n" and len(node) == 2 and isinstance(node[1], str):
                 found.append(node[1])
                 return
-            for child in node[1:]:
+            for child in node[1:] if isinstance(node[0], str) else node:
                 walk(child)
 
     walk(ir)

@@ -317,13 +317,8 @@ def env_vars(ir: IR, ns: Namespace) -> frozenset[str]:
             if kind == "envurl":
                 var = node[2]
             found.add(var or "?")
-        for child in node[1:]:
-            if isinstance(child, tuple):
-                if child and isinstance(child[0], str):
-                    walk(child)
-                else:
-                    for grandchild in child:
-                        walk(grandchild)
+        for child in node[1:] if isinstance(kind, str) else node:
+            walk(child)
 
     walk(ir)
     return frozenset(found)
