@@ -390,8 +390,8 @@ def lower_module(module: cst.Module, imports: ImportTable, locate: Locate) -> Se
         bases (qualified) and its body as statements (decided when the project is joined)."""
         nonlocal nesting
         bases = tuple(resolve(dotted_name(arg.value)) or "" for arg in node.bases if arg.keyword is None)
-        if not bases or not isinstance(node.body, cst.IndentedBlock):
-            return None
+        if not isinstance(node.body, cst.IndentedBlock) or not (bases or uses_configurations):
+            return None  # a mixin without bases counts only beside django-configurations
         if not uses_configurations and not any(b in CONFIGURATION_BASES or "." in b for b in bases):
             return None
         nesting += 1

@@ -148,14 +148,19 @@ class SettingsQueries:
     # --- django-configurations ---------------------------------------------------------------
 
     @cached_property
-    def _configuration_classes(self) -> dict[str, tuple[PythonFacts, ConfigClass]]:
-        """Every ``Configuration`` subclass in the project, by qualified name."""
-        table = {
+    def _settings_classes(self) -> dict[str, tuple[PythonFacts, ConfigClass]]:
+        """Every class lowered as possible settings (mixins such as ``class CORS:`` included)."""
+        return {
             f"{facts.module}.{cls.name}": (facts, cls)
             for facts in self.python.values()
             if facts.settings is not None
             for cls in facts.settings.classes
         }
+
+    @cached_property
+    def _configuration_classes(self) -> dict[str, tuple[PythonFacts, ConfigClass]]:
+        """Every ``Configuration`` subclass in the project, by qualified name."""
+        table = self._settings_classes
         found: dict[str, tuple[PythonFacts, ConfigClass]] = {}
 
         def is_configuration(name: str, seen: frozenset[str]) -> bool:
@@ -195,7 +200,7 @@ class SettingsQueries:
     def _run_configuration(self, qualified: str, load: Any) -> tuple[Namespace, list[Definition], list[Override]]:
         """A configuration class's settings: its bases' (in MRO order), then its own body, each
         run with its module's names in scope; ``Base.NAME`` reads a base class's setting."""
-        classes = self._configuration_classes
+        classes = self._settings_classes  # mixins take part in the MRO too
         order: list[str] = []
 
         def linearize(name: str, seen: frozenset[str]) -> None:
@@ -231,12 +236,13 @@ class SettingsQueries:
 
     def _is_production_configuration(self, name: str, path: str, namespace: Namespace) -> bool:
         """The class ``DJANGO_CONFIGURATION`` names in production: by convention ``Production``,
-        ``Prod``, ``Live`` or ``Staging``; ``Dev``, ``Local``, ``Test``... are not; others by
+        ``Prod``, ``Live`` or ``Staging``; ``Dev``, ``Local``, ``Test``... are not, nor are the
+        classes that only build the docs or the static files (``Docs``, ``Build``); others by
         ``DEBUG = False``."""
         if self.config.production_settings:
             return self._is_production(name, path, namespace)
         words = "_".join(re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", name)).lower() or name.lower()
-        if NON_PRODUCTION_NAME.search(words):
+        if NON_PRODUCTION_NAME.search(words) or re.search(r"(^|_)(docs?|build)(_|$)", words):
             return False
         if PRODUCTION_NAME.search(words) or re.search(r"(^|_)staging(_|$)", words):
             return True
