@@ -218,11 +218,15 @@ class SettingsQueries:
         definitions: list[Definition] = []
         overrides: list[Override] = []
         ctx = self.settings_context
+        module_names: dict[str, Namespace] = {}
         for name in order:
             facts, cls = classes[name]
             assert facts.settings is not None
-            module_ns, _ = run_settings(facts.path, facts.settings, load, ctx=ctx, _active=frozenset({facts.module}))
-            ns: Namespace = {**module_ns, **attributes}
+            if facts.module not in module_names:
+                module_names[facts.module], _ = run_settings(
+                    facts.path, facts.settings, load, ctx=ctx, _active=frozenset({facts.module})
+                )
+            ns: Namespace = {**module_names[facts.module], **attributes}
             for base in cls.bases:
                 local = base.rsplit(".", 1)[-1]
                 for attr, binding in per_class.get(base, {}).items():
