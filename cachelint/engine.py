@@ -45,8 +45,9 @@ PYTHON_TOKENS = (
     b"Vary",
     b"Cache-Control",
     b"session.accessed",
-    # settings chains
+    # settings chains, and django-configurations classes (indented, so not SETTINGS_ASSIGNMENT)
     b"import *",
+    b"configurations import",
 )
 # Settings names count only where a module assigns them: code that merely reads
 # ``settings.INSTALLED_APPS`` cannot matter, and is everywhere in large projects.

@@ -428,3 +428,33 @@ def test_configurations_values_name_their_variable():
     assert ns["PLAIN"] == "p" and not isinstance(ns["PLAIN"], type(ns["KEY"]))
     assert ns["CACHES"]["main"]["BACKEND"] == "django_redis.cache.RedisCache"
     assert ns["CACHES"]["main"]["BACKEND"].var == "CACHE_URL"
+
+
+def test_configuration_module_outside_a_settings_package_is_read(tmp_path, monkeypatch):
+    from tests.helpers import write_tree
+
+    monkeypatch.chdir(tmp_path)
+    write_tree(
+        tmp_path,
+        {
+            "manage.py": "",
+            "shop/__init__.py": "",
+            "shop/conf.py": (
+                "from configurations import Configuration, values\n\n\n"
+                "class Common(Configuration):\n"
+                '    CACHES = values.CacheURLValue("dummy://")\n\n\n'
+                "class Prod(Common):\n"
+                "    DEBUG = False\n"
+            ),
+        },
+    )
+    result = run(tmp_path, ["CL302"], config=Config(cache=False))
+    assert [(f.location.path, f.location.line, f.message) for f in result.findings] == [
+        (
+            "shop/conf.py",
+            5,
+            "the default cache of production settings `shop.conf.Prod` is `DummyCache` when CACHE_URL "
+            "is not set, which stores nothing at all: cached views, throttling and rate limits silently do "
+            "nothing",
+        )
+    ]
