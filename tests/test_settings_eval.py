@@ -28,6 +28,7 @@ GOLDEN = [
     ('branches/settings/prod_eu.py', 9, 'CL301', 'Redis cache `default` (when REDIS_HOST is set) has no `SOCKET_CONNECT_TIMEOUT` or `SOCKET_TIMEOUT`: when Redis stalls, every request that touches the cache hangs'),
     ('branches/settings/prod_eu.py', 21, 'CL306', 'sessions are stored only in the cache when SESSIONS_IN_CACHE is set: an eviction, a restart of the cache server or a `cache.clear()` logs users out'),
     ('branches/settings/prod_us.py', 17, 'CL301', 'Redis cache `default` has no `socket_connect_timeout` or `socket_timeout`: when Redis stalls, every request that touches the cache hangs'),
+    ('branches/settings/prod_ternary.py', 9, 'CL302', 'the default cache of production settings `branches.settings.prod_ternary` is `LocMemCache` when REDIS_URL is not set, which keeps a separate cache in every worker process: invalidation, throttling and rate limits do not hold across workers'),
     ('branches/settings/production.py', 16, 'CL302', 'the default cache of production settings `branches.settings.production` is `LocMemCache` when REDIS_URL is not set, which keeps a separate cache in every worker process: invalidation, throttling and rate limits do not hold across workers'),
     ('confsite/settings.py', 9, 'CL302', 'the default cache of production settings `confsite.settings.Staging` is `LocMemCache` when CACHE_URL is not set, which keeps a separate cache in every worker process: invalidation, throttling and rate limits do not hold across workers'),
     ('confsite/settings.py', 34, 'CL306', 'sessions are stored only in the cache: an eviction, a restart of the cache server or a `cache.clear()` logs users out'),
@@ -458,3 +459,23 @@ def test_configuration_module_outside_a_settings_package_is_read(tmp_path, monke
             "nothing",
         )
     ]
+
+
+def test_conditional_expression_on_the_environment_has_an_option_per_arm():
+    ns = run_source("""\
+        import os
+        REDIS_URL = os.environ.get("REDIS_URL")
+        CACHES = {
+            "default": {
+                "BACKEND": "django_redis.cache.RedisCache" if REDIS_URL else "django.core.cache.backends.locmem.LocMemCache",
+                "TIMEOUT": 60 if True else 0,
+            },
+        }
+        SAME = "x" if os.environ.get("FLAG") else "x"
+    """)
+    assert ns["CACHES"]["default"]["BACKEND"] is UNKNOWN and ns["CACHES"]["default"]["TIMEOUT"] == 60
+    assert [(o.value["default"]["BACKEND"].rsplit(".", 1)[-1], o.describe()) for o in ns["ns"]["CACHES"].options] == [
+        ("RedisCache", "when REDIS_URL is set"),
+        ("LocMemCache", "when REDIS_URL is not set"),
+    ]
+    assert ns["SAME"] == "x"

@@ -92,6 +92,13 @@ def lower(node: cst.BaseExpression, resolve: Resolve, locate: Locate) -> IR:
         if dotted is not None and dotted.count(".") == 1 and node.attr.value.isupper():
             return ("n", dotted)
         return ("?",)
+    if isinstance(node, cst.IfExp):
+        return (
+            "ifexp",
+            lower(node.test, resolve, locate),
+            lower(node.body, resolve, locate),
+            lower(node.orelse, resolve, locate),
+        )
     if isinstance(node, cst.BooleanOperation):
         op = "and" if isinstance(node.operator, cst.And) else "or"
         return (op, lower(node.left, resolve, locate), lower(node.right, resolve, locate))

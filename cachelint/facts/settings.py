@@ -211,7 +211,7 @@ class Runner:
         value = evaluate(ir, ns, self.path, self.ctx)
         variables = env_vars(ir, ns)
         unset = evaluate(ir, ns, self.path, self.unset_ctx) if variables else _SAME
-        options = self.derived_options(ir, ns, span)
+        options = self.derived_options(ir, ns, span) or self.expression_options(ir, ns, span)
         for name in names:
             self.bind(ns, name, Binding(value, self.path, span, variables, unset, options))
 
@@ -228,6 +228,26 @@ class Runner:
             scratch[name] = Binding(option.value, option.path, option.span or Span(1))
             out.append(replace(option, value=evaluate(ir, scratch, self.path, self.ctx), path=self.path, span=span))
         return tuple(out)
+
+    def expression_options(self, ir: IR, ns: Namespace, span: Span) -> tuple[Option, ...] | None:
+        """``"BACKEND": REDIS if os.environ.get("REDIS_URL") else LOCMEM``: one option per
+        arm of the first conditional expression on the environment."""
+        for test_ir, whole in _conditional_expressions(ir):
+            variables = env_vars(test_ir, ns)
+            if not variables or "?" in variables:
+                continue
+            unset = evaluate(test_ir, ns, self.path, self.unset_ctx)
+            if unset is UNKNOWN or _has_unknown(unset):
+                return None
+            not_set, is_set = _conditions(variables)
+            debug = self.debug_arm(test_ir, ns, variables)
+            out = []
+            for arm, flag in enumerate((True, False)):
+                value = evaluate(ir, ns, self.path, replace(self.ctx, force=((whole, flag),)))
+                when = not_set if bool(unset) == flag else is_set
+                out.append(Option(value, (when,), debug == arm, self.path, span))
+            return tuple(out)
+        return None
 
     def mutate(self, ns: Namespace, name: str, change: Callable[[Namespace], None]) -> None:
         """An in-place change (``CACHES["default"]["TIMEOUT"] = 60``, ``MIDDLEWARE.append``),
@@ -281,9 +301,7 @@ class Runner:
         if unset is UNKNOWN or _has_unknown(unset):
             self.arms(ns, [(body, None, False), (orelse, None, False)], 0 if known and test else (1 if known else None), frozenset())
             return
-        names = sorted(variables)
-        not_set = f"{_join(names, 'and')} {'is' if len(names) == 1 else 'are'} not set"
-        is_set = f"{_join(names, 'or')} is set"
+        not_set, is_set = _conditions(variables)
         body_when, else_when = (not_set, is_set) if unset else (is_set, not_set)
         debug = self.debug_arm(test_ir, ns, variables)
         primary = (0 if test else 1) if known else None
@@ -384,6 +402,28 @@ class Runner:
                 value = merge(value, b.value if b is not None else _ABSENT)
             last = present[-1]
             ns[name] = Binding(value, last.path, last.span, env, unset, options)
+
+
+def _conditions(variables: frozenset[str]) -> tuple[str, str]:
+    """("REDIS_URL is not set", "REDIS_URL is set") for the variables a test reads."""
+    names = sorted(variables)
+    not_set = f"{_join(names, 'and')} {'is' if len(names) == 1 else 'are'} not set"
+    return not_set, f"{_join(names, 'or')} is set"
+
+
+def _conditional_expressions(ir: Any) -> list[tuple[IR, IR]]:
+    """(test, whole expression) of each ``a if test else b`` in an expression, outermost first."""
+    found: list[tuple[IR, IR]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, tuple) and node:
+            if node[0] == "ifexp":
+                found.append((node[1], node))
+            for child in node[1:] if isinstance(node[0], str) else node:
+                walk(child)
+
+    walk(ir)
+    return found
 
 
 def _copy_binding(binding: Binding) -> Binding:

@@ -151,6 +151,7 @@ class Context:
     unset: bool = False
     django_version: tuple[int, int] | None = None
     assume: tuple[tuple[str, str], ...] = ()  # variables read as set to these texts
+    force: tuple[tuple[IR, bool], ...] = ()  # conditional expressions read as true / false
 
 
 DEFAULT_CONTEXT = Context()
@@ -257,6 +258,12 @@ def evaluate(ir: IR, ns: Namespace, path: str = "", ctx: Context = DEFAULT_CONTE
     if kind == "not":
         value = evaluate(ir[1], ns, path, ctx)
         return UNKNOWN if value is UNKNOWN or _has_unknown(value) else not value
+    if kind == "ifexp":  # body if test else orelse
+        forced = dict(ctx.force).get(ir) if ctx.force else None
+        test = forced if forced is not None else evaluate(ir[1], ns, path, ctx)
+        if test is UNKNOWN or _has_unknown(test):
+            return merge(evaluate(ir[2], ns, path, ctx), evaluate(ir[3], ns, path, ctx))
+        return evaluate(ir[2] if test else ir[3], ns, path, ctx)
     if kind in ("and", "or"):
         left = evaluate(ir[1], ns, path, ctx)
         if left is UNKNOWN or _has_unknown(left):
