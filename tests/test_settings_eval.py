@@ -13,7 +13,7 @@ import pytest
 
 from cachelint.config import Config
 from cachelint.engine import Result
-from cachelint.facts.settings import Override, run_settings
+from cachelint.facts.settings import MAX_OPTIONS, Override, run_settings
 from cachelint.facts.values import UNKNOWN, Context, FromEnv, parse_cache_url
 from cachelint.project import ProjectModel
 from tests.helpers import expected_markers, run, triples
@@ -479,3 +479,16 @@ def test_conditional_expression_on_the_environment_has_an_option_per_arm():
         ("LocMemCache", "when REDIS_URL is not set"),
     ]
     assert ns["SAME"] == "x"
+
+
+def test_many_environment_branches_stay_bounded():
+    import time
+
+    lines = ["import os", "X = []"]
+    for number in range(40):
+        lines += [f'if os.environ.get("V{number}"):', f"    X += [{number}]"]
+    started = time.perf_counter()
+    ns = run_source("\n".join(lines) + "\n")
+    assert time.perf_counter() - started < 5
+    assert ns["X"] is UNKNOWN
+    assert ns["ns"]["X"].options is None or len(ns["ns"]["X"].options) <= MAX_OPTIONS

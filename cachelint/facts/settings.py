@@ -64,6 +64,9 @@ CONFIGURATION_BASES = frozenset({"configurations.Configuration", "configurations
 # The settings that list middleware: MIDDLEWARE_CLASSES before Django 1.10.
 MIDDLEWARE_SETTINGS = ("MIDDLEWARE", "MIDDLEWARE_CLASSES")
 
+# Values kept per setting across ``if``s on the environment (each doubles them).
+MAX_OPTIONS = 16
+
 # Statement IR:
 #   ("=", names, value_ir, span)       ("+=", name, value_ir, span)
 #   ("[]=", name, key_irs, value_ir, span)   ("call", name, method, arg_irs, span)
@@ -386,6 +389,8 @@ class Runner:
                     if b is not None
                     for o in b.all_options()
                 )
+                if len(options) > MAX_OPTIONS:
+                    options = None  # many ``if``s in a row: keep what the primary value says
             env = frozenset().union(*(b.env for b in present)) | variables
             unset: Any = _SAME
             if unset_arm is not None and bindings[unset_arm] is not None:
