@@ -40,6 +40,7 @@ GOLDEN = [
     ('inplace/settings/production.py', 9, 'CL301', 'Redis cache `pages` has no `SOCKET_CONNECT_TIMEOUT` or `SOCKET_TIMEOUT`: when Redis stalls, every request that touches the cache hangs'),
     ('legacy/settings/base.py', 3, 'CL302', 'the default cache of production settings `legacy.settings.prod` is `LocMemCache`, which keeps a separate cache in every worker process: invalidation, throttling and rate limits do not hold across workers'),
     ('legacy/settings/base.py', 6, 'CL107', '`FetchFromCacheMiddleware` comes before `SessionMiddleware`: it serves cached pages without the headers the entry varies on'),
+    ('overrides/settings/live.py', 5, 'CL306', 'sessions are stored only in the cache: an eviction, a restart of the cache server or a `cache.clear()` logs users out'),
     ('overrides/settings/live.py', 4, 'CL302', 'the default cache of production settings `overrides.settings.live` is `LocMemCache`, which keeps a separate cache in every worker process: invalidation, throttling and rate limits do not hold across workers'),
 ]
 
@@ -70,10 +71,18 @@ def related(project: Result, path: str, line: int) -> list[tuple[str, int, str]]
 
 def test_optional_override_is_named_in_the_finding(project):
     assert related(project, "overrides/settings/live.py", 4) == [
-        ("overrides/settings/live.py", 9, "production settings: DEBUG is False here"),
+        ("overrides/settings/live.py", 10, "production settings: DEBUG is False here"),
         (
             "overrides/settings/live.py",
-            7,
+            8,
+            "optional override `overrides.settings.local_live` imported here (judged without it); "
+            "it may change this",
+        ),
+    ]
+    assert related(project, "overrides/settings/live.py", 5) == [
+        (
+            "overrides/settings/live.py",
+            8,
             "optional override `overrides.settings.local_live` imported here (judged without it); "
             "it may change this",
         ),

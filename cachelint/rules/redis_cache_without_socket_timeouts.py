@@ -9,7 +9,7 @@ from cachelint.facts.values import UNKNOWN, Option
 from cachelint.finding import Evidence, Finding, Location, Severity
 from cachelint.project import ProjectModel, location_in_dict
 from cachelint.registry import Rule, register
-from cachelint.settings_queries import per_branch
+from cachelint.settings_queries import override_evidence, per_branch
 
 DJANGO_REDIS_KEYS = ("SOCKET_CONNECT_TIMEOUT", "SOCKET_TIMEOUT")
 BUILTIN_KEYS = ("socket_connect_timeout", "socket_timeout")
@@ -84,7 +84,7 @@ whole site goes down with the cache instead of degrading.
                 for location, payload, when in per_branch(options, lambda o, a=alias: self._missing(a, o.value)):
                     if location not in seen:
                         seen.add(location)
-                        yield self._report(alias, location, payload, when)
+                        yield self._report(alias, location, payload, when, override_evidence(module))
 
     def _missing(self, alias: Any, caches: Any) -> tuple[Location, tuple, Any] | None:
         conf = caches.get(alias)
@@ -119,7 +119,9 @@ whole site goes down with the cache instead of degrading.
         # A cache URL's default names its variable on the backend: "when CACHE_URL is not set".
         return location, (missing, conf), backend if getattr(backend, "var", "") else None
 
-    def _report(self, alias: Any, location: Location, payload: tuple, when: str) -> Finding:
+    def _report(
+        self, alias: Any, location: Location, payload: tuple, when: str, overrides: list[Evidence]
+    ) -> Finding:
         missing, conf = payload
         related = []
         if "OPTIONS" in conf:
@@ -131,7 +133,7 @@ whole site goes down with the cache instead of degrading.
             f"{' or '.join(f'`{k}`' for k in missing)}: when Redis stalls, every request that "
             "touches the cache hangs",
             hint=f'add {{{settings}}} (seconds) to its "OPTIONS"',
-            related=related,
+            related=related + overrides,
         )
 
     def fix(self, text: str, findings: list[Finding], config: Config) -> str:

@@ -5,10 +5,10 @@ from collections.abc import Iterator
 from cachelint import django_api as api
 from cachelint.facts.settings import NON_PRODUCTION_NAME
 from cachelint.facts.values import Option
-from cachelint.finding import Finding, Location, Severity
+from cachelint.finding import Evidence, Finding, Location, Severity
 from cachelint.project import ProjectModel
 from cachelint.registry import Rule, register
-from cachelint.settings_queries import per_branch
+from cachelint.settings_queries import override_evidence, per_branch
 
 
 @register
@@ -50,7 +50,7 @@ there, each of these logs users out and loses carts and other session data.
                 if location in seen:
                     continue
                 seen.add(location)
-                yield self._report(location, when)
+                yield self._report(location, when, override_evidence(module))
 
     @staticmethod
     def _engine(option: Option) -> tuple[Location, str, str] | None:
@@ -58,11 +58,12 @@ there, each of these logs users out and loses carts and other session data.
             return None
         return Location(option.path, option.span), option.value, option.value
 
-    def _report(self, location: Location, when: str) -> Finding:
+    def _report(self, location: Location, when: str, related: list[Evidence]) -> Finding:
         return self.finding(
             location,
             f"sessions are stored only in the cache{' ' + when if when else ''}: an eviction, a "
             "restart of the cache server or a `cache.clear()` logs users out",
             hint='use "django.contrib.sessions.backends.cached_db": reads still come from the '
             "cache, and the database keeps every session",
+            related=related,
         )
