@@ -501,3 +501,36 @@ def test_many_environment_branches_stay_bounded():
     assert time.perf_counter() - started < 5
     assert ns["X"] is UNKNOWN
     assert ns["ns"]["X"].options is None or len(ns["ns"]["X"].options) <= MAX_OPTIONS
+
+
+def test_configuration_class_without_caches_is_read_whole(tmp_path, monkeypatch):
+    from tests.helpers import write_tree
+
+    monkeypatch.chdir(tmp_path)
+    write_tree(
+        tmp_path,
+        {
+            "manage.py": "",
+            "shop/__init__.py": "",
+            "shop/settings.py": (
+                "from configurations import Configuration, values\n\n\n"
+                "class Base(Configuration):\n"
+                '    INSTALLED_APPS = ["shop"]\n'
+                "    DEBUG = values.BooleanValue(False)\n\n\n"
+                "class Dev(Base):\n"
+                '    CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}\n\n\n'
+                "class Production(Base):\n"
+                "    pass\n"
+            ),
+            "shop/views.py": (
+                "from django.views.decorators.cache import cache_page\n\n\n"
+                "@cache_page(60)\n"
+                "def home(request):\n"
+                "    return None\n"
+            ),
+        },
+    )
+    result = run(tmp_path, ["CL302"], config=Config(cache=False))
+    assert [(f.location.path, f.location.line, f.message[:70]) for f in result.findings] == [
+        ("shop/settings.py", 6, "production settings `shop.settings.Production` define no `CACHES`, so "),
+    ]

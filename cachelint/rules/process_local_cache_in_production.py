@@ -166,7 +166,9 @@ def _fully_read(project: ProjectModel, module: SettingsModule) -> bool:
     another file, or a star import of a file outside the scan bind names cachelint cannot see)."""
     if "INSTALLED_APPS" not in module.namespace:
         return False
-    pending, seen = [module.module], set()
+    # A django-configurations class (``settings.Prod``) is read when its file is.
+    start = module.module.rpartition(".")[0] if module.configuration else module.module
+    pending, seen = [start], set()
     while pending:
         name = pending.pop()
         if name in seen:
