@@ -534,3 +534,17 @@ def test_configuration_class_without_caches_is_read_whole(tmp_path, monkeypatch)
     assert [(f.location.path, f.location.line, f.message[:70]) for f in result.findings] == [
         ("shop/settings.py", 6, "production settings `shop.settings.Production` define no `CACHES`, so "),
     ]
+
+
+def test_debug_only_branch_records_no_definitions():
+    ns = run_source("""\
+        import environ
+        env = environ.Env()
+        DEBUG = env.bool("DJANGO_DEBUG", default=False)
+        if DEBUG:
+            CACHES = {"default": {"BACKEND": "locmem", "TIMEOUT": None}}
+        else:
+            CACHES = {"default": {"BACKEND": "redis"}}
+    """)
+    assert [(d.name, d.span.line) for d in ns["defs"] if d.name == "CACHES"] == [("CACHES", 7)]
+    assert [o.debug for o in ns["ns"]["CACHES"].options] == [True, False]

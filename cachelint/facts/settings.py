@@ -369,12 +369,18 @@ class Runner:
         arms carry conditions."""
         touched = _touched([stmts for stmts, _, _ in arms])
         results = []
-        for stmts, _, _ in arms:
+        for stmts, _, debug in arms:
             scratch = dict(ns)
             for name in touched if touched is not None else list(ns):
                 if name in ns:
                     scratch[name] = _copy_binding(ns[name])
-            self.run(stmts, scratch)
+            kept = self.definitions
+            if debug:  # DEBUG-only code: definition-site rules do not judge it
+                self.definitions = []
+            try:
+                self.run(stmts, scratch)
+            finally:
+                self.definitions = kept
             results.append(scratch)
         names = {n for r in results for n, b in r.items() if ns.get(n) is not b}
         conditional = all(when is not None for _, when, _ in arms)
