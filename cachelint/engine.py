@@ -46,13 +46,14 @@ PYTHON_TOKENS = (
     b"Vary",
     b"Cache-Control",
     b"session.accessed",
-    # settings chains
+    # settings chains, and django-configurations classes (indented, so not SETTINGS_ASSIGNMENT)
     b"import *",
+    b"configurations import",
 )
 # Settings names count only where a module assigns them: code that merely reads
 # ``settings.INSTALLED_APPS`` cannot matter, and is everywhere in large projects.
 SETTINGS_ASSIGNMENT = re.compile(
-    rb"^(?:CACHES|STORAGES|STATICFILES_STORAGE|DEFAULT_FILE_STORAGE|MIDDLEWARE|SESSION_ENGINE|"
+    rb"^(?:CACHES|STORAGES|STATICFILES_STORAGE|DEFAULT_FILE_STORAGE|MIDDLEWARE(?:_CLASSES)?|SESSION_ENGINE|"
     rb"INSTALLED_APPS|REST_FRAMEWORK|WHITENOISE_\w+|TEMPLATES|DEBUG|CELERY_\w+|BROKER_URL|"
     rb"CHANNEL_LAYERS|STATIC_URL|USE_I18N|CACHE_\w+)\s*(?:=|\+=|:|\[|\.(?:append|extend|insert|update)\()",
     re.MULTILINE,

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from cachelint import django_api as api
 from cachelint.facts.settings import NON_PRODUCTION_NAME, PRODUCTION_NAME, Definition
-from cachelint.facts.values import UNKNOWN, FromEnv
+from cachelint.facts.values import UNKNOWN, FromEnv, Option
 from cachelint.finding import Evidence, Location
 from cachelint.project import ProjectModel, SettingsModule, location_in_dict
 
@@ -100,6 +100,50 @@ def deployable_production(module: SettingsModule) -> bool:
     if not module.production or NON_PRODUCTION_NAME.search(module.module.lower()):
         return False
     return module.is_leaf or bool(PRODUCTION_NAME.search(module.module.rsplit(".", 1)[-1].lower()))
+
+
+def branch_condition(option: Option, value: Any = None) -> str | None:
+    """How a per-branch finding words when it holds: ``"when REDIS_URL is not set"`` for a
+    branch of an ``if`` on the environment or a value that is an environment variable's default,
+    ``""`` for a plain value; None when production does not run it (the branch a true DEBUG
+    selects) or the default's variable is unknown (then the deployed value may be anything)."""
+    if option.debug:
+        return None
+    parts = list(option.when)
+    if isinstance(value, FromEnv):
+        if not value.var:
+            return None
+        parts.append(f"{value.var} is not set")
+    return "when " + " and ".join(dict.fromkeys(parts)) if parts else ""
+
+
+def per_branch(
+    options: Sequence[Option], check: Callable[[Option], tuple[Location, Any, Any] | None]
+) -> Iterator[tuple[Location, Any, str]]:
+    """Run ``check`` on each value a setting can have; yield (location, payload, when) for each
+    one it flags that production can select. ``check`` returns (location, payload, the value
+    whose environment default conditions it) or None. When every value is flagged at one place,
+    the branch does not matter and ``when`` only keeps an environment default's condition."""
+    hits = [(option, result) for option in options if (result := check(option)) is not None]
+    everywhere = len(hits) == len(options) and len({result[0] for _, result in hits}) == 1
+    for option, (location, payload, value) in hits:
+        when = branch_condition(Option(option.value) if everywhere else option, value)
+        if when is not None:
+            yield location, payload, when
+            if everywhere:
+                return
+
+
+def override_evidence(module: SettingsModule) -> list[Evidence]:
+    """The optional overrides (``try: from .local import *``) cachelint judged ``module``
+    without: the deployed settings may differ where they exist."""
+    return [
+        Evidence(
+            Location(o.path, o.span),
+            f"optional override `{o.module}` imported here (judged without it); it may change this",
+        )
+        for o in module.overrides[:1]
+    ]
 
 
 def production_evidence(module: SettingsModule) -> Evidence:

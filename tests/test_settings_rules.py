@@ -137,9 +137,10 @@ def test_cl302_override_env_default_and_unknown_backends_are_silent(scan):
                 "from .base import *\nDEBUG = False\n"
                 'CACHES = {"default": {"BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache"}}\n'
             ),
-            # only an environment variable's default
+            # an environment variable's default of unknown name (reported when the name is known:
+            # tests/test_settings_eval.py)
             "proj/settings/live.py": (
-                "import os\nCACHES = {'default': {'BACKEND': os.environ.get('CACHE', "
+                "import os\nCACHES = {'default': {'BACKEND': os.environ.get(NAME, "
                 "'django.core.cache.backends.locmem.LocMemCache')}}\n"
             ),
             # not evaluable
@@ -622,7 +623,7 @@ def test_cl306_silent_cases(scan):
         "proj/settings/test.py": "from .base import *\n",  # the base reaches only test settings
         "proj/settings/production.py": 'SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"\n',
         "proj/settings/live.py": (
-            'import os\nSESSION_ENGINE = os.environ.get("ENGINE", "django.contrib.sessions.backends.cache")\n'
+            'import os\nSESSION_ENGINE = os.environ.get(ENGINE_VARIABLE, "django.contrib.sessions.backends.cache")\n'
         ),
     }
     assert triples(scan(files, ["CL306"])) == []

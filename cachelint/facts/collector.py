@@ -47,7 +47,12 @@ def collect(source: bytes, path: str, module: str, is_package: bool, settings_li
     walk(tree, collector)
     views = collector.finish()
     settings = None
-    if settings_like or collector.assigns_settings_marker or collector.imports.star_imports:
+    if (
+        settings_like
+        or collector.assigns_settings_marker
+        or collector.imports.star_imports
+        or any(t.startswith("configurations") for t in collector.imports.bindings.values())
+    ):
         settings = lower_module(tree, collector.imports, collector.positions.span)
     return PythonFacts(path, module, views, settings, redis_clients=tuple(collector.redis_clients))
 

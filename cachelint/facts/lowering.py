@@ -8,16 +8,44 @@ from typing import Any
 
 import libcst as cst
 
-from cachelint.facts.names import ImportTable, dotted_name
-from cachelint.facts.settings import SettingsFacts, Stmt
+from cachelint.facts.names import ImportTable, dotted_name, module_of
+from cachelint.facts.settings import CONFIGURATION_BASES, ConfigClass, SettingsFacts, Stmt
 from cachelint.facts.values import IR
 from cachelint.finding import Span
 
-ENV_GETTERS = {"os.environ.get", "os.getenv", "decouple.config", "environ.get"}
-ENV_CASTS = {"", "str", "bool", "int", "float"}
-# An environment lookup without a default: it evaluates to UNKNOWN like ``("?",)``, but rules
-# can tell from the IR that the value is the deployment's (CL308: a server from the environment).
-ENV_WITHOUT_DEFAULT: IR = ("env", ("?",), "")
+# Environment lookups: "get" ones give None when the variable is unset and has no default,
+# "required" ones fail (django-environ, python-decouple, environs).
+ENV_GETTERS = {
+    "os.environ.get": "get",
+    "os.getenv": "get",
+    "os.environ.setdefault": "get",
+    "decouple.config": "required",
+    "environ.get": "get",
+}
+ENV_CASTS = {"", "str", "bool", "int", "float", "list", "tuple", "dict", "json"}
+# Cache URL parsers, and the variable each reads when none is named.
+CACHE_URL_READERS = {"cache_url": "CACHE_URL", "cache": "CACHE_URL", "dj_cache_url": "CACHE_URL"}
+DJANGO_CACHE_URL = {"django_cache_url.config", "django_cache_url.parse"}
+# django-configurations' values: the cast each applies to its environment variable.
+CONFIGURATION_VALUES = {
+    "Value": "",
+    "CharValue": "",
+    "BooleanValue": "bool",
+    "IntegerValue": "int",
+    "PositiveIntegerValue": "int",
+    "FloatValue": "float",
+    "ListValue": "list",
+    "TupleValue": "tuple",
+    "SingleNestedTupleValue": "tuple",
+    "SingleNestedListValue": "list",
+    "SetValue": "list",
+    "DictValue": "dict",
+    "URLValue": "",
+    "EmailValue": "",
+    "PathValue": "",
+    "RegexValue": "",
+    "SecretValue": "",
+}
 # Path joins (``os.path.join(BASE_DIR, "static")``, ``Path(BASE_DIR, "static")``): lowered to
 # ("path", parts), which evaluates to UNKNOWN like ``("?",)``; CL501 reads the literal parts.
 PATH_JOINS = frozenset({"os.path.join", "posixpath.join", "pathlib.Path", "pathlib.PurePath"})
@@ -29,6 +57,8 @@ def _is_env_call(callee: str | None) -> str | None:
         return None
     if callee in ENV_GETTERS:
         return ""
+    if callee.startswith("os.environ.") or callee.startswith("environ.Env."):
+        return None
     head, _, cast = callee.partition(".")
     # django-environ: env = environ.Env(); env("X", default=...), env.bool("X", default=...)
     if head == "env" and cast in ENV_CASTS:
@@ -54,7 +84,27 @@ def lower(node: cst.BaseExpression, resolve: Resolve, locate: Locate) -> IR:
     if isinstance(node, cst.Name):
         if node.value in ("True", "False", "None"):
             return ("c", {"True": True, "False": False, "None": None}[node.value])
+        if resolve(node.value) == "django.VERSION":
+            return ("djver",)
         return ("n", node.value)
+    if isinstance(node, cst.Attribute):
+        dotted = dotted_name(node)
+        if dotted is not None and resolve(dotted) == "django.VERSION":
+            return ("djver",)
+        # ``Base.INSTALLED_APPS`` in a django-configurations class: the base class's setting.
+        if dotted is not None and dotted.count(".") == 1 and node.attr.value.isupper():
+            return ("n", dotted)
+        return ("?",)
+    if isinstance(node, cst.IfExp):
+        return (
+            "ifexp",
+            lower(node.test, resolve, locate),
+            lower(node.body, resolve, locate),
+            lower(node.orelse, resolve, locate),
+        )
+    if isinstance(node, cst.BooleanOperation):
+        op = "and" if isinstance(node.operator, cst.And) else "or"
+        return (op, lower(node.left, resolve, locate), lower(node.right, resolve, locate))
     if isinstance(node, cst.UnaryOperation):
         operand = lower(node.expression, resolve, locate)
         if isinstance(node.operator, cst.Not):
@@ -93,9 +143,25 @@ def lower(node: cst.BaseExpression, resolve: Resolve, locate: Locate) -> IR:
         return ("path", (lower(node.left, resolve, locate), lower(node.right, resolve, locate)))
     if isinstance(node, cst.Comparison) and len(node.comparisons) == 1:
         target = node.comparisons[0]
-        op = {cst.Equal: "==", cst.NotEqual: "!=", cst.In: "in", cst.NotIn: "not in"}.get(
-            type(target.operator)
-        )
+        op = {
+            cst.Equal: "==",
+            cst.NotEqual: "!=",
+            cst.In: "in",
+            cst.NotIn: "not in",
+            cst.LessThan: "<",
+            cst.LessThanEqual: "<=",
+            cst.GreaterThan: ">",
+            cst.GreaterThanEqual: ">=",
+            cst.Is: "is",
+            cst.IsNot: "is not",
+        }.get(type(target.operator))
+        if (
+            op in ("in", "not in")
+            and isinstance(node.left, cst.SimpleString)
+            and resolve(dotted_name(target.comparator)) == "os.environ"
+        ):
+            test = ("envset", node.left.evaluated_value)
+            return test if op == "in" else ("not", test)
         if op:
             return ("cmp", op, lower(node.left, resolve, locate), lower(target.comparator, resolve, locate))
         return ("?",)
@@ -111,35 +177,53 @@ def lower(node: cst.BaseExpression, resolve: Resolve, locate: Locate) -> IR:
         return ("f", tuple(parts))
     if isinstance(node, cst.Subscript) and len(node.slice) == 1:
         if resolve(dotted_name(node.value)) == "os.environ":
-            return ENV_WITHOUT_DEFAULT  # ``os.environ["REDIS_URL"]``
+            key = node.slice[0].slice
+            var = _literal_text(key.value) if isinstance(key, cst.Index) else None
+            return ("env", None, "", var, "required")  # ``os.environ["REDIS_URL"]``
         index = node.slice[0].slice
         if isinstance(index, cst.Index):
             return ("[]", lower(node.value, resolve, locate), lower(index.value, resolve, locate))
+        if isinstance(index, cst.Slice) and index.step is None:
+            bounds = tuple(
+                lower(b, resolve, locate) if b is not None else None for b in (index.lower, index.upper)
+            )
+            return ("[:]", lower(node.value, resolve, locate), *bounds)
         return ("?",)
     if isinstance(node, cst.Call):
         return _lower_call(node, resolve, locate)
     return ("?",)
 
 
-def _lower_call(node: cst.Call, resolve: Resolve, locate: Locate) -> IR:
+def _literal_text(node: cst.BaseExpression | None) -> str | None:
+    value = node.evaluated_value if isinstance(node, cst.SimpleString) else None
+    return value if isinstance(value, str) else None
+
+
+def _lower_call(node: cst.Call, resolve: Resolve, locate: Locate, target: str | None = None) -> IR:
     raw = dotted_name(node.func)
     callee = resolve(raw)
     positional = [a.value for a in node.args if a.keyword is None and not a.star]
     keywords = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
+    url = _lower_cache_url(raw, callee, positional, keywords, resolve, locate)
+    if url is not None:
+        return url
+    if callee is not None and callee.startswith("configurations.values."):
+        return _lower_configuration_value(callee, positional, keywords, resolve, locate, target)
     # ``env = environ.Env()`` binds ``env`` locally, so match the spelling as well.
     cast = _is_env_call(callee)
     if cast is None:
         cast = _is_env_call(raw)
     if cast is not None:
+        var = _literal_text(positional[0]) if positional else _literal_text(keywords.get("var"))
+        kind = ENV_GETTERS.get(callee or "", ENV_GETTERS.get(raw or "", "required"))
         default = keywords.get("default")
         if default is None and len(positional) > 1:
             default = positional[1]
-        if default is None:
-            return ENV_WITHOUT_DEFAULT  # unknown, but known to come from the environment
         cast_node = keywords.get("cast")
         if cast_node is not None:
             cast = dotted_name(cast_node) or "?"
-        return ("env", lower(default, resolve, locate), cast)
+        default_ir = lower(default, resolve, locate) if default is not None else None
+        return ("env", default_ir, cast, var, kind)
     if callee in PATH_JOINS and positional and not keywords:
         return ("path", tuple(lower(a, resolve, locate) for a in positional))  # evaluates to UNKNOWN
     if callee == "dict" and not positional:
@@ -150,13 +234,70 @@ def _lower_call(node: cst.Call, resolve: Resolve, locate: Locate) -> IR:
     return ("?",)
 
 
+def _lower_cache_url(
+    raw: str | None, callee: str | None, positional: list, keywords: dict, resolve: Resolve, locate: Locate
+) -> IR | None:
+    """``env.cache_url("CACHE_URL", default="locmem://")``, ``env.cache()``, environs'
+    ``env.dj_cache_url(...)``, ``django_cache_url.config(default=...)`` / ``.parse(url)``."""
+    if callee in DJANGO_CACHE_URL:
+        if callee.endswith(".parse"):
+            return ("envurl", lower(positional[0], resolve, locate), None) if positional else ("?",)
+        var = _literal_text(keywords.get("env")) or (_literal_text(positional[0]) if positional else None)
+        default = keywords.get("default")
+        if default is None and len(positional) > 1:
+            default = positional[1]
+        default_ir = lower(default, resolve, locate) if default is not None else ("c", "locmem://")
+        return ("envurl", default_ir, var or "CACHE_URL")
+    head, _, method = (raw or "").rpartition(".")
+    if head.split(".")[-1] == "env" and method in CACHE_URL_READERS:
+        var = _literal_text(positional[0]) if positional else _literal_text(keywords.get("var"))
+        if positional and var is None:
+            return ("?",)
+        default = keywords.get("default")
+        if default is None and len(positional) > 1:
+            default = positional[1]
+        default_ir = lower(default, resolve, locate) if default is not None else None
+        return ("envurl", default_ir, var or CACHE_URL_READERS[method])
+    return None
+
+
+def _lower_configuration_value(
+    callee: str, positional: list, keywords: dict, resolve: Resolve, locate: Locate, target: str | None
+) -> IR:
+    """``values.BooleanValue(False)``: the environment variable ``DJANGO_<NAME>`` (or
+    ``environ_prefix``/``environ_name``), defaulting to the first argument."""
+    name = callee.rsplit(".", 1)[-1]
+    default = keywords.get("default", positional[0] if positional else None)
+    default_ir = lower(default, resolve, locate) if default is not None else None
+    environ = keywords.get("environ")
+    if isinstance(environ, cst.Name) and environ.value == "False":
+        return default_ir or ("?",)
+    if name == "CacheURLValue":
+        var = _literal_text(keywords.get("environ_name")) or "CACHE_URL"
+        alias = _literal_text(keywords.get("alias")) or "default"
+        return ("d", ((("c", alias), ("envurl", default_ir, var), None),))
+    if name not in CONFIGURATION_VALUES:
+        return ("?",)
+    prefix_node = keywords.get("environ_prefix")
+    prefix = "DJANGO" if prefix_node is None else (_literal_text(prefix_node) or "")
+    var_name = _literal_text(keywords.get("environ_name")) or target
+    var = (f"{prefix}_{var_name}" if prefix else var_name) if var_name else None
+    return ("env", default_ir, CONFIGURATION_VALUES[name], var, "required")
+
+
 def lower_module(module: cst.Module, imports: ImportTable, locate: Locate) -> SettingsFacts:
     resolve = imports.resolve
     assigned: set[str] = set()
     stars: list[str] = []
+    classes: list[ConfigClass] = []
     schemas = _environ_schemas(module, resolve, locate)
+    package = imports.module_name if imports.is_package else imports.module_name.rpartition(".")[0]
+    uses_configurations = any(
+        target == "configurations" or target.startswith("configurations.")
+        for target in imports.bindings.values()
+    )
 
-    def lower_value(node: cst.BaseExpression) -> IR:
+    def lower_value(node: cst.BaseExpression, target: str | None = None) -> IR:
         """``env("DEBUG")`` takes its default from ``env = environ.Env(DEBUG=(bool, False))``."""
         if (
             isinstance(node, cst.Call)
@@ -168,6 +309,8 @@ def lower_module(module: cst.Module, imports: ImportTable, locate: Locate) -> Se
             key = name.evaluated_value if isinstance(name, cst.SimpleString) else None
             if len(node.args) == 1 and key in schema:
                 return schema[key]
+        if isinstance(node, cst.Call):
+            return _lower_call(node, resolve, locate, target)
         return lower(node, resolve, locate)
 
     def block(statements: Any) -> tuple[Stmt, ...]:
@@ -193,7 +336,13 @@ def lower_module(module: cst.Module, imports: ImportTable, locate: Locate) -> Se
             handlers = tuple(s for h in node.handlers for s in body_of(h))
             tail = body_of(node.orelse) if node.orelse else ()
             final = body_of(node.finalbody) if node.finalbody else ()
-            return [("try", body_of(node) + tail, handlers), *final]
+            catches_import = any(_catches_import(h, resolve) for h in node.handlers)
+            return [("try", body_of(node) + tail, handlers, catches_import), *final]
+        if isinstance(node, cst.ClassDef) and nesting == 0:
+            config = lower_class(node)
+            if config is not None:
+                classes.append(config)
+            return [("?", (node.name.value,))]
         if isinstance(node, cst.FunctionDef | cst.ClassDef):
             return [("?", (node.name.value,))]
         if isinstance(node, cst.For | cst.With | cst.While):
@@ -202,7 +351,8 @@ def lower_module(module: cst.Module, imports: ImportTable, locate: Locate) -> Se
 
     def lower_small(node: cst.BaseSmallStatement) -> list[Stmt]:
         if isinstance(node, cst.Assign):
-            value = lower_value(node.value)
+            first = node.targets[0].target if node.targets else None
+            value = lower_value(node.value, first.value if isinstance(first, cst.Name) else None)
             names: list[str] = []
             out: list[Stmt] = []
             for target in node.targets:
@@ -242,14 +392,53 @@ def lower_module(module: cst.Module, imports: ImportTable, locate: Locate) -> Se
                 # The import table already recorded the resolved module, in order.
                 module = imports.star_imports[len(stars)]
                 stars.append(module)
-                return [("*", module)]
-            return [("?", tuple(_alias_names(node.names)))]
+                # Python 2 read ``from base import *`` inside a package as the sibling module
+                # first (implicit relative import).
+                implicit = f"{package}.{module}" if package and not node.relative and "." not in module else None
+                return [("*", module, implicit, locate(node))]
+            source = module_of(node.module)
+            return [("?", tuple(_alias_names(node.names)), (source,) if source else ())]
         if isinstance(node, cst.Import):
-            return [("?", tuple(_alias_names(node.names)))]
+            modules = tuple(module_of(alias.name) for alias in node.names)
+            return [("?", tuple(_alias_names(node.names)), modules)]
         return []
 
+    nesting = 0
+
+    def lower_class(node: cst.ClassDef) -> ConfigClass | None:
+        """A module-level class that may be a django-configurations ``Configuration``: its
+        bases (qualified) and its body as statements (decided when the project is joined)."""
+        nonlocal nesting
+        bases = tuple(resolve(dotted_name(arg.value)) or "" for arg in node.bases if arg.keyword is None)
+        if not isinstance(node.body, cst.IndentedBlock) or not (bases or uses_configurations):
+            return None  # a mixin without bases counts only beside django-configurations
+        if not uses_configurations and not any(b in CONFIGURATION_BASES or "." in b for b in bases):
+            return None
+        nesting += 1
+        before = set(assigned)
+        try:
+            body = block(node.body.body)
+        finally:
+            nesting -= 1
+            if not uses_configurations:  # an ordinary class: its attributes are not settings
+                assigned.intersection_update(before)
+        return ConfigClass(node.name.value, bases, body, locate(node.name))
+
     statements = block(module.body)
-    return SettingsFacts(statements, frozenset(assigned), tuple(stars))
+    return SettingsFacts(statements, frozenset(assigned), tuple(stars), tuple(classes))
+
+
+def _catches_import(handler: cst.ExceptHandler, resolve: Resolve) -> bool:
+    """``except ImportError`` (or ModuleNotFoundError, Exception, a bare ``except``, a tuple)."""
+    if handler.type is None:
+        return True
+    types = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]
+    for element in types:
+        node = element.value if isinstance(element, cst.Element) else element
+        name = (dotted_name(node) or "").rsplit(".", 1)[-1]
+        if name in ("ImportError", "ModuleNotFoundError", "Exception", "BaseException"):
+            return True
+    return False
 
 
 def _alias_names(names: Any) -> list[str]:
@@ -356,6 +545,8 @@ def _environ_schemas(module: cst.Module, resolve: Resolve, locate: Locate) -> di
                         "env",
                         lower(value.elements[1].value, resolve, locate),
                         cast,
+                        argument.keyword.value,
+                        "required",
                     )
             schemas[target.value] = schema
     return schemas

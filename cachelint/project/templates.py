@@ -183,14 +183,14 @@ class TemplateQueries:
             return []
         locale = None
         for module in self.settings_modules:
-            middleware = module.value("MIDDLEWARE")
+            middleware = module.middleware()
             if isinstance(middleware, list | tuple) and api.LOCALE_MIDDLEWARE in middleware:
                 located = (
                     middleware.location(middleware.index(api.LOCALE_MIDDLEWARE))
                     if isinstance(middleware, LocList)
                     else None
                 )
-                locale = located or module.location_of("MIDDLEWARE")
+                locale = located or module.location_of(module.middleware_setting)
                 break
         if locale is None:
             return []

@@ -29,7 +29,8 @@ class CacheMiddlewareMisordered(Rule):
     security_severity = 7.5
     cwe = (524,)
     what_it_does = """
-Checks `MIDDLEWARE` in each settings module: `UpdateCacheMiddleware` must come before every
+Checks `MIDDLEWARE` (or, when a module does not set it, the pre-Django-1.10
+`MIDDLEWARE_CLASSES`) in each settings module: `UpdateCacheMiddleware` must come before every
 middleware that adds a `Vary` header or a cookie (`SessionMiddleware`, `LocaleMiddleware`,
 `GZipMiddleware`, `CsrfViewMiddleware`, `AuthenticationMiddleware`, `MessageMiddleware`), and
 `FetchFromCacheMiddleware` after all of them; a settings module with only one of the pair is
@@ -75,10 +76,10 @@ cache without the headers the entry varies on. Half a pair either never stores o
                     yield finding
 
     def _check_module(self, module: SettingsModule) -> Iterator[Finding]:
-        middleware = module.value("MIDDLEWARE")
+        middleware = module.middleware()
         if not isinstance(middleware, list | tuple) or not all(isinstance(m, str) for m in middleware):
             return
-        fallback = module.location_of("MIDDLEWARE") or Location(module.path)
+        fallback = module.location_of(module.middleware_setting) or Location(module.path)
 
         def where(index: int) -> Location:
             located = getattr(middleware, "location", None)

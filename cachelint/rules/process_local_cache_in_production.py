@@ -6,11 +6,16 @@ from typing import Any
 from cachelint import django_api as api
 from cachelint.cache_users import CACHE_USERS, DRF_THROTTLE_DECORATOR, DRF_THROTTLING, PRESENT, CacheUser
 from cachelint.facts.settings import TEST_NAME
-from cachelint.facts.values import UNKNOWN, FromEnv
+from cachelint.facts.values import UNKNOWN, Option
 from cachelint.finding import Evidence, Finding, Location, Severity, Span
 from cachelint.project import CACHE_PAGE, ProjectModel, SettingsModule, location_in_dict
 from cachelint.registry import Rule, register
-from cachelint.settings_queries import deployable_production, production_evidence
+from cachelint.settings_queries import (
+    deployable_production,
+    override_evidence,
+    per_branch,
+    production_evidence,
+)
 
 
 @register
@@ -43,8 +48,11 @@ themselves, not through `CACHES`.
 A module is production when its name says so (`prod`, `production`, `live`, `deploy`) or it
 sets `DEBUG = False`; modules whose dotted name says development, tests or CI anywhere (`dev`,
 `local`, `test`, `tests.settings`, `testsettings`, `pytest`, `unittests`, `ci`, `travis`,
-`circleci`, `github`, `gitlab`, `jenkins`) are skipped. A backend that
-only an environment variable's default names is not flagged: the deployed value may differ.
+`circleci`, `github`, `gitlab`, `jenkins`) are skipped. A backend that an `if` on the
+environment selects, or that an environment variable's default names (`env.cache_url(
+"CACHE_URL", default="locmem://")`), is reported for that case, worded "when CACHE_URL is not
+set"; the branch a true `DEBUG` selects is not production's. With django-configurations, the
+classes named `Production`, `Prod`, `Live` or `Staging` are production.
 A missing `CACHES` is only reported when cachelint read the whole module: it defines
 `INSTALLED_APPS` and every module it star-imports is part of the scan (not the case with
 django-split-settings' `include()` or a star import of a file outside the project).
@@ -93,35 +101,42 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
             if not deployable_production(module):
                 continue
             if "CACHES" in module.namespace:
-                finding = self._check_backend(module)
+                found = list(self._check_backend(module))
             else:
                 if usage is None:
                     usage = _project_cache_usage(project)
-                finding = self._check_missing(project, module, usage)
-            if finding is not None and finding.location not in seen:
-                seen.add(finding.location)
-                yield finding
+                found = [self._check_missing(project, module, usage)]
+            for finding in found:
+                if finding is not None and finding.location not in seen:
+                    seen.add(finding.location)
+                    yield finding
 
-    def _check_backend(self, module: SettingsModule) -> Finding | None:
-        caches = module.value("CACHES")
+    def _check_backend(self, module: SettingsModule) -> Iterator[Finding]:
+        # One check per value CACHES can have: an ``if`` on the environment gives one per branch.
+        for location, backend, when in per_branch(module.options("CACHES"), lambda o: self._backend(module, o)):
+            yield self._report(module, location, backend, when)
+
+    def _backend(self, module: SettingsModule, option: Option) -> tuple[Location, str, str] | None:
+        caches = option.value
         if not isinstance(caches, dict):
             return None
         conf = caches.get(api.DEFAULT_CACHE_ALIAS)
         if not isinstance(conf, dict):
             return None
         backend = conf.get("BACKEND")
-        if not isinstance(backend, str) or isinstance(backend, FromEnv):
-            return None
-        effect = api.PROCESS_LOCAL_CACHE_BACKENDS.get(backend)
-        if effect is None:
+        if not isinstance(backend, str) or backend not in api.PROCESS_LOCAL_CACHE_BACKENDS:
             return None
         fallback = location_in_dict(
             caches, api.DEFAULT_CACHE_ALIAS, module.location_of("CACHES") or Location(module.path)
         )
-        location = location_in_dict(conf, "BACKEND", fallback)
+        return location_in_dict(conf, "BACKEND", fallback), backend, backend
+
+    def _report(self, module: SettingsModule, location: Location, backend: str, when: str) -> Finding:
+        effect = api.PROCESS_LOCAL_CACHE_BACKENDS[backend]
         related = [production_evidence(module)]
         if location.path != module.path:
             related.append(Evidence(Location(module.path), f"`{module.module}` star-imports it and keeps it"))
+        related.extend(override_evidence(module))
         short = backend.rsplit(".", 1)[-1]
         consequence = {
             "DummyCache": "cached views, throttling and rate limits silently do nothing",
@@ -129,8 +144,8 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
         }.get(short, "invalidation, throttling and rate limits do not hold across workers")
         return self.finding(
             location,
-            f"the default cache of production settings `{module.module}` is `{short}`, which "
-            f"{effect}: {consequence}",
+            f"the default cache of production settings `{module.module}` is `{short}`"
+            f"{' ' + when if when else ''}, which {effect}: {consequence}",
             hint="use a shared cache server in production (Redis or Memcached)",
             related=related,
         )
@@ -165,7 +180,9 @@ def _fully_read(project: ProjectModel, module: SettingsModule) -> bool:
     another file, or a star import of a file outside the scan bind names cachelint cannot see)."""
     if "INSTALLED_APPS" not in module.namespace:
         return False
-    pending, seen = [module.module], set()
+    # A django-configurations class (``settings.Prod``) is read when its file is.
+    start = module.module.rpartition(".")[0] if module.configuration else module.module
+    pending, seen = [start], set()
     while pending:
         name = pending.pop()
         if name in seen:
@@ -174,19 +191,19 @@ def _fully_read(project: ProjectModel, module: SettingsModule) -> bool:
         facts = project.modules.get(name)
         if facts is None or facts.settings is None:
             return False
-        pending.extend(facts.settings.star_imports)
+        pending.extend(project.star_imports_of(facts))
     return True
 
 
 def _module_cache_usage(module: SettingsModule) -> list[Evidence]:
     """Settings of ``module`` that make Django or a package use the default cache."""
     found: list[Evidence] = []
-    middleware = module.value("MIDDLEWARE")
+    middleware = module.middleware()
     if isinstance(middleware, list | tuple):
         for index, name in enumerate(middleware):
             if isinstance(name, str) and name in api.SITE_CACHE_MIDDLEWARE:
                 located = getattr(middleware, "location", None)
-                where = (located(index) if located else None) or module.location_of("MIDDLEWARE")
+                where = (located(index) if located else None) or module.location_of(module.middleware_setting)
                 assert where is not None
                 found.append(Evidence(where, f"per-site caching with `{name.rsplit('.', 1)[-1]}` here"))
                 break

@@ -5,10 +5,11 @@ from typing import Any
 
 from cachelint import django_api as api
 from cachelint.config import Config
-from cachelint.facts.values import UNKNOWN
+from cachelint.facts.values import UNKNOWN, Option
 from cachelint.finding import Evidence, Finding, Location, Severity
 from cachelint.project import ProjectModel, location_in_dict
 from cachelint.registry import Rule, register
+from cachelint.settings_queries import override_evidence, per_branch
 
 DJANGO_REDIS_KEYS = ("SOCKET_CONNECT_TIMEOUT", "SOCKET_TIMEOUT")
 BUILTIN_KEYS = ("socket_connect_timeout", "socket_timeout")
@@ -27,7 +28,10 @@ Flags a `django_redis` cache, or a django-redis-cache one (`redis_cache.RedisCac
 `redis_cache.ShardedRedisCache`), whose `OPTIONS` lack `SOCKET_CONNECT_TIMEOUT` or
 `SOCKET_TIMEOUT`, and Django's built-in `django.core.cache.backends.redis.RedisCache` whose
 `OPTIONS` lack `socket_connect_timeout` or `socket_timeout`. Settings are evaluated statically, following
-`from .base import *`; a cache whose `OPTIONS` cannot be evaluated is not flagged.
+`from .base import *`; a cache whose `OPTIONS` cannot be evaluated is not flagged. A cache that
+one branch of an `if` on the environment configures, or that a cache URL's default gives
+(`env.cache_url("REDIS_URL", default="redis://...")`), is reported for that case ("when
+REDIS_URL is not set").
 """
     why_is_this_bad = """
 redis-py waits forever by default. When Redis stalls (failover, a full disk, a network
@@ -69,20 +73,21 @@ whole site goes down with the cache instead of degrading.
         for module in project.settings_modules:
             if not module.is_leaf:
                 continue  # checked as part of the modules that star-import it
-            final = module.value("CACHES")
-            candidates = (
-                [final]
-                if isinstance(final, dict)
-                else [d.value for d in module.definitions if d.name == "CACHES" and isinstance(d.value, dict)]
-            )
-            for caches in candidates:
-                for alias, conf in caches.items():
-                    finding = self._check_alias(alias, conf, caches)
-                    if finding is not None and finding.location not in seen:
-                        seen.add(finding.location)
-                        yield finding
+            # One value per branch of an ``if`` on the environment, each with its condition.
+            options = [o for o in module.options("CACHES") if isinstance(o.value, dict)]
+            if not options:
+                options = [
+                    Option(d.value) for d in module.definitions if d.name == "CACHES" and isinstance(d.value, dict)
+                ]
+            aliases = dict.fromkeys(alias for option in options for alias in option.value)
+            for alias in aliases:
+                for location, payload, when in per_branch(options, lambda o, a=alias: self._missing(a, o.value)):
+                    if location not in seen:
+                        seen.add(location)
+                        yield self._report(alias, location, payload, when, override_evidence(module))
 
-    def _check_alias(self, alias: Any, conf: Any, caches: Any) -> Finding | None:
+    def _missing(self, alias: Any, caches: Any) -> tuple[Location, tuple, Any] | None:
+        conf = caches.get(alias)
         if not isinstance(conf, dict):
             return None
         backend = conf.get("BACKEND")
@@ -111,16 +116,24 @@ whole site goes down with the cache instead of degrading.
             return None
         fallback = location_in_dict(caches, alias, Location(getattr(caches, "path", "")))
         location = location_in_dict(conf, "BACKEND", fallback)
+        # A cache URL's default names its variable on the backend: "when CACHE_URL is not set".
+        return location, (missing, conf), backend if getattr(backend, "var", "") else None
+
+    def _report(
+        self, alias: Any, location: Location, payload: tuple, when: str, overrides: list[Evidence]
+    ) -> Finding:
+        missing, conf = payload
         related = []
         if "OPTIONS" in conf:
             related.append(Evidence(location_in_dict(conf, "OPTIONS", location), "OPTIONS set here"))
         settings = ", ".join(f'"{k}": 5' for k in missing)
         return self.finding(
             location,
-            f"Redis cache `{alias}` has no {' or '.join(f'`{k}`' for k in missing)}: when Redis "
-            "stalls, every request that touches the cache hangs",
+            f"Redis cache `{alias}`{f' ({when})' if when else ''} has no "
+            f"{' or '.join(f'`{k}`' for k in missing)}: when Redis stalls, every request that "
+            "touches the cache hangs",
             hint=f'add {{{settings}}} (seconds) to its "OPTIONS"',
-            related=related,
+            related=related + overrides,
         )
 
     def fix(self, text: str, findings: list[Finding], config: Config) -> str:

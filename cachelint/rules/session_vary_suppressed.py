@@ -118,10 +118,10 @@ def _outside_session_middleware(project: ProjectModel) -> dict[str, Location]:
     """Middleware listed before ``SessionMiddleware`` in some ``MIDDLEWARE``, and where."""
     found: dict[str, Location] = {}
     for module in project.settings_modules:
-        middleware = module.value("MIDDLEWARE")
+        middleware = module.middleware()
         if not isinstance(middleware, list | tuple) or SESSION_MIDDLEWARE not in middleware:
             continue
-        fallback = module.location_of("MIDDLEWARE") or Location(module.path)
+        fallback = module.location_of(module.middleware_setting) or Location(module.path)
         for index, name in enumerate(middleware[: middleware.index(SESSION_MIDDLEWARE)]):
             if isinstance(name, str):
                 located = middleware.location(index) if isinstance(middleware, LocList) else None

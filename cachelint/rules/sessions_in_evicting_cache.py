@@ -4,10 +4,11 @@ from collections.abc import Iterator
 
 from cachelint import django_api as api
 from cachelint.facts.settings import NON_PRODUCTION_NAME
-from cachelint.facts.values import FromEnv
-from cachelint.finding import Finding, Location, Severity
+from cachelint.facts.values import Option
+from cachelint.finding import Evidence, Finding, Location, Severity
 from cachelint.project import ProjectModel
 from cachelint.registry import Rule, register
+from cachelint.settings_queries import override_evidence, per_branch
 
 
 @register
@@ -21,8 +22,9 @@ class SessionsInEvictingCache(Rule):
 Flags `SESSION_ENGINE = "django.contrib.sessions.backends.cache"` (the cache-only engine; the
 write-through `cached_db` engine is fine). Only values that reach a settings module actually
 used are checked (a base module's value counts when a module that star-imports it keeps it);
-modules named for development or tests (`dev`, `local`, `test`, `ci`) are skipped, and so is a
-value that only an environment variable's default provides.
+modules named for development or tests (`dev`, `local`, `test`, `ci`) are skipped. A value
+that one branch of an `if` on the environment, or an environment variable's default, provides
+is reported for that case ("when SESSION_ENGINE is not set").
 """
     why_is_this_bad = """
 A cache may drop any entry at any time: Memcached and Redis evict keys under memory pressure,
@@ -44,17 +46,24 @@ there, each of these logs users out and loses carts and other session data.
         for module in project.settings_modules:
             if not module.is_leaf or NON_PRODUCTION_NAME.search(module.module.lower()):
                 continue  # bases are checked through the modules that use them
-            engine = module.value("SESSION_ENGINE")
-            if engine != api.SESSION_CACHE_ENGINE or isinstance(engine, FromEnv):
-                continue
-            location = module.location_of("SESSION_ENGINE")
-            if location is None or location in seen:
-                continue
-            seen.add(location)
-            yield self.finding(
-                location,
-                "sessions are stored only in the cache: an eviction, a restart of the cache server "
-                "or a `cache.clear()` logs users out",
-                hint='use "django.contrib.sessions.backends.cached_db": reads still come from the '
-                "cache, and the database keeps every session",
-            )
+            for location, _, when in per_branch(module.options("SESSION_ENGINE"), self._engine):
+                if location in seen:
+                    continue
+                seen.add(location)
+                yield self._report(location, when, override_evidence(module))
+
+    @staticmethod
+    def _engine(option: Option) -> tuple[Location, str, str] | None:
+        if option.value != api.SESSION_CACHE_ENGINE or option.span is None:
+            return None
+        return Location(option.path, option.span), option.value, option.value
+
+    def _report(self, location: Location, when: str, related: list[Evidence]) -> Finding:
+        return self.finding(
+            location,
+            f"sessions are stored only in the cache{' ' + when if when else ''}: an eviction, a "
+            "restart of the cache server or a `cache.clear()` logs users out",
+            hint='use "django.contrib.sessions.backends.cached_db": reads still come from the '
+            "cache, and the database keeps every session",
+            related=related,
+        )
