@@ -53,6 +53,7 @@ class SourceFile:
     is_package: bool = False
     settings_like: bool = False  # named settings.py or inside a settings/ package
     template_name: str = ""  # name a loader would find it by (template)
+    relative: str = ""  # path from the project root (settings data)
 
 
 def display_path(path: Path) -> str:
@@ -203,7 +204,9 @@ def walk(
                 if not _ignored(f"{prefix}{name}/", ignore, extra):
                     subdirs.append((entry.path, f"{prefix}{name}/"))
                 continue
-            if os.path.splitext(name)[1] not in WALKED_SUFFIXES or _ignored(prefix + name, ignore, extra):
+            if (
+                os.path.splitext(name)[1] not in WALKED_SUFFIXES and not is_settings_data(name, prefix)
+            ) or _ignored(prefix + name, ignore, extra):
                 continue
             if skip_tests and is_test_file(name):
                 continue
@@ -217,6 +220,30 @@ def walk(
 
 def _ignored(relative: str, *specs: pathspec.PathSpec | None) -> bool:
     return any(spec is not None and spec.match_file(relative) for spec in specs)
+
+
+# --- settings data: files that say how Django is started, and with which version --------------
+_DATA_SUFFIXES = (".yml", ".yaml", ".env", ".ini", ".cfg", ".toml", ".conf", ".sh", ".lock", ".in")
+_DATA_NAMES = frozenset({"procfile", "dockerfile", "containerfile", "pipfile", ".env", "jenkinsfile"})
+_DATA_PYTHON = frozenset({"wsgi.py", "asgi.py", "manage.py", "celery.py", "setup.py", "noxfile.py"})
+
+
+def is_settings_data(name: str, directory: str = "") -> bool:
+    """Files read as data for which settings module runs where and which Django version is
+    declared (see cachelint/facts/settings_evidence.py): entry points, Dockerfiles, Procfiles,
+    compose/Kubernetes/Helm YAML, ``.env`` files (and cookiecutter's ``.envs/``), pytest/tox
+    configuration, shell scripts, requirements and lock files. ``directory`` is the file's
+    folder relative to the root, with a trailing slash."""
+    lower = name.lower()
+    if lower in _DATA_PYTHON or lower in _DATA_NAMES or lower.endswith(_DATA_SUFFIXES):
+        return True
+    if lower.startswith(("procfile.", "dockerfile.", "containerfile.", ".env.", "requirements")) or lower.endswith(
+        ".dockerfile"
+    ):
+        return True
+    if lower.endswith(".txt") and ("requirements" in lower or "constraints" in lower):
+        return True
+    return "/.envs/" in f"/{directory.lower()}"
 
 
 class Classifier:
@@ -245,6 +272,15 @@ class Classifier:
             name = self._template_name(path)
             if name:
                 return SourceFile(path, display_path(path), "template", template_name=name)
+        return None
+
+    def classify_data(self, path: Path) -> SourceFile | None:
+        """A settings data file (see ``is_settings_data``); a Python entry point is one too,
+        beside its Python classification."""
+        relative = self.relative(path)
+        directory = relative.rsplit("/", 1)[0] + "/" if "/" in relative else ""
+        if is_settings_data(path.name, directory):
+            return SourceFile(path, display_path(path), "data", relative=relative)
         return None
 
     def _template_name(self, path: Path) -> str | None:

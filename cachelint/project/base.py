@@ -14,6 +14,7 @@ from typing import Any
 
 from cachelint.config import Config
 from cachelint.facts.python import PythonFacts, SkippedModule
+from cachelint.facts.settings_evidence import SettingsEvidence
 from cachelint.facts.templates import TemplateFacts
 from cachelint.facts.views import Call, ClassFacts, FunctionFacts
 from cachelint.finding import Location
@@ -39,6 +40,8 @@ class ModelBase:
     problems: list[Problem] = field(default_factory=list)
     # Modules the pre-filter skipped, with what they import (see modules_importing).
     skipped: dict[str, SkippedModule] = field(default_factory=dict)
+    # Entry points, deployment and packaging files read as data, by display path.
+    evidence: dict[str, SettingsEvidence] = field(default_factory=dict)
 
     # --- lookups ---------------------------------------------------------------------------
 

@@ -11,6 +11,8 @@ from typing import Any
 from cachelint.discovery import glob_spec
 from cachelint.facts.python import PythonFacts
 from cachelint.facts.settings import (
+    NON_PRODUCTION_NAME,
+    PRODUCTION_NAME,
     SETTINGS_MARKERS,
     Definition,
     SettingsFacts,
@@ -18,7 +20,9 @@ from cachelint.facts.settings import (
     run_settings,
 )
 from cachelint.facts.values import UNKNOWN, Namespace, SettingRef
+from cachelint.facts.settings_evidence import DEPLOY, DEV, ENTRY, MANAGE, SETTINGS_VARIABLE, TEST
 from cachelint.finding import Location, Span
+from cachelint.project.evidence import Named
 
 
 @dataclass
@@ -29,6 +33,11 @@ class SettingsModule:
     definitions: list[Definition]
     production: bool
     is_leaf: bool  # not star-imported by another settings module
+    # Why it is production or not, and the file line that says so (None: its name or DEBUG).
+    production_reason: str = ""
+    production_location: Location | None = None
+    star_chain: tuple[str, ...] = ()  # modules it star-imports, transitively, in order
+    deployed: bool = False  # named by a deployment file or an entry point (wsgi.py, asgi.py)
 
     def value(self, name: str) -> Any:
         binding = self.namespace.get(name)
@@ -69,21 +78,123 @@ class SettingsQueries:
                 return None
             return target.path, target.settings
 
+        named = self._named_modules({name: facts.path for name, facts in candidates.items()})
+        deployed = {m for m, lines in named.items() if any(n.role == DEPLOY for n in lines)}
+        deployed = {m for m in deployed if not NON_PRODUCTION_NAME.search(m.lower())}
         modules = []
         for name, facts in sorted(candidates.items()):
             assert facts.settings is not None
             namespace, definitions = run_settings(facts.path, facts.settings, load, _active=frozenset({name}))
+            production, reason, location = self._production_decision(
+                name, facts.path, namespace, named.get(name, []), deployed
+            )
             modules.append(
                 SettingsModule(
                     module=name,
                     path=facts.path,
                     namespace=namespace,
                     definitions=definitions,
-                    production=self._is_production(name, facts.path, namespace),
+                    production=production,
                     is_leaf=name not in imported,
+                    production_reason=reason,
+                    production_location=location,
+                    star_chain=self._star_chain(name),
+                    deployed=production and location is not None and any(
+                        n.role in (DEPLOY, ENTRY) for n in named.get(name, [])
+                    ),
                 )
             )
         return modules
+
+    def _star_chain(self, module: str) -> tuple[str, ...]:
+        chain: list[str] = []
+
+        def follow(name: str) -> None:
+            facts = self.modules.get(name)
+            if facts is None or facts.settings is None:
+                return
+            for imported in facts.settings.star_imports:
+                if imported not in chain and imported != module:
+                    chain.append(imported)
+                    follow(imported)
+
+        follow(module)
+        return tuple(chain)
+
+    def _named_modules(self, candidates: dict[str, str]) -> dict[str, list[Named]]:
+        """The lines naming each settings module: by its dotted name, or, for a name that no
+        module has (another source root), by the end of its path (``config.settings.live`` is
+        ``src/config/settings/live.py``) when exactly one module matches."""
+        found: dict[str, list[Named]] = {}
+        for line in self.named_settings:  # type: ignore[attr-defined]
+            if line.setting.variable != SETTINGS_VARIABLE:
+                continue
+            if line.value in candidates:
+                found.setdefault(line.value, []).append(line)
+                continue
+            tail = line.value.replace(".", "/")
+            matches = [
+                m
+                for m, path in candidates.items()
+                if f"/{path}".endswith((f"/{tail}.py", f"/{tail}/__init__.py"))
+            ]
+            if len(matches) == 1:
+                found.setdefault(matches[0], []).append(line)
+        return found
+
+    def _production_decision(
+        self, module: str, path: str, namespace: Namespace, named: list[Named], deployed: set[str]
+    ) -> tuple[bool, str, Location | None]:
+        """Production or not, why, and the file line that says so. In order: configured
+        ``production-settings`` globs; the example project of a packaged app (never); a
+        deployment file naming the module (whatever its name, unless it is named for
+        development or tests); another module being the one deployment files name; the
+        default of wsgi.py/asgi.py/celery.py; pytest/tox/CI or development files naming it (not
+        production); and last its name or ``DEBUG = False``."""
+        patterns = self.config.production_settings
+        if patterns:
+            spec = glob_spec(patterns)
+            relative = Path(
+                os.path.relpath(os.path.realpath(path), os.path.realpath(self.root or "."))
+            ).as_posix()
+            if spec and spec.match_file(relative):
+                return True, "matched by the production-settings option", None
+            return False, "not matched by the production-settings option", None
+        example = self.example_project(path)  # type: ignore[attr-defined]
+        if example:
+            return False, f"example or test project of a reusable app: {example}", None
+        dev_name = NON_PRODUCTION_NAME.search(module.lower()) is not None
+        by_role: dict[str, list[Named]] = {}
+        for line in named:
+            by_role.setdefault(line.role, []).append(line)
+        if DEPLOY in by_role and not dev_name:
+            line = by_role[DEPLOY][0]
+            return True, f"deployment file: {line.describe()}", line.location
+        if deployed and module not in deployed:
+            others = ", ".join(sorted(deployed))
+            return False, f"deployment files name other settings ({others})", None
+        if ENTRY in by_role and not dev_name:
+            line = by_role[ENTRY][0]
+            return True, f"entry point default: {line.describe()}", line.location
+        for role, label in ((TEST, "test settings"), (DEV, "development settings"), (DEPLOY, "named for development")):
+            if role in by_role:
+                line = by_role[role][0]
+                return False, f"{label}: {line.describe()}", line.location
+        production = is_production_module(module, namespace)
+        manage = by_role.get(MANAGE)
+        debug = namespace.get("DEBUG")
+        if production:
+            if PRODUCTION_NAME.search(module.lower().rsplit(".", 1)[-1]):
+                reason = "named like production settings"
+            else:
+                assert debug is not None
+                reason = f"DEBUG = False at {debug.path}:{debug.span.line}"
+            return True, reason, None
+        if manage:
+            return False, f"development default: {manage[0].describe()}", manage[0].location
+        if dev_name:
+            return False, "named like development or test settings", None
+        return False, "no deployment file names it, its name does not say production and DEBUG is not False", None
 
     def setting_value(self, ref: SettingRef) -> Any:
         """What ``settings.NAME["key"]`` is in production: the value the production settings
@@ -101,16 +212,6 @@ class SettingsQueries:
             return UNKNOWN
         return values[0]
 
-    def _is_production(self, module: str, path: str, namespace: Namespace) -> bool:
-        """Configured ``production-settings`` globs win; else the name or ``DEBUG = False``."""
-        patterns = self.config.production_settings
-        if patterns:
-            spec = glob_spec(patterns)
-            relative = Path(
-                os.path.relpath(os.path.realpath(path), os.path.realpath(self.root or "."))
-            ).as_posix()
-            return bool(spec and spec.match_file(relative))
-        return is_production_module(module, namespace)
 
 
 def location_in_dict(container: Any, key: Any, fallback: Location) -> Location:
