@@ -254,6 +254,6 @@ def _place_of(relative: str, places: dict[str, int]) -> str | None:
     if parent.name.lower() in REQUIREMENTS_DIRS or parent.name.lower().startswith("requirements"):
         grand = parent.parent
         key = "" if str(grand) == "." else grand.as_posix()
-        if key in places and not name.lower() in LOCK_FILES:
+        if key in places and name.lower() not in LOCK_FILES:
             return key
     return None

@@ -19,8 +19,8 @@ from cachelint.facts.settings import (
     is_production_module,
     run_settings,
 )
-from cachelint.facts.values import UNKNOWN, Namespace, SettingRef
 from cachelint.facts.settings_evidence import DEPLOY, DEV, ENTRY, MANAGE, SETTINGS_VARIABLE, TEST
+from cachelint.facts.values import UNKNOWN, Namespace, SettingRef
 from cachelint.finding import Location, Span
 from cachelint.project.evidence import Named
 
