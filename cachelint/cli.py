@@ -147,8 +147,7 @@ def check(
         config.django_version = django_version
 
     if show_settings:
-        click.echo(config.as_toml())
-        sys.exit(EXIT_CLEAN)
+        _show_settings(targets, config, output_format)
     rules = all_rules()
     unknown = validate_selectors(rules, all_codes(config))
     if unknown:
@@ -229,6 +228,32 @@ def check(
     if result.errors:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_FINDINGS if result.findings and not exit_zero else EXIT_CLEAN)
+
+
+def _show_settings(targets: list[Path], config: object, output_format: str) -> None:
+    """The configuration, then the Django settings as read (see settings_report.py); exits."""
+    import json
+    import tomllib
+
+    from cachelint.engine import check as run_check
+    from cachelint.reporters import encodable
+    from cachelint.settings_report import format_text, settings_report
+
+    result = run_check(targets, config, {})  # type: ignore[arg-type]
+    report = settings_report(result.project) if result.project is not None else None
+    if output_format == "json":
+        data = {"configuration": tomllib.loads(config.as_toml())["tool"]["cachelint"]}  # type: ignore[attr-defined]
+        if report is not None:
+            data.update(report)
+        data["errors"] = result.errors
+        click.echo(json.dumps(encodable(data), indent=2, ensure_ascii=False))
+    else:
+        click.echo(config.as_toml())  # type: ignore[attr-defined]
+        if report is not None:
+            click.echo("\n".join(printable(line) for line in format_text(report).split("\n")))
+    for message in result.errors:
+        click.echo(f"cachelint: error: {printable(message)}", err=True)
+    sys.exit(EXIT_CLEAN)
 
 
 @cli.command(name="rules")

@@ -241,7 +241,9 @@ def is_settings_data(name: str, directory: str = "") -> bool:
         ".dockerfile"
     ):
         return True
-    if lower.endswith(".txt") and ("requirements" in lower or "constraints" in lower):
+    if lower.endswith(".txt") and (
+        "requirements" in lower or "constraints" in lower or directory.lower().rstrip("/").endswith(("requirements", "reqs"))
+    ):
         return True
     return "/.envs/" in f"/{directory.lower()}"
 

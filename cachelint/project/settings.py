@@ -170,16 +170,17 @@ class SettingsQueries:
         if DEPLOY in by_role and not dev_name:
             line = by_role[DEPLOY][0]
             return True, f"deployment file: {line.describe()}", line.location
-        if deployed and module not in deployed:
-            others = ", ".join(sorted(deployed))
-            return False, f"deployment files name other settings ({others})", None
-        if ENTRY in by_role and not dev_name:
+        excluded = bool(deployed) and module not in deployed
+        if ENTRY in by_role and not dev_name and not excluded:
             line = by_role[ENTRY][0]
             return True, f"entry point default: {line.describe()}", line.location
         for role, label in ((TEST, "test settings"), (DEV, "development settings"), (DEPLOY, "named for development")):
             if role in by_role:
                 line = by_role[role][0]
                 return False, f"{label}: {line.describe()}", line.location
+        if excluded:
+            others = ", ".join(sorted(deployed))
+            return False, f"deployment files name other settings ({others})", None
         production = is_production_module(module, namespace)
         manage = by_role.get(MANAGE)
         debug = namespace.get("DEBUG")
