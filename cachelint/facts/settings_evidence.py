@@ -164,16 +164,15 @@ def _named_settings(text: str, lower: str, relative: str) -> list[NamedSetting]:
         line = _line_of(text, match.start())
         found.setdefault((variable, line), NamedSetting(variable, value, line, role))
 
+    text = _uncommented(text)  # the same length per line: offsets give the right lines
     if lower.endswith(".py"):
         role = PYTHON_ENTRY_POINTS.get(lower, TEST if lower in ("noxfile.py", "conftest.py") else "")
         if not role:
             return []
-        code = _uncommented(text)
         for variable in (SETTINGS_VARIABLE, CONFIGURATION_VARIABLE):
-            for match in _PYTHON_PATTERNS[variable].finditer(code):
+            for match in _PYTHON_PATTERNS[variable].finditer(text):
                 add(variable, match, role)
         return sorted(found.values(), key=lambda s: (s.line, s.variable))
-    text = _uncommented(text)
     if lower in ("setup.cfg", "pyproject.toml"):
         # Only pytest's section says anything about settings here (test settings); the
         # django-stubs section (``django_settings_module``) is for type checking.
