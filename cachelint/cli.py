@@ -232,8 +232,8 @@ def check(
 
 def _show_settings(targets: list[Path], config: object, output_format: str) -> None:
     """The configuration, then the Django settings as read (see settings_report.py); exits."""
+    import dataclasses
     import json
-    import tomllib
 
     from cachelint.engine import check as run_check
     from cachelint.reporters import encodable
@@ -242,7 +242,13 @@ def _show_settings(targets: list[Path], config: object, output_format: str) -> N
     result = run_check(targets, config, {})  # type: ignore[arg-type]
     report = settings_report(result.project) if result.project is not None else None
     if output_format == "json":
-        data = {"configuration": tomllib.loads(config.as_toml())["tool"]["cachelint"]}  # type: ignore[attr-defined]
+        data: dict = {
+            "configuration": {
+                f.name.replace("_", "-"): getattr(config, f.name)
+                for f in dataclasses.fields(config)  # type: ignore[arg-type]
+                if getattr(config, f.name) is not None
+            }
+        }
         if report is not None:
             data.update(report)
         data["errors"] = result.errors

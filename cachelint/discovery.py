@@ -231,7 +231,7 @@ _DATA_PYTHON = frozenset({"wsgi.py", "asgi.py", "manage.py", "celery.py", "setup
 def is_settings_data(name: str, directory: str = "") -> bool:
     """Files read as data for which settings module runs where and which Django version is
     declared (see cachelint/facts/settings_evidence.py): entry points, Dockerfiles, Procfiles,
-    compose/Kubernetes/Helm YAML, ``.env`` files (and cookiecutter's ``.envs/``), pytest/tox
+    compose/Kubernetes/Helm YAML, ``.env`` files (and ``.envs/``, ``env.d/`` folders), pytest/tox
     configuration, shell scripts, requirements and lock files. ``directory`` is the file's
     folder relative to the root, with a trailing slash."""
     lower = name.lower()
@@ -245,7 +245,9 @@ def is_settings_data(name: str, directory: str = "") -> bool:
         "requirements" in lower or "constraints" in lower or directory.lower().rstrip("/").endswith(("requirements", "reqs"))
     ):
         return True
-    return "/.envs/" in f"/{directory.lower()}"
+    if ".yaml." in lower or ".yml." in lower or lower.endswith(".gotmpl"):
+        return True  # helmfile values (values.web.yaml.gotmpl), compose overrides (x.yml.example)
+    return any(f"/{folder}/" in f"/{directory.lower()}" for folder in (".envs", "envs", "env.d"))
 
 
 class Classifier:

@@ -63,7 +63,7 @@ def _module_report(project: ProjectModel, module: SettingsModule) -> dict[str, A
             continue
         values[name] = {"set": True, "value": _plain(binding.value), "path": binding.path, "line": binding.span.line}
     location = module.production_location
-    configurations = project.configuration_for(module.module, module.path)
+    configurations = project.configuration_for(module.module, module.path, production=False)
     return {
         "module": module.module,
         "path": module.path,
@@ -75,13 +75,16 @@ def _module_report(project: ProjectModel, module: SettingsModule) -> dict[str, A
         "configuration": [
             {"name": n.value, "path": n.path, "line": n.setting.line, "role": n.role} for n in configurations
         ],
+        "production_configuration": list(
+            dict.fromkeys(n.value for n in project.configuration_for(module.module, module.path))
+        ),
         "settings": values,
     }
 
 
 def settings_report(project: ProjectModel) -> dict[str, Any]:
     version = project.django_version_info()
-    modules = {m.module for m in project.settings_modules}
+    matched = [n for lines in project.settings_named.values() for n in lines]
     return {
         "django": {
             "version": f"{version.version[0]}.{version.version[1]}",
@@ -98,18 +101,11 @@ def settings_report(project: ProjectModel) -> dict[str, Any]:
                 "role": n.role,
                 "path": n.path,
                 "line": n.setting.line,
-                "found": n.setting.variable != "DJANGO_SETTINGS_MODULE"
-                or n.value in modules
-                or any(n.value in _tails(m.path) for m in project.settings_modules),
+                "found": n.setting.variable != "DJANGO_SETTINGS_MODULE" or n in matched,
             }
             for n in project.named_settings
         ],
     }
-
-
-def _tails(path: str) -> set[str]:
-    parts = path.replace("\\", "/").removesuffix(".py").removesuffix("/__init__").split("/")
-    return {".".join(parts[i:]) for i in range(len(parts))}
 
 
 def _show(value: Any) -> str:
@@ -156,13 +152,18 @@ def format_text(report: dict[str, Any]) -> str:
         lines.append(f"#   star imports: {chain if module['star_imports'] else 'none'}")
         if not module["leaf"]:
             lines.append("#   star-imported by other settings modules")
+        if module["production_configuration"]:
+            lines.append(f"#   production configuration: {', '.join(module['production_configuration'])}")
         for configuration in module["configuration"]:
             lines.append(
                 f"#   configuration: {configuration['name']} "
                 f"({configuration['path']}:{configuration['line']}, {configuration['role']})"
             )
-        for name, entry in module["settings"].items():
-            lines.extend(_setting_lines(name, entry))
+        if any(entry["set"] for entry in module["settings"].values()):
+            for name, entry in module["settings"].items():
+                lines.extend(_setting_lines(name, entry))
+        else:
+            lines.append(f"#   sets none of {', '.join(module['settings'])}")
     unmatched = [n for n in report["named"] if not n["found"]]
     if unmatched:
         lines.append("#")

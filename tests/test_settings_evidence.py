@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 import os
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 from click.testing import CliRunner
 
 from cachelint.cli import cli
@@ -61,12 +61,17 @@ def test_dockerfile_env_in_both_forms_and_args():
         "# ENV DJANGO_SETTINGS_MODULE=old.settings\n"
         "ENV DJANGO_SETTINGS_MODULE=config.settings.live\n"
         "ENV DJANGO_CONFIGURATION Production\n"
-        "RUN python manage.py collectstatic --settings=config.settings.build\n"
+        "RUN DJANGO_CONFIGURATION=Build python manage.py collectstatic --settings=config.settings.build\n"
+        'CMD ["gunicorn", "--env", "DJANGO_SETTINGS_MODULE=config.settings.web", "config.wsgi"]\n'
+        "CMD python manage.py migrate --settings=config.settings.live \\\n"
+        "    && gunicorn config.wsgi\n"
     )
+    # A RUN step's variables do not stay in the image; ENV, ARG and what CMD runs with do.
     assert named("Dockerfile", text) == [
         (DSM, "config.settings.live", 3, DEPLOY),
         ("DJANGO_CONFIGURATION", "Production", 4, DEPLOY),
-        (DSM, "config.settings.build", 5, DEPLOY),
+        (DSM, "config.settings.web", 6, DEPLOY),
+        (DSM, "config.settings.live", 7, DEPLOY),
     ]
     # The space form is Dockerfile syntax only: prose elsewhere is not evidence.
     assert named("docs/setup.sh", "echo DJANGO_SETTINGS_MODULE is set\n") == []
@@ -463,9 +468,12 @@ def test_configuration_query_for_class_based_settings(tmp_path, inside):
     project = run(tmp_path, ["CL302"]).project
     assert project is not None
     assert project.production_configurations == ["Prod"]
-    assert [(n.value, n.path, n.setting.line) for n in project.configuration_for("proj.settings", "proj/settings.py")] == [
-        ("Dev", "manage.py", 3)
+    # The production choice: the Dockerfile's (manage.py's Dev is the development default).
+    assert [(n.value, n.path, n.setting.line) for n in project.configuration_for("proj.settings")] == [
+        ("Prod", "Dockerfile", 1)
     ]
+    everything = project.configuration_for("proj.settings", production=False)
+    assert [(n.value, n.role) for n in everything] == [("Prod", DEPLOY), ("Dev", MANAGE)]
 
 
 def test_unreadable_packaging_file_is_an_error_line_not_a_crash(tmp_path, inside):

@@ -65,7 +65,7 @@ _SECTION = re.compile(r"^\s*\[[^\]]*\]\s*$")
 # --- Django version declarations ----------------------------------------------------------
 _SPEC = re.compile(
     r"""(?ix)(?<![\w.-])(?P<package>django|wagtail)(?:\[[^\]]*\])?\s*(?:=\s*(?:\{[^}]*?version\s*=\s*)?["']?)?\s*
-        (?P<op>===|==|~=|>=|\^|~|>)?\s*["']?\s*(?P<major>\d+)\.(?P<minor>\d+)"""
+        (?P<op>===|==|~=|>=|<=|\^|~|>|<)?\s*["']?\s*(?P<major>\d+)(?:\.(?P<minor>\d+))?"""
 )
 _LOCK_ENTRY = re.compile(
     r'(?ims)^\s*name\s*=\s*"(?P<package>django|wagtail)"\s*\n\s*version\s*=\s*"(?P<major>\d+)\.(?P<minor>\d+)'
@@ -180,15 +180,32 @@ def _named_settings(text: str, lower: str, relative: str) -> list[NamedSetting]:
         role = TEST
     else:
         role = role_of(relative)
+    dockerfile = "dockerfile" in lower or "containerfile" in lower
+    if dockerfile:
+        # Only what ENV and ARG set stays in the image (``RUN X=y cmd`` is one build step).
+        text = _only_env_instructions(text)
     for variable in (SETTINGS_VARIABLE, CONFIGURATION_VARIABLE):
         for pattern in _PATTERNS[variable]:
-            if pattern is _DOCKER_ENV_PATTERNS[variable] and "dockerfile" not in lower:
+            if pattern is _DOCKER_ENV_PATTERNS[variable] and not dockerfile:
                 continue
             for match in pattern.finditer(text):
                 add(variable, match, role)
     for match in _FLAGS.finditer(text):
         add(SETTINGS_VARIABLE, match, TEST if role == DEPLOY and "--ds" in match.group() else role)
     return sorted(found.values(), key=lambda s: (s.line, s.variable))
+
+
+def _only_env_instructions(text: str) -> str:
+    """A Dockerfile with every line blanked that is not part of an ENV, ARG, CMD or ENTRYPOINT
+    instruction (what the container runs with)."""
+    lines, keep, continued = [], False, False
+    for line in text.split("\n"):
+        if not continued:
+            keyword = line.strip().split(" ", 1)[0].upper()
+            keep = keyword in ("ENV", "ARG", "CMD", "ENTRYPOINT")
+        lines.append(line if keep else "")
+        continued = line.rstrip().endswith("\\")
+    return "\n".join(lines)
 
 
 def _only_pytest_sections(text: str) -> str:
@@ -238,10 +255,31 @@ def _requirements(text: str, lower: str) -> list[Requirement]:
             for m in _LOCK_ENTRY.finditer(text)
         ]
     text = "\n".join(line.split(" #", 1)[0] for line in _uncommented(text).split("\n"))
-    return [
-        Requirement(m["package"].lower(), m["op"] or "", (int(m["major"]), int(m["minor"])), _line_of(text, m.start()))
-        for m in _SPEC.finditer(text)
-    ]
+    found = []
+    for m in _SPEC.finditer(text):
+        op, major, minor = m["op"] or "", int(m["major"]), m["minor"]
+        if op in ("<", "<="):
+            # Only an upper bound: the newest release it allows (``<5`` and ``<5.0``: 4.2).
+            version = _below(major, int(minor or 0)) if op == "<" else (major, int(minor or 0))
+            if version is None:
+                continue
+            op = "<"
+        elif minor is None:
+            continue
+        else:
+            version = (major, int(minor))
+        found.append(Requirement(m["package"].lower(), op, version, _line_of(text, m.start())))
+    return found
+
+
+def _below(major: int, minor: int) -> tuple[int, int] | None:
+    """The newest Django release before ``major.minor`` (each major line ends at x.2, 1.x at
+    1.11)."""
+    if minor > 0:
+        return major, minor - 1
+    if major <= 1:
+        return None
+    return (1, 11) if major == 2 else (major - 1, 2)
 
 
 def _packages_a_library(text: str, lower: str) -> bool:

@@ -14,6 +14,7 @@ from functools import cached_property
 from pathlib import PurePosixPath
 
 from cachelint.django_version import LATEST, Version, wrapper_implies
+from cachelint.facts.settings import NON_PRODUCTION_NAME
 from cachelint.facts.settings_evidence import (
     CONFIGURATION_VARIABLE,
     DEPLOY,
@@ -35,7 +36,7 @@ EXAMPLE_DIR = re.compile(
     r"^(?:test_?project|tests?_?proj|tests?|testapp|test_?site|sandbox|example.*|demo.*|sample_?project|dummy_?project)$"
 )
 REQUIREMENTS_DIRS = ("requirements", "requirements.d", "reqs", "deps", "requirements-dev")
-_RANK = {"lock": 4, "===": 3, "==": 3, "~=": 2, "~": 2, "": 2, ">=": 1, "^": 1, ">": 1}
+_RANK = {"lock": 4, "===": 3, "==": 3, "~=": 2, "~": 2, "": 2, ">=": 1, "^": 1, ">": 1, "<": 1}
 # Strength of a role as production evidence (for sorting what is shown).
 _STRENGTH = {DEPLOY: 0, ENTRY: 1, MANAGE: 2, DEV: 3, TEST: 4}
 
@@ -97,35 +98,36 @@ class EvidenceQueries:
             for facts in self.evidence.values()  # type: ignore[attr-defined]
             for setting in facts.settings
         ]
-        return sorted(found, key=lambda n: (_STRENGTH.get(n.role, 9), n.path, n.setting.line))
+        return sorted(found, key=_preference)
 
-    def evidence_for_module(self, module: str, path: str) -> list[Named]:
-        """The lines that name the settings module ``module`` (whose file is ``path``)."""
-        suffixes = _module_paths(path)
-        return [
+    def evidence_for_module(self, module: str, path: str = "") -> list[Named]:
+        """The lines that name the settings module ``module`` (see ``settings_named``)."""
+        return list(self.settings_named.get(module, []))  # type: ignore[attr-defined]
+
+    def configuration_for(self, module: str, path: str = "", production: bool = True) -> list[Named]:
+        """``DJANGO_CONFIGURATION`` class names (django-configurations: ``class Prod(Base)``) for
+        the settings module ``module``, strongest first: those of files that also name this
+        module, then those of files that name no settings module at all. With ``production``
+        (the default) only what deployment files and entry points select, and no class named
+        for development or tests (``Development``, ``Test``); else every one, with its role."""
+        naming = {n.path for n in self.evidence_for_module(module, path)}
+        others = {n.path for n in self.named_settings if n.setting.variable == SETTINGS_VARIABLE}
+        chosen = [
             n
             for n in self.named_settings
-            if n.setting.variable == SETTINGS_VARIABLE and (n.value == module or n.value in suffixes)
+            if n.setting.variable == CONFIGURATION_VARIABLE and (n.path in naming or n.path not in others)
         ]
-
-    def configuration_for(self, module: str, path: str) -> list[Named]:
-        """``DJANGO_CONFIGURATION`` class names for the settings module ``module``, strongest first:
-        those of files that also name this module, else those of deployment files and entry points
-        that name no other module (django-configurations: ``class Prod(Base)``)."""
-        naming = {(n.path) for n in self.evidence_for_module(module, path)}
-        configurations = [n for n in self.named_settings if n.setting.variable == CONFIGURATION_VARIABLE]
-        same_file = [n for n in configurations if n.path in naming]
-        if same_file:
-            return same_file
-        others = {n.path for n in self.named_settings if n.setting.variable == SETTINGS_VARIABLE}
-        return [n for n in configurations if n.path not in others and n.role in (DEPLOY, ENTRY)]
+        if production:
+            chosen = [n for n in chosen if _production_configuration(n)]
+        return chosen
 
     @cached_property
     def production_configurations(self) -> list[str]:
-        """Configuration class names that deployment files or entry points select."""
+        """Configuration class names that deployment files or entry points select (not those
+        named for development or tests), strongest evidence first."""
         names: list[str] = []
         for n in self.named_settings:
-            if n.setting.variable == CONFIGURATION_VARIABLE and n.role in (DEPLOY, ENTRY) and n.value not in names:
+            if n.setting.variable == CONFIGURATION_VARIABLE and _production_configuration(n) and n.value not in names:
                 names.append(n.value)
         return names
 
@@ -227,19 +229,26 @@ class EvidenceQueries:
         return self.django_version_info().note()
 
 
-def _module_paths(path: str) -> set[str]:
-    """Dotted names that could import the file ``path``: every suffix of its path
-    (``config/settings/live.py`` -> ``live``, ``settings.live``, ``config.settings.live``), so a
-    name from a deployment file matches whatever the source root is."""
-    posix = PurePosixPath(path.replace("\\", "/"))
-    parts = [p for p in posix.parts if p not in ("..", ".", "/")]
-    if not parts:
-        return set()
-    if parts[-1] == "__init__.py":
-        parts = parts[:-1]
-    elif parts[-1].endswith(".py"):
-        parts[-1] = parts[-1][:-3]
-    return {".".join(parts[i:]) for i in range(len(parts)) if parts[i:]}
+def _production_configuration(named: Named) -> bool:
+    return named.role in (DEPLOY, ENTRY) and not NON_PRODUCTION_NAME.search(named.value.lower())
+
+
+_ENTRY_ORDER = {"wsgi.py": 0, "asgi.py": 1}
+_DOCUMENTATION = re.compile(r"(^|/)(docs?|documentation|examples?|samples?)/")
+
+
+def _preference(named: Named) -> tuple:
+    """Strongest evidence first; among equals, wsgi.py before asgi.py before celery.py, files
+    that say production before others, documentation examples last."""
+    relative = named.relative.lower()
+    return (
+        _STRENGTH.get(named.role, 9),
+        _ENTRY_ORDER.get(relative.rsplit("/", 1)[-1], 2),
+        _DOCUMENTATION.search(relative) is not None,
+        "prod" not in relative,
+        named.path,
+        named.setting.line,
+    )
 
 
 def _place_of(relative: str, places: dict[str, int]) -> str | None:

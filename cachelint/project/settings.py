@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import posixpath
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -55,21 +56,7 @@ class SettingsQueries:
 
     @cached_property
     def settings_modules(self) -> list[SettingsModule]:
-        candidates: dict[str, PythonFacts] = {}
-        for facts in self.python.values():
-            settings = facts.settings
-            if settings is None:
-                continue
-            if (
-                settings.assigned & SETTINGS_MARKERS
-                or facts.path.rsplit("/", 1)[-1] == "settings.py"
-                or "/settings/" in f"/{facts.path}"
-            ):
-                candidates[facts.module] = facts
-        # A module that star-imports a settings module is one too (prod.py: from .base import *).
-        for facts in self.python.values():
-            if facts.settings and any(m in candidates for m in facts.settings.star_imports):
-                candidates.setdefault(facts.module, facts)
+        candidates = self._settings_candidates
         imported = {m for f in candidates.values() for m in f.settings.star_imports}  # type: ignore[union-attr]
 
         def load(module: str) -> tuple[str, SettingsFacts] | None:
@@ -78,7 +65,7 @@ class SettingsQueries:
                 return None
             return target.path, target.settings
 
-        named = self._named_modules({name: facts.path for name, facts in candidates.items()})
+        named = self.settings_named
         deployed = {m for m, lines in named.items() if any(n.role == DEPLOY for n in lines)}
         deployed = {m for m in deployed if not NON_PRODUCTION_NAME.search(m.lower())}
         modules = []
@@ -106,6 +93,25 @@ class SettingsQueries:
             )
         return modules
 
+    @cached_property
+    def _settings_candidates(self) -> dict[str, PythonFacts]:
+        candidates: dict[str, PythonFacts] = {}
+        for facts in self.python.values():
+            settings = facts.settings
+            if settings is None:
+                continue
+            if (
+                settings.assigned & SETTINGS_MARKERS
+                or facts.path.rsplit("/", 1)[-1] == "settings.py"
+                or "/settings/" in f"/{facts.path}"
+            ):
+                candidates[facts.module] = facts
+        # A module that star-imports a settings module is one too (prod.py: from .base import *).
+        for facts in self.python.values():
+            if facts.settings and any(m in candidates for m in facts.settings.star_imports):
+                candidates.setdefault(facts.module, facts)
+        return candidates
+
     def _star_chain(self, module: str) -> tuple[str, ...]:
         chain: list[str] = []
 
@@ -121,25 +127,36 @@ class SettingsQueries:
         follow(module)
         return tuple(chain)
 
-    def _named_modules(self, candidates: dict[str, str]) -> dict[str, list[Named]]:
-        """The lines naming each settings module: by its dotted name, or, for a name that no
-        module has (another source root), by the end of its path (``config.settings.live`` is
-        ``src/config/settings/live.py``) when exactly one module matches."""
+    @cached_property
+    def settings_named(self) -> dict[str, list[Named]]:
+        """The lines of entry points and deployment files naming each settings module (by
+        dotted name), strongest first. A name matches the module of that dotted name; else the
+        file it would import from the naming file's folder or one above it (``settings`` named
+        by ``sandbox/wsgi.py`` is ``sandbox/settings.py``, as Python's path would have it);
+        else the one module whose path ends like the name (``config.settings.live`` is
+        ``src/config/settings/live.py`` when ``src/`` is the source root)."""
+        candidates = {name: facts.path for name, facts in self._settings_candidates.items()}
+        by_path = {posixpath.normpath(path): name for name, path in candidates.items()}
         found: dict[str, list[Named]] = {}
         for line in self.named_settings:  # type: ignore[attr-defined]
             if line.setting.variable != SETTINGS_VARIABLE:
                 continue
-            if line.value in candidates:
-                found.setdefault(line.value, []).append(line)
-                continue
+            target = line.value if line.value in candidates else None
             tail = line.value.replace(".", "/")
-            matches = [
-                m
-                for m, path in candidates.items()
-                if f"/{path}".endswith((f"/{tail}.py", f"/{tail}/__init__.py"))
-            ]
-            if len(matches) == 1:
-                found.setdefault(matches[0], []).append(line)
+            directory = posixpath.dirname(line.path)
+            while target is None:
+                for suffix in (".py", "/__init__.py"):
+                    target = target or by_path.get(posixpath.normpath(posixpath.join(directory, tail + suffix)))
+                if not directory or directory in (".", "..") or directory.endswith("/.."):
+                    break
+                directory = posixpath.dirname(directory)
+            if target is None:
+                matches = [
+                    m for m, path in candidates.items() if f"/{path}".endswith((f"/{tail}.py", f"/{tail}/__init__.py"))
+                ]
+                target = matches[0] if len(matches) == 1 else None
+            if target is not None:
+                found.setdefault(target, []).append(line)
         return found
 
     def _production_decision(
