@@ -94,7 +94,12 @@ def cli() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no informational messages.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @click.option("--statistics", is_flag=True, help="Print only the number of findings per rule.")
-@click.option("--show-settings", is_flag=True, help="Print the resolved configuration and exit.")
+@click.option(
+    "--show-settings",
+    is_flag=True,
+    help="Print the resolved configuration, then each Django settings module as read (production "
+    "or not and why, star imports, key settings) and the Django version, and exit.",
+)
 @click.option(
     "--color/--no-color", default=None, help="Force or disable colors (default: only on a terminal)."
 )
