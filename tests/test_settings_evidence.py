@@ -491,3 +491,56 @@ def test_named_setting_and_requirement_are_plain_values():
 
     value = (NamedSetting(DSM, "a.b", 1, DEPLOY), Requirement("django", "==", (4, 2), 1))
     assert pickle.loads(pickle.dumps(value)) == value
+
+
+def test_deployed_module_with_literal_debug_true_is_a_development_deployment(tmp_path, inside):
+    locmem = 'CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}\n'
+    files = {
+        "manage.py": "",
+        "docker-compose.yml": "services:\n  web:\n    environment:\n      DJANGO_SETTINGS_MODULE: proj.docker\n",
+        "Procfile": "web: DJANGO_SETTINGS_MODULE=proj.heroku gunicorn proj.wsgi\n",
+        "proj/__init__.py": "",
+        "proj/docker.py": "DEBUG = True\n" + locmem,
+        # The default of an environment lookup is not what the deployment runs with.
+        "proj/heroku.py": 'import os\nDEBUG = os.environ.get("DEBUG", "1") == "1"\n' + locmem,
+        "proj/views.py": "from django.core.cache import cache\n\ndef v(request):\n    return cache.get('k')\n",
+    }
+    write_tree(tmp_path, files)
+    inside(tmp_path)
+    assert triples(run(tmp_path, ["CL302"])) == [("proj/heroku.py", 3, "CL302")]
+
+
+def test_compose_file_that_runs_the_development_server_is_development(tmp_path, inside):
+    compose = (
+        "services:\n  web:\n    command: python manage.py runserver 0.0.0.0:8000\n"
+        "    environment:\n      - DJANGO_SETTINGS_MODULE=proj.docker\n"
+    )
+    files = {
+        "manage.py": "",
+        "docker-compose.yml": compose,
+        "proj/__init__.py": "",
+        "proj/docker.py": 'CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}\n',
+    }
+    write_tree(tmp_path, files)
+    inside(tmp_path)
+    result = run(tmp_path, ["CL302"])
+    assert triples(result) == []
+    [module] = [m for m in result.project.settings_modules if m.module == "proj.docker"]
+    assert module.production_reason == (
+        "development settings: docker-compose.yml:5 sets DJANGO_SETTINGS_MODULE=proj.docker"
+    )
+
+
+def test_a_compose_file_naming_debug_settings_does_not_exclude_the_others(tmp_path, inside):
+    locmem = 'CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}\n'
+    files = {
+        "manage.py": "",
+        "docker-compose.yml": "services:\n  web:\n    environment:\n      DJANGO_SETTINGS_MODULE: proj.settings.docker\n",
+        "proj/__init__.py": "",
+        "proj/settings/__init__.py": "",
+        "proj/settings/docker.py": "DEBUG = True\n" + locmem,
+        "proj/settings/production.py": locmem,
+    }
+    write_tree(tmp_path, files)
+    inside(tmp_path)
+    assert triples(run(tmp_path, ["CL302"])) == [("proj/settings/production.py", 1, "CL302")]

@@ -180,6 +180,8 @@ def _named_settings(text: str, lower: str, relative: str) -> list[NamedSetting]:
         role = TEST
     else:
         role = role_of(relative)
+        if role == DEPLOY and "runserver" in text:
+            role = DEV  # a compose file or Procfile that starts Django's development server
     dockerfile = "dockerfile" in lower or "containerfile" in lower
     if dockerfile:
         # Only what ENV and ARG set stays in the image (``RUN X=y cmd`` is one build step).

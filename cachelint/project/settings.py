@@ -21,7 +21,7 @@ from cachelint.facts.settings import (
     run_settings,
 )
 from cachelint.facts.settings_evidence import DEPLOY, DEV, ENTRY, MANAGE, SETTINGS_VARIABLE, TEST
-from cachelint.facts.values import UNKNOWN, Namespace, SettingRef
+from cachelint.facts.values import UNKNOWN, Binding, Namespace, SettingRef
 from cachelint.finding import Location, Span
 from cachelint.project.evidence import Named
 
@@ -66,12 +66,21 @@ class SettingsQueries:
             return target.path, target.settings
 
         named = self.settings_named
-        deployed = {m for m, lines in named.items() if any(n.role == DEPLOY for n in lines)}
-        deployed = {m for m in deployed if not NON_PRODUCTION_NAME.search(m.lower())}
-        modules = []
+        evaluated = {}
         for name, facts in sorted(candidates.items()):
             assert facts.settings is not None
-            namespace, definitions = run_settings(facts.path, facts.settings, load, _active=frozenset({name}))
+            evaluated[name] = run_settings(facts.path, facts.settings, load, _active=frozenset({name}))
+        # The modules deployment files run (not named for development, not with DEBUG on).
+        deployed = {
+            m
+            for m, lines in named.items()
+            if any(n.role == DEPLOY for n in lines)
+            and not NON_PRODUCTION_NAME.search(m.lower())
+            and not self._debug_on(evaluated[m][0])
+        }
+        modules = []
+        for name, facts in sorted(candidates.items()):
+            namespace, definitions = evaluated[name]
             production, reason, location = self._production_decision(
                 name, facts.path, namespace, named.get(name, []), deployed
             )
@@ -111,6 +120,29 @@ class SettingsQueries:
             if facts.settings and any(m in candidates for m in facts.settings.star_imports):
                 candidates.setdefault(facts.module, facts)
         return candidates
+
+    def _debug_on(self, namespace: Namespace) -> bool:
+        debug = namespace.get("DEBUG")
+        return debug is not None and debug.value is True and self._written_literally(debug, True)
+
+    def _written_literally(self, binding: Binding, value: Any) -> bool:
+        """Whether ``binding`` comes from ``NAME = <value>`` written as a literal (not the
+        default of an environment lookup, which the deployment may override)."""
+        facts = self.python.get(binding.path)
+        if facts is None or facts.settings is None:
+            return False
+
+        def search(statements: tuple) -> bool:
+            for stmt in statements:
+                if stmt[0] == "=" and stmt[3] == binding.span:
+                    return stmt[2] == ("c", value)
+                if stmt[0] == "if" and (search(stmt[2]) or search(stmt[3])):
+                    return True
+                if stmt[0] == "try" and (search(stmt[1]) or search(stmt[2])):
+                    return True
+            return False
+
+        return search(facts.settings.statements)
 
     def _star_chain(self, module: str) -> tuple[str, ...]:
         chain: list[str] = []
@@ -163,7 +195,8 @@ class SettingsQueries:
         self, module: str, path: str, namespace: Namespace, named: list[Named], deployed: set[str]
     ) -> tuple[bool, str, Location | None]:
         """Production or not, why, and the file line that says so. In order: configured
-        ``production-settings`` globs; the example project of a packaged app (never); a
+        ``production-settings`` globs; the example project of a packaged app (never); a module
+        with ``DEBUG = True`` statically (never); a
         deployment file naming the module (whatever its name, unless it is named for
         development or tests); another module being the one deployment files name; the
         default of wsgi.py/asgi.py/celery.py; pytest/tox/CI or development files naming it (not
@@ -181,16 +214,20 @@ class SettingsQueries:
         if example:
             return False, f"example or test project of a reusable app: {example}", None
         dev_name = NON_PRODUCTION_NAME.search(module.lower()) is not None
+        debug = namespace.get("DEBUG")
+        # Whatever names it, a module that runs with DEBUG on is a development deployment.
+        debug_on = self._debug_on(namespace)
         by_role: dict[str, list[Named]] = {}
         for line in named:
             by_role.setdefault(line.role, []).append(line)
-        if DEPLOY in by_role and not dev_name:
-            line = by_role[DEPLOY][0]
-            return True, f"deployment file: {line.describe()}", line.location
         excluded = bool(deployed) and module not in deployed
-        if ENTRY in by_role and not dev_name and not excluded:
-            line = by_role[ENTRY][0]
-            return True, f"entry point default: {line.describe()}", line.location
+        for role, label, applies in ((DEPLOY, "deployment file", True), (ENTRY, "entry point default", not excluded)):
+            if role in by_role and not dev_name and applies:
+                line = by_role[role][0]
+                if debug_on:
+                    assert debug is not None
+                    return False, f"DEBUG = True at {debug.path}:{debug.span.line}, though {line.describe()}", None
+                return True, f"{label}: {line.describe()}", line.location
         for role, label in ((TEST, "test settings"), (DEV, "development settings"), (DEPLOY, "named for development")):
             if role in by_role:
                 line = by_role[role][0]
@@ -200,7 +237,6 @@ class SettingsQueries:
             return False, f"deployment files name other settings ({others})", None
         production = is_production_module(module, namespace)
         manage = by_role.get(MANAGE)
-        debug = namespace.get("DEBUG")
         if production:
             if PRODUCTION_NAME.search(module.lower().rsplit(".", 1)[-1]):
                 reason = "named like production settings"
