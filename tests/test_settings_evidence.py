@@ -544,3 +544,24 @@ def test_a_compose_file_naming_debug_settings_does_not_exclude_the_others(tmp_pa
     write_tree(tmp_path, files)
     inside(tmp_path)
     assert triples(run(tmp_path, ["CL302"])) == [("proj/settings/production.py", 1, "CL302")]
+
+
+def test_wsgi_default_naming_the_base_of_production_settings(tmp_path, inside):
+    files = {
+        "manage.py": 'import os\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.django.base")\n',
+        "config/__init__.py": "",
+        "config/wsgi.py": 'import os\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.django.base")\n',
+        "config/django/__init__.py": "",
+        "config/django/base.py": 'INSTALLED_APPS = ["django.contrib.staticfiles"]\n',
+        "config/django/production.py": "from .base import *  # noqa\nDEBUG = False\n",
+    }
+    write_tree(tmp_path, files)
+    inside(tmp_path)
+    project = run(tmp_path, ["CL501"]).project
+    verdicts = {m.module: (m.production, m.production_reason) for m in project.settings_modules}
+    assert verdicts["config.django.base"] == (
+        False,
+        "the base of production settings config.django.production, though config/wsgi.py:2 sets "
+        "DJANGO_SETTINGS_MODULE=config.django.base",
+    )
+    assert verdicts["config.django.production"] == (True, "named like production settings")

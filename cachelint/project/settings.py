@@ -221,6 +221,17 @@ class SettingsQueries:
         for line in named:
             by_role.setdefault(line.role, []).append(line)
         excluded = bool(deployed) and module not in deployed
+        # wsgi.py's default is often the base that production settings extend (and that the
+        # deployment overrides): then it is not evidence that the base runs as it is.
+        extended_by = [
+            other
+            for other, facts in self._settings_candidates.items()
+            if module in facts.settings.star_imports  # type: ignore[union-attr]
+            and PRODUCTION_NAME.search(other.lower().rsplit(".", 1)[-1])
+            and not NON_PRODUCTION_NAME.search(other.lower())
+        ]
+        if ENTRY in by_role and extended_by and DEPLOY not in by_role:
+            excluded = True
         for role, label, applies in ((DEPLOY, "deployment file", True), (ENTRY, "entry point default", not excluded)):
             if role in by_role and not dev_name and applies:
                 line = by_role[role][0]
@@ -232,7 +243,7 @@ class SettingsQueries:
             if role in by_role:
                 line = by_role[role][0]
                 return False, f"{label}: {line.describe()}", line.location
-        if excluded:
+        if excluded and deployed and module not in deployed:
             others = ", ".join(sorted(deployed))
             return False, f"deployment files name other settings ({others})", None
         production = is_production_module(module, namespace)
@@ -244,6 +255,11 @@ class SettingsQueries:
                 assert debug is not None
                 reason = f"DEBUG = False at {debug.path}:{debug.span.line}"
             return True, reason, None
+        if extended_by and ENTRY in by_role:
+            return False, (
+                f"the base of production settings {', '.join(sorted(extended_by))}, though "
+                f"{by_role[ENTRY][0].describe()}"
+            ), None
         if manage:
             return False, f"development default: {manage[0].describe()}", manage[0].location
         if dev_name:
