@@ -264,7 +264,7 @@ def _show_settings(targets: list[Path], config: object, output_format: str) -> N
             click.echo("\n".join(printable(line) for line in format_text(report).split("\n")))
     for message in result.errors:
         click.echo(f"cachelint: error: {printable(message)}", err=True)
-    sys.exit(EXIT_CLEAN)
+    sys.exit(EXIT_ERROR if result.errors else EXIT_CLEAN)
 
 
 @cli.command(name="rules")
