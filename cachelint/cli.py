@@ -99,7 +99,13 @@ def cli() -> None:
     is_flag=True,
     help="Print only the number of findings per rule (as JSON with --format json).",
 )
-@click.option("--show-settings", is_flag=True, help="Print the resolved configuration and exit.")
+@click.option(
+    "--show-settings",
+    is_flag=True,
+    help="Print the resolved configuration and the rules it enables, then each Django settings "
+    "module as read (production or not and why, star imports, key settings) and the Django "
+    "version, and exit.",
+)
 @click.option(
     "--color/--no-color",
     default=None,
@@ -217,8 +223,7 @@ def check(
     except ConfigError as error:
         _fail(str(error))
     if show_settings:
-        click.echo(show_configuration(config, chosen))
-        sys.exit(EXIT_CLEAN)
+        _show_settings(targets, config, chosen, output_format)
     # --config FILE holds for every path; otherwise each has the configuration nearest to it.
     workspace = Workspace(config, chosen, None if config_file else configure)
 
@@ -360,6 +365,39 @@ def show_configuration(config: object, rules: Mapping[str, object]) -> str:
     lines.append(f"# configuration files: {', '.join(printable(s) for s in sources)}")
     lines.append(f"# enabled rules ({len(rules)}): {', '.join(rules)}")
     return "\n".join(lines)
+
+
+def _show_settings(targets: list[Path], config: object, rules: Mapping[str, object], output_format: str) -> None:
+    """The configuration, then the Django settings as read (see settings_report.py); exits."""
+    import dataclasses
+    import json
+
+    from cachelint.engine import check as run_check
+    from cachelint.reporters import encodable
+    from cachelint.settings_report import format_text, settings_report
+
+    result = run_check(targets, config, {})  # type: ignore[arg-type]
+    report = settings_report(result.project) if result.project is not None else None
+    if output_format == "json":
+        data: dict = {
+            "configuration": {
+                f.name.replace("_", "-"): getattr(config, f.name)
+                for f in dataclasses.fields(config)  # type: ignore[arg-type]
+                if getattr(config, f.name) is not None
+            },
+            "enabled-rules": list(rules),
+        }
+        if report is not None:
+            data.update(report)
+        data["errors"] = result.errors
+        click.echo(json.dumps(encodable(data), indent=2, ensure_ascii=False))
+    else:
+        click.echo(show_configuration(config, rules))
+        if report is not None:
+            click.echo("\n".join(printable(line) for line in format_text(report).split("\n")))
+    for message in result.errors:
+        click.echo(f"cachelint: error: {printable(message)}", err=True)
+    sys.exit(EXIT_ERROR if result.errors else EXIT_CLEAN)
 
 
 @cli.command(name="rules")

@@ -57,6 +57,7 @@ class SourceFile:
     settings_like: bool = False  # named settings.py or inside a settings/ package
     template_name: str = ""  # name a loader would find it by (template)
     deploy_kind: str = ""  # conf | caddy | varnish | htaccess | yaml (see deployment_kind)
+    relative: str = ""  # path from the project root (settings data)
 
 
 def display_path(path: Path) -> str:
@@ -217,6 +218,7 @@ def walk(
                 os.path.splitext(name)[1] not in walked
                 and not BUNDLER_CONFIG.match(name)
                 and deployment_kind(prefix + name) is None
+                and not is_settings_data(name, prefix)
             ) or _ignored(prefix + name, ignore, extra):
                 continue
             if skip_tests and is_test_file(name):
@@ -231,6 +233,34 @@ def walk(
 
 def _ignored(relative: str, *specs: pathspec.PathSpec | None) -> bool:
     return any(spec is not None and spec.match_file(relative) for spec in specs)
+
+
+# --- settings data: files that say how Django is started, and with which version --------------
+_DATA_SUFFIXES = (".yml", ".yaml", ".env", ".ini", ".cfg", ".toml", ".conf", ".sh", ".lock", ".in")
+_DATA_NAMES = frozenset({"procfile", "dockerfile", "containerfile", "pipfile", ".env", "jenkinsfile"})
+_DATA_PYTHON = frozenset({"wsgi.py", "asgi.py", "manage.py", "celery.py", "setup.py", "noxfile.py"})
+
+
+def is_settings_data(name: str, directory: str = "") -> bool:
+    """Files read as data for which settings module runs where and which Django version is
+    declared (see cachelint/facts/settings_evidence.py): entry points, Dockerfiles, Procfiles,
+    compose/Kubernetes/Helm YAML, ``.env`` files (and ``.envs/``, ``env.d/`` folders), pytest/tox
+    configuration, shell scripts, requirements and lock files. ``directory`` is the file's
+    folder relative to the root, with a trailing slash."""
+    lower = name.lower()
+    if lower in _DATA_PYTHON or lower in _DATA_NAMES or lower.endswith(_DATA_SUFFIXES):
+        return True
+    if lower.startswith(("procfile.", "dockerfile.", "containerfile.", ".env.", "requirements")) or lower.endswith(
+        ".dockerfile"
+    ):
+        return True
+    if lower.endswith(".txt") and (
+        "requirements" in lower or "constraints" in lower or directory.lower().rstrip("/").endswith(("requirements", "reqs"))
+    ):
+        return True
+    if ".yaml." in lower or ".yml." in lower or lower.endswith(".gotmpl"):
+        return True  # helmfile values (values.web.yaml.gotmpl), compose overrides (x.yml.example)
+    return any(f"/{folder}/" in f"/{directory.lower()}" for folder in (".envs", "envs", "env.d"))
 
 
 class Classifier:
@@ -269,6 +299,15 @@ class Classifier:
             name = self._template_name(path)
             if name:
                 return SourceFile(path, display_path(path), "template", template_name=name)
+        return None
+
+    def classify_data(self, path: Path) -> SourceFile | None:
+        """A settings data file (see ``is_settings_data``); a Python entry point is one too,
+        beside its Python classification."""
+        relative = self.relative(path)
+        directory = relative.rsplit("/", 1)[0] + "/" if "/" in relative else ""
+        if is_settings_data(path.name, directory):
+            return SourceFile(path, display_path(path), "data", relative=relative)
         return None
 
     def _template_name(self, path: Path) -> str | None:

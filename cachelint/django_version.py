@@ -1,28 +1,24 @@
-"""The Django version a project declares, read from its packaging files (never imported).
+"""The Django version a project declares (never imported), and the newest release known.
 
-Lock files give the exact version; pins (``==``, ``~=``) come next, lower bounds (``>=``, ``^``)
-last. Unknown means "assume the latest release" for version-gated rules.
+The declarations are read as facts (``cachelint.facts.settings_evidence``) and chosen in the
+project model (``cachelint.project.evidence``): lock files give the exact version; pins (``==``,
+``~=``) come next, lower bounds (``>=``, ``^``) last. Unknown means "assume the latest release"
+for version-gated rules.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
-
-from cachelint.discovery import display_path
-from cachelint.reading import read_text, reason
 
 Version = tuple[int, int]
 
-LATEST: Version = (5, 2)
+# The newest Django release: the one version to assume when a project declares none. A test
+# (tests/test_settings_evidence.py) fails when an installed Django is newer, as a reminder.
+LATEST: Version = (6, 1)
 
-_SPEC = re.compile(
-    r"""(?ix)(?<![\w.-])django(?:\[[^\]]*\])?\s*(?:=\s*["']?)?\s*
-        (?P<op>===|==|~=|>=|\^|~|>)?\s*["']?\s*(?P<major>\d+)\.(?P<minor>\d+)"""
-)
-_LOCK_ENTRY = re.compile(r'(?ims)^\s*name\s*=\s*"django"\s*\n\s*version\s*=\s*"(\d+)\.(\d+)')
-_RANK = {"===": 3, "==": 3, "~=": 2, "~": 2, ">=": 1, "^": 1, ">": 1, None: 2}
+# The newest Django each wagtail major release supports (its last minor's upper bound): a
+# pinned wagtail with no Django requirement of its own implies at most that Django.
+_WAGTAIL_DJANGO = {1: (1, 11), 2: (4, 0), 3: (4, 1), 4: (4, 1), 5: (5, 0), 6: (5, 1)}
 
 
 def parse_version(text: str) -> Version | None:
@@ -30,40 +26,8 @@ def parse_version(text: str) -> Version | None:
     return (int(match[1]), int(match[2])) if match else None
 
 
-def _read(path: Path, errors: list[str] | None) -> str:
-    # A FIFO or a link to /dev/zero committed as poetry.lock is not read (see reading.py).
-    try:
-        return read_text(path)
-    except FileNotFoundError:
-        return ""
-    except OSError as error:
-        if errors is not None:
-            errors.append(f"{display_path(path)}: cannot read: {reason(error)}")
-        return ""
-
-
-def detect(root: Path, errors: list[str] | None = None) -> Version | None:
-    """The best-ranked Django version declared in ``root``'s packaging files, if any; a file
-    that exists but cannot be read is a line in ``errors``."""
-    for lock in ("poetry.lock", "uv.lock", "pdm.lock"):
-        match = _LOCK_ENTRY.search(_read(root / lock, errors))
-        if match:
-            return int(match[1]), int(match[2])
-    pipfile_lock = _read(root / "Pipfile.lock", errors)
-    if pipfile_lock:
-        try:
-            pinned = json.loads(pipfile_lock).get("default", {}).get("django", {}).get("version", "")
-        except (ValueError, AttributeError):
-            pinned = ""
-        version = parse_version(pinned.lstrip("=~>"))
-        if version:
-            return version
-    candidates = [root / n for n in ("pyproject.toml", "setup.cfg", "setup.py", "Pipfile")]
-    candidates += sorted(root.glob("requirements*.txt")) + sorted(root.glob("requirements/*.txt"))
-    best: tuple[int, Version] | None = None
-    for path in candidates:
-        for match in _SPEC.finditer(_read(path, errors)):
-            found = (_RANK[match["op"]], (int(match["major"]), int(match["minor"])))
-            if best is None or found[0] > best[0]:
-                best = found
-    return best[1] if best else None
+def wrapper_implies(package: str, op: str, version: Version) -> Version | None:
+    """The newest Django that a pinned (or locked) wrapper package allows, when obvious."""
+    if package == "wagtail" and op in ("lock", "==", "===", "~=", "~", ""):
+        return _WAGTAIL_DJANGO.get(version[0])
+    return None

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 from cachelint.cache import ResultCache
 from cachelint.config import Config, ConfigError
 from cachelint.discovery import Classifier, SourceFile, find_project_root, glob_spec, walk
-from cachelint.django_version import detect as detect_django
 from cachelint.django_version import parse_version
 from cachelint.facts.python import PythonFacts, SkippedModule, skipped_module
 from cachelint.finding import Finding, Location, Span
@@ -68,6 +67,8 @@ _BRACKET = re.compile(rb"[()\[\]{}]")
 # templates are lexed meanwhile (measured on the benchmark corpus: Python alone pays for a pool
 # from about 100-200 KB).
 # CACHELINT_PARALLEL_MIN_BYTES overrides it (tests force the pool with 0).
+# Settings data (lock files, manifests) may be larger than a source file: read up to this much.
+DATA_MAX_BYTES = 64 * 1024 * 1024
 PARALLEL_MIN_BYTES = int(os.environ.get("CACHELINT_PARALLEL_MIN_BYTES", "150000"))
 
 
@@ -78,6 +79,7 @@ class Result:
     suppressed: int = 0
     digests: dict[str, str] = field(default_factory=dict)  # path -> content digest the facts come from
     warnings: list[str] = field(default_factory=list)  # the run went on, but the user should know
+    project: ProjectModel | None = None  # the last project's model (for --show-settings)
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,8 @@ def _needs_analysis(task: _Task, data: bytes) -> bool:
         from cachelint.facts.deploy import may_matter as deployment_may_matter
 
         return deployment_may_matter(data)
+    if source.kind == "data":
+        return True  # cheap substring tests decide inside (facts/settings_evidence.py)
     return b"{%" in data or b"{{" in data or b"/static" in data  # template code, or CL504
 
 
@@ -145,6 +149,10 @@ def _facts(task: _Task, data: bytes) -> object:
     from cachelint.facts.templates import parse_template
 
     source = task.source
+    if source.kind == "data":
+        from cachelint.facts.settings_evidence import parse_evidence
+
+        return parse_evidence(source.display, source.relative, data)
     try:
         if source.kind == "python":
             if b"\x00" in data:
@@ -263,6 +271,7 @@ def build_project(
     with _Parser(config, cache, rule_tokens, progress) as parser:
         results = parser.parse(sources, force=False)
         project = _join(sources, results, config)
+        project.root = root
         forced: set[Path] = set()
         while True:
             wanted = project.referenced_modules().union(*(r.wanted_modules(project) for r in rules.values()))
@@ -274,6 +283,7 @@ def build_project(
             parsed = dict(zip((s.path for s in batch), parser.parse(batch, force=True)))
             results = [parsed.get(s.path, r) for s, r in zip(sources, results)]
             project = _join(sources, results, config)
+            project.root = root
     if cache is not None:
         cache.save({_cache_key(s, force, rule_tokens) for s in sources for force in (False, True)})
     return project
@@ -320,10 +330,12 @@ class _Parser:
         # edited meanwhile is not remembered with its new stat but the facts of its old text.
         contents: dict[int, tuple[bytes, os.stat_result]] = {}
         for index in misses:
-            task = _Task(sources[index], self.config.max_file_size, force, self.rule_tokens)
+            source = sources[index]
+            limit = max(self.config.max_file_size, DATA_MAX_BYTES) if source.kind == "data" else self.config.max_file_size
+            task = _Task(source, limit, force, self.rule_tokens)
             loaded = _load(task)
             if isinstance(loaded, Problem):
-                results[index] = loaded
+                results[index] = _unreadable_data(source, loaded) if source.kind == "data" else loaded
                 continue
             contents[index] = loaded
             data = loaded[0]
@@ -336,8 +348,9 @@ class _Parser:
         python = [
             i for i, (task, _) in pending.items() if task.source.kind == "python" and not overridden(task.source.path)
         ]
+        templates = sum(1 for task, _ in pending.values() if task.source.kind == "template")
         pool = (
-            self._pool(sum(len(pending[i][1]) for i in python), len(pending) - len(python))
+            self._pool(sum(len(pending[i][1]) for i in python), templates)
             if python
             else None
         )
@@ -373,14 +386,28 @@ class _Parser:
         return self.pool
 
 
+def _unreadable_data(source: SourceFile, problem: Problem) -> object:
+    """A settings data file that cannot be read is no evidence (the model reports the packaging
+    files it would have consulted); never a CL001 finding."""
+    from cachelint.facts.settings_evidence import SettingsEvidence
+
+    why = problem.reason.removeprefix("cannot read file: ")
+    if why.startswith("skipped"):  # too large: no evidence, silently
+        why = ""
+    return SettingsEvidence(source.display, source.relative, unreadable=why)
+
+
 def _join(sources: list[SourceFile], results: list[object], config: Config) -> ProjectModel:
     from cachelint.facts.bundler import BundlerFacts
     from cachelint.facts.deploy import DeploymentFacts
+    from cachelint.facts.settings_evidence import SettingsEvidence
     from cachelint.facts.templates import TemplateFacts
 
     project = ProjectModel(config=config)
     for source, result in zip(sources, results):
-        if isinstance(result, Problem):
+        if isinstance(result, SettingsEvidence):
+            project.evidence[source.display] = result
+        elif isinstance(result, Problem):
             project.problems.append(result)
         elif isinstance(result, PythonFacts):
             project.python[source.display] = result
@@ -526,12 +553,15 @@ def _check_project(
     # says them.
     config_root = scope.source.parent if scope.source is not None else root
     classifier = Classifier(root, config.template_dirs, config.settings_modules, config.template_extensions)
-    sources = [s for s in (classifier.classify(p) for p in paths) if s is not None]
+    sources = [s for p in paths for s in (classifier.classify(p), classifier.classify_data(p)) if s is not None]
     project = build_project(sources, config, root, progress, rules, result.warnings)
     project.root = root
-    project.django_version = (
-        parse_version(config.django_version) if config.django_version else detect_django(root, result.errors)
-    )
+    result.errors.extend(project.unreadable_declarations)
+    if config.django_version:
+        project.django_version = parse_version(config.django_version)
+    elif project.declared_django is not None:
+        project.django_version = project.declared_django.version
+    result.project = project
     findings = [f for f in run_rules(project, rules, result) if f.code in rules]
     for path, facts in [*project.python.items(), *project.templates_by_path.items()]:
         result.digests[path] = facts.digest

@@ -97,6 +97,8 @@ def deployable_production(module: SettingsModule) -> bool:
     """A production settings module that is run as it is: a leaf, or one named for production
     (``production.py`` that ``production_eu.py`` extends). A base that is production only by
     ``DEBUG = False`` is checked through the modules that star-import it. Shared with CL501."""
+    if module.deployed:
+        return True  # a deployment file or entry point names it: it runs as it is
     if not module.production or NON_PRODUCTION_NAME.search(module.module.lower()):
         return False
     return module.is_leaf or bool(PRODUCTION_NAME.search(module.module.rsplit(".", 1)[-1].lower()))
@@ -147,6 +149,8 @@ def override_evidence(module: SettingsModule) -> list[Evidence]:
 
 
 def production_evidence(module: SettingsModule) -> Evidence:
+    if module.production and module.production_location is not None:
+        return Evidence(module.production_location, f"production settings: `{module.module}` is named here")
     debug = module.location_of("DEBUG")
     if debug is not None and module.value("DEBUG") is False:
         return Evidence(debug, "production settings: DEBUG is False here")

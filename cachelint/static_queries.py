@@ -65,7 +65,10 @@ def _check_module(project: ProjectModel, module: SettingsModule) -> tuple[Unhash
         ignored, legacy = module.location_of("STATICFILES_STORAGE"), None
     if legacy is UNKNOWN:
         return None
-    removed = f"Django {version[0]}.{version[1]} ignores the legacy `STATICFILES_STORAGE` (removed in 5.1)"
+    removed = (
+        f"Django {version[0]}.{version[1]} ignores the legacy `STATICFILES_STORAGE` (removed in 5.1;"
+        f" {project.django_version_note()})"
+    )
     if isinstance(storages, dict):
         entry = storages.get("staticfiles")
         if entry is None:
@@ -138,6 +141,8 @@ def _star_imported(project: ProjectModel, name: str) -> set[str]:
 
 
 def _production_evidence(module: SettingsModule) -> list[Evidence]:
+    if module.production and module.production_location is not None:
+        return [Evidence(module.production_location, f"production settings: `{module.module}` is named here")]
     debug = module.location_of("DEBUG")
     if debug is not None and module.value("DEBUG") is False:
         return [Evidence(debug, "production settings: DEBUG is False here")]

@@ -224,7 +224,7 @@ def test_cl501_legacy_setting_is_ignored_from_django_5_1(tmp_path, version):
     assert triples(result) == [("mysite/settings.py", 3, "CL501")]
     message = result.findings[0].message
     assert "ignores the legacy `STATICFILES_STORAGE`" in message
-    assert f"Django {version or '5.2'}" in message
+    assert f"Django {version or '6.1'}" in message
 
 
 def test_cl501_legacy_setting_counts_before_django_5_1(tmp_path):

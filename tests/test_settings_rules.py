@@ -640,7 +640,7 @@ def test_cl307_memcached_cache_gated_by_the_declared_django_version(scan):
     assert finding.severity is Severity.ERROR
     assert finding.message == (
         "cache `default` uses `MemcachedCache`, which Django 4.1 removed: the first use of the "
-        "cache fails with an import error"
+        "cache fails with an import error (Django 6.1 assumed: no version declared)"
     )
     assert finding.hint == (
         "use `django.core.cache.backends.memcached.PyMemcacheCache` (and install its client library)"
@@ -655,9 +655,10 @@ def test_cl307_removed_settings(scan):
     files = {"proj/settings.py": 'CACHE_BACKEND = "locmem://"\nCACHE_MIDDLEWARE_ANONYMOUS_ONLY = True\n'}
     result = scan(files, ["CL307"])
     assert [f.message for f in result.findings] == [
-        "`CACHE_BACKEND` was removed in Django 1.5: Django ignores it, so this cache configuration has no effect",
+        "`CACHE_BACKEND` was removed in Django 1.5: Django ignores it, so this cache configuration has no effect"
+        " (Django 6.1 assumed: no version declared)",
         "`CACHE_MIDDLEWARE_ANONYMOUS_ONLY` was removed in Django 1.8: Django ignores it, so the "
-        "per-site cache also stores the pages of logged-in users",
+        "per-site cache also stores the pages of logged-in users (Django 6.1 assumed: no version declared)",
     ]
     assert triples(scan(files, ["CL307"], django_version="1.4")) == []
     assert triples(scan(files, ["CL307"], django_version="1.7")) == [("proj/settings.py", 1, "CL307")]
@@ -707,6 +708,7 @@ def test_cl502_error_from_django_5_1_and_when_unknown(scan):
     assert first.message == (
         "`STATICFILES_STORAGE` was removed in Django 5.1: Django ignores it and uses "
         '`STORAGES["staticfiles"]` (by default a plain file system storage) instead'
+        " (Django 5.2 from the django-version setting)"
     )
     assert first.hint == (
         'set STORAGES = {..., "staticfiles": {"BACKEND": '
@@ -722,7 +724,7 @@ def test_cl502_warning_while_deprecated(scan):
     ]
     assert result.findings[1].message == (
         "`DEFAULT_FILE_STORAGE` is deprecated since Django 4.2 and removed in 5.1, where it is "
-        'silently ignored: configure `STORAGES["default"]` instead'
+        'silently ignored: configure `STORAGES["default"]` instead (Django 4.2 from requirements.txt)'
     )
     assert len(scan({"proj/settings.py": LEGACY}, ["CL502"], django_version="5.0").findings) == 2
 

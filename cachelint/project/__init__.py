@@ -5,6 +5,7 @@ question they answer; ``ProjectModel`` puts them together:
 
 - ``base``: the loaded facts and the definition lookups everything starts from;
 - ``settings``: settings modules evaluated along their star-import chains, production or not;
+- ``evidence``: what entry points and deployment files name, and the declared Django version;
 - ``views``: views with their wrapper stacks (decorators, URLconf wrappers, mixins, MRO);
 - ``drf``: the renderers and authentication classes a DRF view ends up with;
 - ``templates``: what rendering a template outputs through extends and includes;
@@ -21,6 +22,7 @@ from cachelint.project.base import ModelBase, Problem
 from cachelint.project.demand import DemandQueries
 from cachelint.project.deploy import DeployQueries, PersonalPagesQueries
 from cachelint.project.drf import DrfQueries
+from cachelint.project.evidence import DjangoVersion, EvidenceQueries, Named
 from cachelint.project.flow import FlowQueries, Sources
 from cachelint.project.settings import SettingsModule, SettingsQueries, location_in_dict
 from cachelint.project.templates import RenderedUse, TemplateQueries
@@ -49,6 +51,7 @@ class ProjectModel(
     TemplateQueries,
     FlowQueries,
     SettingsQueries,
+    EvidenceQueries,
     DemandQueries,
     DeployQueries,
     PersonalPagesQueries,
@@ -63,6 +66,8 @@ __all__ = [
     "CACHE_PAGE",
     "CONDITIONAL",
     "CSRF_PROTECT",
+    "DjangoVersion",
+    "Named",
     "DRF_DISPATCH",
     "METHODS",
     "NEVER_CACHE",

@@ -16,6 +16,7 @@ from cachelint.config import Config
 from cachelint.facts.bundler import BundlerFacts
 from cachelint.facts.deploy import DeploymentFacts
 from cachelint.facts.python import PythonFacts, SkippedModule
+from cachelint.facts.settings_evidence import SettingsEvidence
 from cachelint.facts.templates import TemplateFacts
 from cachelint.facts.views import Call, ClassFacts, FunctionFacts
 from cachelint.finding import Location
@@ -45,6 +46,8 @@ class ModelBase:
     skipped: dict[str, SkippedModule] = field(default_factory=dict)
     # JavaScript bundler configs (webpack, Vite, ...), by display path: CL501 asks whether they hash.
     bundlers: dict[str, BundlerFacts] = field(default_factory=dict)
+    # Entry points, deployment and packaging files read as data, by display path.
+    evidence: dict[str, SettingsEvidence] = field(default_factory=dict)
 
     # --- lookups ---------------------------------------------------------------------------
 

@@ -51,17 +51,18 @@ instead of the configured storage. On Django 4.2 to 5.0, setting one of them tog
         if version is not None and version < api.STORAGES_ADDED:
             return  # STORAGES does not exist yet: these settings are the only way
         removed = version is None or version >= api.LEGACY_STORAGE_REMOVED
+        note = f" ({project.django_version_note()})"
         for definition in assignments(project, api.LEGACY_STORAGE_SETTINGS):
             alias = api.LEGACY_STORAGE_SETTINGS[definition.name]
             if removed:
                 message = (
                     f"`{definition.name}` was removed in Django 5.1: Django ignores it and uses "
-                    f'`STORAGES["{alias}"]` (by default a plain file system storage) instead'
+                    f'`STORAGES["{alias}"]` (by default a plain file system storage) instead{note}'
                 )
             else:
                 message = (
                     f"`{definition.name}` is deprecated since Django 4.2 and removed in 5.1, where it "
-                    f'is silently ignored: configure `STORAGES["{alias}"]` instead'
+                    f'is silently ignored: configure `STORAGES["{alias}"]` instead{note}'
                 )
             backend = definition.value
             shown = f'"{backend}"' if is_literal(backend) else "..."

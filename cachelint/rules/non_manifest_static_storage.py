@@ -20,8 +20,8 @@ Flags the `staticfiles` storage of a production settings module (`STORAGES["stat
 ["BACKEND"]` or the legacy `STATICFILES_STORAGE`) when it is not a hashing storage
 (`ManifestStaticFilesStorage`, WhiteNoise's `CompressedManifestStaticFilesStorage`,
 django-storages' `S3ManifestStaticStorage`, or a project subclass of one), and production
-settings that use `django.contrib.staticfiles` without defining a storage at all. A module is
-production when its name says so (`prod`, `production`, `live`, `deploy`) or it sets
+settings that use `django.contrib.staticfiles` without defining a storage at all. Without
+deployment evidence (below), a module is production when its name says so (`prod`, `production`, `live`, `deploy`) or it sets
 `DEBUG = False`, and its dotted name does not say development, tests or CI anywhere (`dev`,
 `local`, `tests.settings`, `testsettings`, `pytest`, `ci`, `travis`, `github`, ...). A base
 module that other settings star-import is judged through the production modules that run it
@@ -44,6 +44,15 @@ or an app's `static/` folder. When `STATICFILES_DIRS` cannot be read, a hashed b
 in the project is taken as the answer. The output folder is webpack's `output.path`, Vite's
 `build.outDir`, Rollup's `output.dir`/`file`, esbuild's `outdir`/`outfile` (the tool's default
 when absent), relative to the config file.
+
+Which settings run in production is read from the project's own files first: a module that a
+deployment file names (`DJANGO_SETTINGS_MODULE` in a Dockerfile, Procfile, compose or
+Kubernetes/Helm file, `.env` file or start script) is production whatever its name, and then
+the others are not; the default of `wsgi.py`/`asgi.py`/`celery.py` counts next; a module that
+only pytest, tox or CI configuration (or a file named for development) names is not
+production, nor is the example or test project of a packaged reusable app (`testproject/`,
+`example*/`, `sandbox/`, `demo*/`). `cachelint check --show-settings` shows each verdict and
+the file line behind it.
 """
     why_is_this_bad = """
 Without content hashes in file names, `app.css` keeps its URL when its content changes. You

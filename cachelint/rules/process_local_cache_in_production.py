@@ -45,8 +45,8 @@ broker, and django-rq queues with `USE_REDIS_CACHE`. The evidence names the pack
 keeps in the cache. django-cacheops, huey and Celery are not on that list: they talk to Redis
 themselves, not through `CACHES`.
 
-A module is production when its name says so (`prod`, `production`, `live`, `deploy`) or it
-sets `DEBUG = False`; modules whose dotted name says development, tests or CI anywhere (`dev`,
+Without deployment evidence (below), a module is production when its name says so (`prod`,
+`production`, `live`, `deploy`) or it sets `DEBUG = False`; modules whose dotted name says development, tests or CI anywhere (`dev`,
 `local`, `test`, `tests.settings`, `testsettings`, `pytest`, `unittests`, `ci`, `travis`,
 `circleci`, `github`, `gitlab`, `jenkins`) are skipped. A backend that an `if` on the
 environment selects, or that an environment variable's default names (`env.cache_url(
@@ -56,6 +56,14 @@ classes named `Production`, `Prod`, `Live` or `Staging` are production.
 A missing `CACHES` is only reported when cachelint read the whole module: it defines
 `INSTALLED_APPS` and every module it star-imports is part of the scan (not the case with
 django-split-settings' `include()` or a star import of a file outside the project).
+Which settings run in production is read from the project's own files first: a module that a
+deployment file names (`DJANGO_SETTINGS_MODULE` in a Dockerfile, Procfile, compose or
+Kubernetes/Helm file, `.env` file or start script) is production whatever its name, and then
+the others are not; the default of `wsgi.py`/`asgi.py`/`celery.py` counts next; a module that
+only pytest, tox or CI configuration (or a file named for development) names is not
+production, nor is the example or test project of a packaged reusable app (`testproject/`,
+`example*/`, `sandbox/`, `demo*/`). `cachelint check --show-settings` shows each verdict and
+the file line behind it.
 """
     why_is_this_bad = """
 Production runs several worker processes, often on several hosts. With a process-local cache

@@ -97,7 +97,8 @@ CACHE_MIDDLEWARE_ANONYMOUS_ONLY = True  # expect: CL307
             )
             yield self.finding(
                 Location(definition.path, definition.span),
-                f"`{definition.name}` was removed in Django {_version(release)}: Django ignores it, {effect}",
+                f"`{definition.name}` was removed in Django {_version(release)}: Django ignores it, {effect}"
+                f" ({project.django_version_note()})",
                 hint=f"remove it; use {instead}",
             )
 
@@ -115,7 +116,8 @@ CACHE_MIDDLEWARE_ANONYMOUS_ONLY = True  # expect: CL307
                     yield self.finding(
                         location_in_dict(conf, "BACKEND", alias_location),
                         f"cache `{alias}` uses `{backend.rsplit('.', 1)[-1]}`, which Django "
-                        f"{_version(release)} removed: the first use of the cache fails with an import error",
+                        f"{_version(release)} removed: the first use of the cache fails with an import error"
+                        f" ({project.django_version_note()})",
                         hint=f"use {instead} (and install its client library)",
                     )
             if backend.startswith(api.DJANGO_REDIS_BACKEND_PREFIX):

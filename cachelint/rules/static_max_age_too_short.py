@@ -19,8 +19,9 @@ class StaticMaxAgeTooShort(Rule):
     tags = ("performance",)
     what_it_does = """
 Flags `WHITENOISE_MAX_AGE` set to fewer than 86400 seconds (a day) in a production settings
-module (named `prod`, `production`, `live` or `deploy`, or with `DEBUG = False`; modules named
-`dev`, `local`, `test` or `ci` are skipped).
+module: one that a deployment file or `wsgi.py` names, else one named `prod`, `production`,
+`live` or `deploy`, or with `DEBUG = False` (modules named `dev`, `local`, `test` or `ci`, and
+those only pytest or CI configuration names, are skipped).
 
 Off by default: WhiteNoise already serves files whose names carry a content hash (from a
 manifest storage) with a cache lifetime of ten years whatever this setting says, so it only
