@@ -61,6 +61,8 @@ class Config:
     max_file_size: int = 2_000_000  # bytes; larger files are skipped with a CL001 finding
     jobs: int = 0  # 0: all cores
     cache: bool = True
+    # A CDN or caching proxy stores anonymous HTML: turns on the rules that say so (CL113).
+    cdn: bool = False
 
     def fragment_version_re(self) -> re.Pattern[str]:
         return re.compile(self.fragment_version_pattern)
@@ -255,6 +257,7 @@ _VALIDATORS = {
     "jobs": lambda v: _check_non_negative(v) or (f"must be at most {MAX_JOBS}" if v > MAX_JOBS else None),
     "cache": lambda v: None if isinstance(v, bool) else "must be true or false",
     "check_tests": lambda v: None if isinstance(v, bool) else "must be true or false",
+    "cdn": lambda v: None if isinstance(v, bool) else "must be true or false",
 }
 assert set(_VALIDATORS) == {f.name for f in fields(Config)}
 
@@ -275,6 +278,11 @@ def _from_table(table: dict[str, Any], source: Path) -> Config:
             value = {pattern: [c.strip().upper() for c in codes] for pattern, codes in value.items()}
         setattr(config, key, value)
     return config
+
+
+def flags(config: Config) -> frozenset[str]:
+    """The boolean keys that are on and may turn rules on (``Rule.enabled_by``)."""
+    return frozenset(name for name in ("cdn",) if getattr(config, name))
 
 
 def all_codes(config: Config) -> list[str]:
