@@ -9,6 +9,16 @@ from cachelint.registry import Rule, register
 from cachelint.rules.csrf_token_view_cacheable import uncacheable
 
 KINDS = frozenset({"csrf_token", "messages"})
+# Django's views whose ``dispatch`` applies ``never_cache`` (or ``login_required``) itself.
+PROTECTED_FRAMEWORK_VIEWS = frozenset(
+    {
+        "django.contrib.auth.views.LoginView",
+        "django.contrib.auth.views.LogoutView",
+        "django.contrib.auth.views.PasswordResetConfirmView",
+        "django.contrib.auth.views.PasswordChangeView",
+        "django.contrib.auth.views.PasswordChangeDoneView",
+    }
+)
 
 
 @register
@@ -90,7 +100,9 @@ def contact(request):
                 continue
             if self._defined(project, view) and not self._definition_entry(project, view):
                 continue  # a URLconf entry of a project view: reported at the view itself
-            if not view.serves_safe_methods():
+            if not view.serves_safe_methods() or PROTECTED_FRAMEWORK_VIEWS & set(
+                project.linearization(view.name)
+            ):
                 continue
             evidence = self._evidence(project, view)
             if not evidence:
