@@ -363,6 +363,9 @@ class FunctionFlowBuilder:
         ):
             return self._source("html", node)  # rendered template text (CL607)
         everything = receiver | rest | set().union(*args, *(labels for _, labels in kwargs))
+        if isinstance(func, cst.Attribute) and func.attr.value in TEXT_ATTRIBUTES:
+            owner = "self." if dotted_name(func.value) == "self" else ""
+            everything |= self._source(f"text:{owner}{func.attr.value}", func)
         if short in LOSSY_CALLS and node.args and _last_name(node.args[0].value) in USER_TEXT:
             everything |= self._source("lossy:username", node)
         elif (

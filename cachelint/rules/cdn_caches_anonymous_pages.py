@@ -6,7 +6,7 @@ from cachelint import django_api as api
 from cachelint.finding import Evidence, Finding, Location, Severity
 from cachelint.project import AUTH, ProjectModel, View
 from cachelint.registry import Rule, register
-from cachelint.rules.csrf_token_view_cacheable import uncacheable
+from cachelint.rules.csrf_token_view_cacheable import post_only_api_view, request_param, uncacheable
 
 KINDS = frozenset({"csrf_token", "messages"})
 # Django's views whose ``dispatch`` applies ``never_cache`` (or ``login_required``) itself.
@@ -46,11 +46,12 @@ class CdnCachesAnonymousPages(Rule):
 For projects whose anonymous HTML a CDN or caching proxy stores (say so with `cdn = true` in
 `[tool.cachelint]`, which turns this rule on), flags a view that answers GET, is not
 login-protected, and whose response differs per visitor: its templates (through extends and
-includes) render `{% csrf_token %}` or `messages`, its code calls `get_token` or
-`get_messages`, or it sets a cookie (`response.set_cookie`), without `never_cache`,
+includes) render `{% csrf_token %}` or `messages`, or it sets a cookie
+(`response.set_cookie`), without `never_cache`,
 `cache_control(private=True)`/`no_store=True`/`no_cache=True` (on the view, its class or in the
 URLconf). Output inside `{% if user.is_authenticated %}` does not count: anonymous visitors
-never get it.
+never get it. Django's `LoginView`, `LogoutView` and password views apply `never_cache` or
+`login_required` themselves. A JSON endpoint returning the token is CL112's.
 """
     why_is_this_bad = """
 A CDN configured to cache anonymous pages (Cloudflare "cache everything", Fastly, a Varnish or
@@ -100,6 +101,11 @@ def contact(request):
                 continue
             if self._defined(project, view) and not self._definition_entry(project, view):
                 continue  # a URLconf entry of a project view: reported at the view itself
+            function = project.find_function(view.name)
+            if function is not None and (
+                not request_param(function[1], method=False) or post_only_api_view(function[1])
+            ):
+                continue  # a helper, or a DRF view that only answers POST
             if not view.serves_safe_methods() or PROTECTED_FRAMEWORK_VIEWS & set(
                 project.linearization(view.name)
             ):
@@ -128,9 +134,6 @@ def contact(request):
 
     @staticmethod
     def _evidence(project: ProjectModel, view: View) -> list[Evidence]:
-        for kind, chain in view.accesses:
-            if kind in KINDS:
-                return list(chain)
         for name, location, overrides in view.templates:
             for rendered in project.rendered_uses(name):
                 if rendered.kind not in KINDS or rendered.use.authenticated_only:

@@ -29,7 +29,7 @@ def uncacheable(view: View) -> Evidence | None:
     return None
 
 
-def _request_param(function: FunctionFacts, method: bool) -> bool:
+def request_param(function: FunctionFacts, method: bool) -> bool:
     params = [p for p in function.params if p not in ("self", "cls")] if method else list(function.params)
     return bool(params) and params[0] in ("request", "req", "r")
 
@@ -39,7 +39,7 @@ def _inside(span: Span, block: Span) -> bool:
     return (block.line, block.col) <= start and end <= (block.end_line, block.end_col)
 
 
-def _post_only_api_view(function: FunctionFacts) -> bool:
+def post_only_api_view(function: FunctionFacts) -> bool:
     """``@api_view(["POST"])``: DRF answers GET with 405."""
     for call in function.decorators:
         if call.name in api.DRF_API_VIEW and call.args and isinstance(call.args[0], list | tuple):
@@ -110,7 +110,7 @@ def csrf(request):
                 if view.location != Location(facts.path, function.span):
                     continue  # the definition's own entry, not a URLconf one
                 seen.add(view.name)
-                if not _request_param(function, method=False) or _post_only_api_view(function):
+                if not request_param(function, method=False) or post_only_api_view(function):
                     continue
                 if not view.serves_safe_methods():
                     continue
@@ -153,7 +153,7 @@ def csrf(request):
                     continue
                 method = entry.cls.method(name)
                 if method is not None:
-                    if _request_param(method, method=True):
+                    if request_param(method, method=True):
                         found.append((entry.facts, method, (facts, cls)))
                     break
         return found
