@@ -367,3 +367,19 @@ def test_template_knows_output_only_logged_in_visitors_get() -> None:
 )
 def test_token_only_template(text: str, only: bool) -> None:
     assert parse_template(text, "t.html").only_csrf_token is only
+
+
+@pytest.mark.parametrize(
+    ("condition", "only"),
+    [
+        ("user.is_authenticated and not user.has_accepted_policies", True),
+        ("not user.is_authenticated and show_form", False),
+        ("user.is_authenticated or preview", False),
+        ("request.user.is_anonymous", False),
+    ],
+)
+def test_conjunctions_with_an_auth_test(condition: str, only: bool) -> None:
+    facts = parse_template(f"{{% if {condition} %}}{{% csrf_token %}}{{% else %}}{{% csrf_token %}}{{% endif %}}", "t.html")
+    tokens = [u.authenticated_only for u in facts.uses if u.kind == "csrf_token"]
+    # The else of a pure ``is_anonymous`` test is for logged-in visitors; no other else is.
+    assert tokens == [only, condition == "request.user.is_anonymous"]

@@ -120,11 +120,19 @@ _AUTH_TEST = re.compile(
 def auth_test(args: list[str]) -> bool | None:
     """True when an ``{% if %}`` condition holds only for logged-in visitors, False when only
     for anonymous ones, None for anything else."""
-    match = _AUTH_TEST.match(" ".join(args).strip())
-    if match is None:
+    condition = " ".join(args).strip()
+    conjuncts = condition.split(" and ")
+    if " or " in condition or not conjuncts:
         return None
-    authenticated = match.group(2) == "is_authenticated"
-    return authenticated != bool(match.group(1))
+    tests = []
+    for conjunct in conjuncts:
+        match = _AUTH_TEST.match(conjunct.strip())
+        tests.append(None if match is None else (match.group(2) == "is_authenticated") != bool(match.group(1)))
+    if True in tests:
+        return True  # ``user.is_authenticated and ...``: only logged-in visitors get the body
+    # The ``else`` of ``not user.is_authenticated`` is for logged-in visitors; that of
+    # ``not user.is_authenticated and x`` is not.
+    return tests[0] if len(tests) == 1 else None
 
 
 def literal_name(token: str) -> str | None:

@@ -84,7 +84,7 @@ from django.shortcuts import render
 from django.utils.text import slugify
 
 
-def product(request, product):
+def product_detail(request, product):
     reviews = cache.get(f"reviews:{product.name}")  # expect: CL608
     return render(request, "catalog/product.html", {"reviews": reviews})
 
@@ -108,7 +108,7 @@ from django.shortcuts import render
 from django.utils.text import slugify
 
 
-def product(request, product):
+def product_detail(request, product):
     reviews = cache.get(f"reviews:{product.pk}:{slugify(product.name)}")
     return render(request, "catalog/product.html", {"reviews": reviews})
 

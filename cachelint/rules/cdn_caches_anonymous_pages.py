@@ -6,7 +6,7 @@ from cachelint import django_api as api
 from cachelint.finding import Evidence, Finding, Location, Severity
 from cachelint.project import AUTH, ProjectModel, View
 from cachelint.registry import Rule, register
-from cachelint.rules.csrf_token_view_cacheable import post_only_api_view, request_param, uncacheable
+from cachelint.rules.csrf_token_view_cacheable import _inside, post_only_api_view, request_param, uncacheable
 
 KINDS = frozenset({"csrf_token", "messages"})
 # Django's views whose ``dispatch`` applies ``never_cache`` (or ``login_required``) itself.
@@ -96,16 +96,25 @@ def contact(request):
             for view in project.views
             if (view.wrappers(AUTH) or uncacheable(view) is not None) and self._defined(project, view)
         }
+        helpers = {name for _, function in project.functions() for name, _ in function.calls}
         for view in project.views:
             if view.name in covered or view.wrappers(AUTH) or uncacheable(view) is not None:
                 continue
             if self._defined(project, view) and not self._definition_entry(project, view):
                 continue  # a URLconf entry of a project view: reported at the view itself
+            if view.location.path.rpartition("/")[2] == "admin.py":
+                continue  # ModelAdmin views: the admin site serves them to staff only
             function = project.find_function(view.name)
             if function is not None and (
-                not request_param(function[1], method=False) or post_only_api_view(function[1])
+                not request_param(function[1], method=False)
+                or post_only_api_view(function[1])
+                or view.name in helpers
             ):
-                continue  # a helper, or a DRF view that only answers POST
+                continue  # a helper the views call, or a DRF view that only answers POST
+            if project.find_class(view.name) is not None and api.DJANGO_VIEW not in project.linearization(
+                view.name
+            ):
+                continue  # not a view class (a form, a ModelAdmin)
             if not view.serves_safe_methods() or PROTECTED_FRAMEWORK_VIEWS & set(
                 project.linearization(view.name)
             ):
@@ -134,7 +143,13 @@ def contact(request):
 
     @staticmethod
     def _evidence(project: ProjectModel, view: View) -> list[Evidence]:
+        function = project.find_function(view.name)
+        unsafe = function[1].unsafe_branches if function is not None else ()
         for name, location, overrides in view.templates:
+            if location.path == (function[0].path if function else "") and any(
+                _inside(location.span, branch) for branch in unsafe
+            ):
+                continue  # rendered for a POST only
             for rendered in project.rendered_uses(name):
                 if rendered.kind not in KINDS or rendered.use.authenticated_only:
                     continue
@@ -146,7 +161,6 @@ def contact(request):
                     else f"template prints `{rendered.use.expression}` here"
                 )
                 return [Evidence(location, f"renders `{name}`"), *rendered.via, Evidence(rendered.location, label)]
-        function = project.find_function(view.name)
         functions = [function] if function is not None else []
         target = project.find_class(view.name)
         if target is not None:
