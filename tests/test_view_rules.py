@@ -383,3 +383,13 @@ def test_conjunctions_with_an_auth_test(condition: str, only: bool) -> None:
     tokens = [u.authenticated_only for u in facts.uses if u.kind == "csrf_token"]
     # The else of a pure ``is_anonymous`` test is for logged-in visitors; no other else is.
     assert tokens == [only, condition == "request.user.is_anonymous"]
+
+
+def test_lossy_username_through_a_key_method(views: Result) -> None:
+    """django-wiki's per-user article key: ``slugify("{key}-{user.get_username()}")``."""
+    line = line_of(VIEWS, "catalog/models.py", "return cache.get(self.content_key(user))")
+    slug = line_of(VIEWS, "catalog/models.py", "return slugify(raw)")
+    assert evidence(finding(views, "catalog/models.py", line, "CL608")) == [
+        ("catalog/models.py", line, "calls `content_key` here"),
+        ("catalog/models.py", slug, "normalises the username here"),
+    ]

@@ -112,10 +112,11 @@ TEXT_OBJECTS = frozenset(
 )
 # Calls that make text a valid key: digests, slugs, percent-encoding (no spaces left).
 TEXT_SANITIZERS = SANITIZERS | {"quote", "quote_plus", "urlencode", "urlsafe_b64encode", "b64encode", "hash"}
-# Normalisers that map distinct usernames to one value (``slugify("a.b") == slugify("ab")``).
+# Normalisers that map distinct usernames to one value (``slugify("a.b") == slugify("ab")``);
+# a ``uname`` label marks a value holding a username.
 LOSSY_CALLS = frozenset({"slugify"})
 LOSSY_METHODS = frozenset({"lower", "casefold", "upper"})
-USER_TEXT = frozenset({"username", "get_username", "email"})
+USER_TEXT = frozenset({"username", "get_username"})
 # Calls that say nothing about the visitor whatever they are given.
 _NEUTRAL_CALLS = frozenset({"isinstance", "hasattr", "callable", "type", "id", "print"})
 VISITOR_LABELS = frozenset(
@@ -274,6 +275,8 @@ class FunctionFlowBuilder:
         if isinstance(node, cst.Attribute):
             found = self._request_attribute(node)
             if found is not None:
+                if node.attr.value in USER_TEXT:  # ``request.user.username``: who, as text
+                    found = found | self._source("uname", node)
                 return found
             inner = self._labels(node.value)
             if node.attr.value in IDENTITY_ATTRIBUTES:  # ``user.pk``: who, not what
@@ -281,6 +284,8 @@ class FunctionFlowBuilder:
             if node.attr.value in TEXT_ATTRIBUTES:
                 owner = "self." if dotted_name(node.value) == "self" else ""
                 inner = inner | self._source(f"text:{owner}{node.attr.value}", node)
+            elif node.attr.value in USER_TEXT:
+                inner = inner | self._source("uname", node)
             return inner
         if isinstance(node, cst.Subscript):
             value = node.value
@@ -366,12 +371,14 @@ class FunctionFlowBuilder:
         if isinstance(func, cst.Attribute) and func.attr.value in TEXT_ATTRIBUTES:
             owner = "self." if dotted_name(func.value) == "self" else ""
             everything |= self._source(f"text:{owner}{func.attr.value}", func)
-        if short in LOSSY_CALLS and node.args and _last_name(node.args[0].value) in USER_TEXT:
-            everything |= self._source("lossy:username", node)
-        elif (
-            isinstance(func, cst.Attribute)
-            and func.attr.value in LOSSY_METHODS
-            and _last_name(func.value) in USER_TEXT
+        if isinstance(func, cst.Attribute) and func.attr.value in USER_TEXT:
+            everything |= self._source("uname", func)  # ``user.get_username()``
+        # ``slugify(user.username)``, ``username.lower()``, ``slugify(f"...{user.get_username()}")``
+        lossy = short in LOSSY_CALLS or (isinstance(func, cst.Attribute) and func.attr.value in LOSSY_METHODS)
+        if lossy and (
+            any(kind_of(label) == "uname" for label in everything)
+            or (short in LOSSY_CALLS and node.args and _last_name(node.args[0].value) in USER_TEXT)
+            or (isinstance(func, cst.Attribute) and _last_name(func.value) in USER_TEXT)
         ):
             everything |= self._source("lossy:username", node)
         if short in SANITIZERS or (name or "").startswith("hashlib.") or self._constant_lookup(func):
