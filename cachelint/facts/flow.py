@@ -77,10 +77,79 @@ TEXT_ATTRIBUTES = frozenset(
         "headline",
         "caption",
         "subject",
-        "get_full_name",
         "description",
     }
 )
+# Calls that return display text (``user.get_full_name()``); ``x.title()`` is str's method.
+TEXT_METHODS = frozenset({"get_full_name", "get_short_name"})
+# Receivers whose ``.name`` is an identifier or a storage path, not free text: model fields,
+# app configs, tasks, files (storages replace spaces), enum members (``Status.ACTIVE.name``).
+CODE_NAMED = frozenset(
+    {
+        "field",
+        "f",
+        "app",
+        "app_config",
+        "config",
+        "task",
+        "queue",
+        "backend",
+        "plugin",
+        "module",
+        "cls",
+        "klass",
+        "func",
+        "function",
+        "view",
+        "url",
+        "pattern",
+        "resolver_match",
+        "logger",
+        "thread",
+        "process",
+        "column",
+        "table",
+        "index",
+        "model",
+        "meta",
+        "_meta",
+        "widget",
+        "form",
+        "serializer",
+        "command",
+        "signal",
+        "enum",
+        "member",
+        "file",
+        "image",
+        "photo",
+        "avatar",
+        "attachment",
+        "document",
+        "upload",
+        "picture",
+        "thumbnail",
+        "logo",
+        "video",
+        "audio",
+        "icon",
+        "storage",
+        "path",
+        "settings",
+    }
+)
+
+
+def _free_text_attribute(node: cst.Attribute) -> bool:
+    """``product.name``, ``self.title``: display text; not ``field.name``, ``Status.ACTIVE.name``."""
+    if node.attr.value not in TEXT_ATTRIBUTES:
+        return False
+    receiver = _last_name(node.value)
+    if receiver is None:
+        return True
+    return receiver.lower() not in CODE_NAMED and not (receiver.isupper() and len(receiver) > 1)
+
+
 # ``str(x)`` of these (the object's ``__str__``: its name or title, whatever the model says).
 TEXT_OBJECTS = frozenset(
     {
@@ -281,7 +350,7 @@ class FunctionFlowBuilder:
             inner = self._labels(node.value)
             if node.attr.value in IDENTITY_ATTRIBUTES:  # ``user.pk``: who, not what
                 inner = {_identity(label) for label in inner}
-            if node.attr.value in TEXT_ATTRIBUTES:
+            if _free_text_attribute(node):
                 owner = "self." if dotted_name(node.value) == "self" else ""
                 inner = inner | self._source(f"text:{owner}{node.attr.value}", node)
             elif node.attr.value in USER_TEXT:
@@ -368,7 +437,7 @@ class FunctionFlowBuilder:
         ):
             return self._source("html", node)  # rendered template text (CL607)
         everything = receiver | rest | set().union(*args, *(labels for _, labels in kwargs))
-        if isinstance(func, cst.Attribute) and func.attr.value in TEXT_ATTRIBUTES:
+        if isinstance(func, cst.Attribute) and func.attr.value in TEXT_METHODS:
             owner = "self." if dotted_name(func.value) == "self" else ""
             everything |= self._source(f"text:{owner}{func.attr.value}", func)
         if isinstance(func, cst.Attribute) and func.attr.value in USER_TEXT:
