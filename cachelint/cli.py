@@ -160,7 +160,7 @@ def check(
     add_noqa: bool,
 ) -> None:
     """Check PATHS (default: the current directory) for cache-safety mistakes."""
-    from cachelint.config import Config, ConfigError, all_codes, load_config
+    from cachelint.config import Config, ConfigError, all_codes, flags, load_config
     from cachelint.discovery import find_project_root
     from cachelint.engine import check as run_check
     from cachelint.registry import all_rules, configured_rules, validate_selectors
@@ -214,7 +214,7 @@ def check(
         unknown = validate_selectors(rules, all_codes(config))
         if unknown:
             raise ConfigError(f"unknown rule code or prefix: {', '.join(unknown)} (see `cachelint rules`)")
-        return configured_rules(rules, config.select, config.extend_select, config.ignore)
+        return configured_rules(rules, config.select, config.extend_select, config.ignore, flags(config))
 
     root = find_project_root(targets[0].resolve())
     try:

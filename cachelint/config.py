@@ -64,6 +64,8 @@ class Config:
     max_file_size: int = 2_000_000  # bytes; larger files are skipped with a CL001 finding
     jobs: int = 0  # 0: all cores
     cache: bool = True
+    # A CDN or caching proxy stores anonymous HTML: turns on the rules that say so (CL113).
+    cdn: bool = False
     # suffixes of the files read as templates (below a templates/ folder or a template-dirs entry)
     template_extensions: list[str] = field(default_factory=lambda: list(DEFAULT_TEMPLATE_EXTENSIONS))
     # the files this configuration was read from, the extended ones last (not a key)
@@ -310,6 +312,7 @@ _VALIDATORS = {
     "jobs": lambda v: _check_non_negative(v) or (f"must be at most {MAX_JOBS}" if v > MAX_JOBS else None),
     "cache": lambda v: None if isinstance(v, bool) else "must be true or false",
     "check_tests": lambda v: None if isinstance(v, bool) else "must be true or false",
+    "cdn": lambda v: None if isinstance(v, bool) else "must be true or false",
 }
 
 
@@ -348,6 +351,11 @@ def _apply_table(config: Config, table: dict[str, Any], source: Path) -> None:
         elif key == "per_file_ignores":
             value = {pattern: [c.strip().upper() for c in codes] for pattern, codes in value.items()}
         setattr(config, key, value)
+
+
+def flags(config: Config) -> frozenset[str]:
+    """The boolean keys that are on and may turn rules on (``Rule.enabled_by``)."""
+    return frozenset(name for name in ("cdn",) if getattr(config, name))
 
 
 def all_codes(config: Config) -> list[str]:

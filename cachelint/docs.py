@@ -38,6 +38,8 @@ def _cwe_line(rule: Rule) -> str:
 
 def rule_markdown(rule: Rule) -> str:
     default = "on by default" if rule.default_enabled else "off by default (enable with `--select`)"
+    if not rule.default_enabled and rule.enabled_by:
+        default = f"off by default (on with `{rule.enabled_by} = true` in `[tool.cachelint]`, or `--select`)"
     return f"""# {rule.code} {rule.slug}
 
 {rule.summary}

@@ -29,6 +29,8 @@ class Rule:
     slug: ClassVar[str]
     severity: ClassVar[Severity]
     default_enabled: ClassVar[bool] = True
+    # A boolean configuration key that turns an off-by-default rule on (``cdn = true``).
+    enabled_by: ClassVar[str] = ""
     summary: ClassVar[str]
     what_it_does: ClassVar[str]
     why_is_this_bad: ClassVar[str]
@@ -126,12 +128,21 @@ def select_rules(
 
 
 def configured_rules(
-    rules: dict[str, Rule], select: list[str], extend_select: list[str], ignore: list[str]
+    rules: dict[str, Rule],
+    select: list[str],
+    extend_select: list[str],
+    ignore: list[str],
+    flags: frozenset[str] = frozenset(),
 ) -> dict[str, Rule]:
-    """The rules a run uses: ``select`` (or the defaults), plus ``extend_select``, minus ``ignore``."""
+    """The rules a run uses: ``select`` (or the defaults), plus ``extend_select`` and the rules
+    a configuration flag turns on (``flags``, with no ``select``), minus ``ignore``."""
     chosen = select_rules(rules, select or None, ignore)
     if extend_select:
         chosen.update(select_rules(rules, extend_select, ignore))
+    if flags and not select:
+        enabled = [code for code, rule in rules.items() if rule.enabled_by in flags]
+        if enabled:
+            chosen.update(select_rules(rules, enabled, ignore))
     return dict(sorted(chosen.items()))
 
 

@@ -4,7 +4,9 @@ For each rule with a hint, each suggestion of the hint is applied to the rule's 
 explicit edits (``HINT_APPLIED``); the result is checked with every rule, opt-in ones included,
 and must yield no finding at all. The one exception is opt-in CL106, which asks for
 ``Cache-Control: private`` on every login page: following CL101's "do not cache" leaves a login
-page without it, which is CL106's own, stricter policy rather than a contradiction. Each variant also names a phrase of the hint it follows, so a
+page without it, which is CL106's own, stricter policy rather than a contradiction; likewise
+opt-in CL113 (a CDN in front), for which a form page that is no longer cached still needs
+`never_cache`. Each variant also names a phrase of the hint it follows, so a
 reworded hint that no longer suggests the edit fails here too.
 """
 
@@ -562,6 +564,108 @@ HINT_APPLIED: list[tuple[str, str, list[tuple[str, str | None, str]]]] = [
         "keep `proxy_cache` to static locations",
         [("deploy/nginx.conf", "        location / {", "        location /static/ {")],
     ),
+    (
+        "CL112",
+        "decorate the view with `@never_cache`",
+        [
+            ("api/views.py", "def csrf(request):", "@never_cache\ndef csrf(request):"),
+            (
+                "api/views.py",
+                "from django.middleware.csrf import get_token\n",
+                "from django.middleware.csrf import get_token\nfrom django.views.decorators.cache import never_cache\n",
+            ),
+        ],
+    ),
+    (
+        "CL112",
+        "`@cache_control(no_store=True, private=True)`",
+        [
+            ("api/views.py", "def csrf(request):", "@cache_control(no_store=True, private=True)\ndef csrf(request):"),
+            (
+                "api/views.py",
+                "from django.middleware.csrf import get_token\n",
+                "from django.middleware.csrf import get_token\nfrom django.views.decorators.cache import cache_control\n",
+            ),
+        ],
+    ),
+    (
+        "CL113",
+        "mark the view `@never_cache`",
+        [
+            ("pages/views.py", "def contact(request):", "@never_cache\ndef contact(request):"),
+            (
+                "pages/views.py",
+                "from django.shortcuts import render\n",
+                "from django.shortcuts import render\nfrom django.views.decorators.cache import never_cache\n",
+            ),
+        ],
+    ),
+    (
+        "CL113",
+        "`cache_control(private=True)`",
+        [
+            ("pages/views.py", "def contact(request):", "@cache_control(private=True)\ndef contact(request):"),
+            (
+                "pages/views.py",
+                "from django.shortcuts import render\n",
+                "from django.shortcuts import render\nfrom django.views.decorators.cache import cache_control\n",
+            ),
+        ],
+    ),
+    (
+        "CL208",
+        "set `CMS_PAGE_CACHE = False`",
+        [("mysite/settings.py", "CMS_TEMPLATES", "CMS_PAGE_CACHE = False\nCMS_TEMPLATES")],
+    ),
+    (
+        "CL208",
+        "show the form only to logged-in users",
+        [
+            ("mysite/templates/page.html", '<form method="post"', '{% if user.is_authenticated %}<form method="post"'),
+            ("mysite/templates/page.html", "</form>\n", "</form>{% endif %}\n"),
+        ],
+    ),
+    (
+        "CL209",
+        "put `WagtailCacheMixin` first in the bases",
+        [
+            ("home/models.py", "class ReportPage(Page):", "class ReportPage(WagtailCacheMixin, Page):"),
+            (
+                "home/models.py",
+                "from wagtail.models import Page\n",
+                "from wagtail.models import Page\nfrom wagtailcache.cache import WagtailCacheMixin\n",
+            ),
+        ],
+    ),
+    (
+        "CL608",
+        "key on the object's `pk`",
+        [
+            ("catalog/views.py", "{product.name}", "{product.pk}"),
+            ("catalog/views.py", '"dashboard:" + slugify(request.user.username)', 'f"dashboard:{request.user.pk}"'),
+        ],
+    ),
+    (
+        "CL608",
+        "hash the text",
+        [
+            ("catalog/views.py", 'f"reviews:{product.name}"', '"reviews:" + hashlib.md5(product.name.encode()).hexdigest()'),
+            (
+                "catalog/views.py",
+                '"dashboard:" + slugify(request.user.username)',
+                '"dashboard:" + hashlib.md5(request.user.username.encode()).hexdigest()',
+            ),
+            ("catalog/views.py", "from django.core.cache import cache\n", "import hashlib\n\nfrom django.core.cache import cache\n"),
+        ],
+    ),
+    (
+        "CL608",
+        "build per-user keys from `user.pk`",
+        [
+            ("catalog/views.py", "{product.name}", "{product.pk}"),
+            ("catalog/views.py", "slugify(request.user.username)", "str(request.user.pk)"),
+        ],
+    ),
 ]
 
 
@@ -586,7 +690,7 @@ def test_following_the_hint_leaves_no_finding(case, tmp_path, monkeypatch):
     code, phrase, edits = case
     rule = RULES[code]
     monkeypatch.chdir(tmp_path)
-    select = sorted(set(RULES) - {"CL106"} | {code})
+    select = sorted(set(RULES) - {"CL106", "CL113"} | {code})
     bad = tmp_path / "bad"
     write_tree(bad, rule.bad_example)
     monkeypatch.chdir(bad)

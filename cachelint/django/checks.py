@@ -141,14 +141,14 @@ def _scan(root: Path, baseline: str | None = None) -> Scan:
 
 def selected_rules(config: Config, source: Path) -> dict[str, Rule]:
     """The rules ``cachelint check`` would run with this configuration (and no options)."""
-    from cachelint.config import ConfigError, all_codes
+    from cachelint.config import ConfigError, all_codes, flags
     from cachelint.registry import all_rules, configured_rules, validate_selectors
 
     rules = all_rules()
     unknown = validate_selectors(rules, all_codes(config))
     if unknown:
         raise ConfigError(f"{source}: unknown rule code or prefix: {', '.join(unknown)}")
-    return configured_rules(rules, config.select, config.extend_select, config.ignore)
+    return configured_rules(rules, config.select, config.extend_select, config.ignore, flags(config))
 
 
 def messages(

@@ -100,6 +100,7 @@ class _FunctionState:
         self.super_calls: set[str] = set()
         self.unsafe_branches: list[Span] = []
         self.unsafe_depth = 0  # inside ``if request.method == "POST":``
+        self.cookie_writes: list[Span] = []
 
 
 class _ClassState:
@@ -395,6 +396,8 @@ class _Collector(cst.CSTVisitor):
             return True
         if isinstance(node.func, cst.Attribute):
             state.flow.mutate(node)
+            if node.func.attr.value in ("set_cookie", "set_signed_cookie") and not state.unsafe_depth:
+                state.cookie_writes.append(self.span(node))
             alias = self._cache_alias(node.func.value, bound=node.func.attr.value in CACHE_API)
             if alias is not False:
                 state.cache_calls.append(self._cache_call(node, node.func.attr.value, alias))
@@ -752,6 +755,7 @@ class _Collector(cst.CSTVisitor):
                 super_calls=tuple(sorted(state.super_calls)),
                 unsafe_branches=tuple(state.unsafe_branches),
                 flow=state.flow.finish(self.late),
+                cookie_writes=tuple(state.cookie_writes),
             )
             if class_state is not None:
                 class_state.methods.append(facts)

@@ -64,6 +64,128 @@ SANITIZERS = frozenset(
         "bool",
     }
 )
+# Attributes that hold human-readable text (spaces, any length): a cache key built from one is
+# invalid on memcached (CL608). ``text:NAME`` labels, ``text:self.NAME`` when read from ``self``.
+TEXT_ATTRIBUTES = frozenset(
+    {
+        "name",
+        "title",
+        "full_name",
+        "display_name",
+        "first_name",
+        "last_name",
+        "headline",
+        "caption",
+        "subject",
+        "description",
+    }
+)
+# Calls that return display text (``user.get_full_name()``); ``x.title()`` is str's method.
+TEXT_METHODS = frozenset({"get_full_name", "get_short_name"})
+# Receivers whose ``.name`` is an identifier or a storage path, not free text: model fields,
+# app configs, tasks, files (storages replace spaces), enum members (``Status.ACTIVE.name``).
+CODE_NAMED = frozenset(
+    {
+        "field",
+        "f",
+        "app",
+        "app_config",
+        "config",
+        "task",
+        "queue",
+        "backend",
+        "plugin",
+        "module",
+        "cls",
+        "klass",
+        "func",
+        "function",
+        "view",
+        "url",
+        "pattern",
+        "resolver_match",
+        "logger",
+        "thread",
+        "process",
+        "column",
+        "table",
+        "index",
+        "model",
+        "meta",
+        "_meta",
+        "widget",
+        "form",
+        "serializer",
+        "command",
+        "signal",
+        "enum",
+        "member",
+        "file",
+        "image",
+        "photo",
+        "avatar",
+        "attachment",
+        "document",
+        "upload",
+        "picture",
+        "thumbnail",
+        "logo",
+        "video",
+        "audio",
+        "icon",
+        "storage",
+        "path",
+        "settings",
+    }
+)
+
+
+def _free_text_attribute(node: cst.Attribute) -> bool:
+    """``product.name``, ``self.title``: display text; not ``field.name``, ``Status.ACTIVE.name``."""
+    if node.attr.value not in TEXT_ATTRIBUTES:
+        return False
+    receiver = _last_name(node.value)
+    if receiver is None:
+        return True
+    return receiver.lower() not in CODE_NAMED and not (receiver.isupper() and len(receiver) > 1)
+
+
+# ``str(x)`` of these (the object's ``__str__``: its name or title, whatever the model says).
+TEXT_OBJECTS = frozenset(
+    {
+        "self",
+        "obj",
+        "instance",
+        "object",
+        "user",
+        "item",
+        "product",
+        "article",
+        "post",
+        "event",
+        "category",
+        "tag",
+        "author",
+        "owner",
+        "profile",
+        "person",
+        "customer",
+        "company",
+        "organization",
+        "team",
+        "group",
+        "site",
+        "city",
+        "country",
+    }
+)
+# Calls that make text a valid key: digests, slugs, percent-encoding (no spaces left).
+TEXT_SANITIZERS = SANITIZERS | {"quote", "quote_plus", "urlencode", "urlsafe_b64encode", "b64encode", "hash"}
+# Normalisers that map distinct usernames to one value (``slugify("a.b") == slugify("ab")``);
+# a ``uname`` label marks a value holding a username.
+LOSSY_CALLS = frozenset({"slugify"})
+LOSSY_METHODS = frozenset({"lower", "casefold", "upper"})
+USER_TEXT = frozenset({"username", "get_username"})
 # Calls that say nothing about the visitor whatever they are given.
 _NEUTRAL_CALLS = frozenset({"isinstance", "hasattr", "callable", "type", "id", "print"})
 VISITOR_LABELS = frozenset(
@@ -80,6 +202,21 @@ EMPTY: Labels = frozenset()
 
 def is_input(label: str) -> bool:
     return label.startswith("input:")
+
+
+def is_text(label: str) -> bool:
+    return label.startswith("text:")
+
+
+def _last_name(node: cst.BaseExpression) -> str | None:
+    """``user.username`` -> ``username``; ``username`` -> ``username``; a call: its callee's."""
+    if isinstance(node, cst.Call):
+        node = node.func
+    if isinstance(node, cst.Attribute):
+        return node.attr.value
+    if isinstance(node, cst.Name):
+        return node.value
+    return None
 
 
 def _callee_text(func: cst.BaseExpression) -> str:
@@ -207,10 +344,17 @@ class FunctionFlowBuilder:
         if isinstance(node, cst.Attribute):
             found = self._request_attribute(node)
             if found is not None:
+                if node.attr.value in USER_TEXT:  # ``request.user.username``: who, as text
+                    found = found | self._source("uname", node)
                 return found
             inner = self._labels(node.value)
             if node.attr.value in IDENTITY_ATTRIBUTES:  # ``user.pk``: who, not what
                 inner = {_identity(label) for label in inner}
+            if _free_text_attribute(node):
+                owner = "self." if dotted_name(node.value) == "self" else ""
+                inner = inner | self._source(f"text:{owner}{node.attr.value}", node)
+            elif node.attr.value in USER_TEXT:
+                inner = inner | self._source("uname", node)
             return inner
         if isinstance(node, cst.Subscript):
             value = node.value
@@ -293,8 +437,32 @@ class FunctionFlowBuilder:
         ):
             return self._source("html", node)  # rendered template text (CL607)
         everything = receiver | rest | set().union(*args, *(labels for _, labels in kwargs))
+        if isinstance(func, cst.Attribute) and func.attr.value in TEXT_METHODS:
+            owner = "self." if dotted_name(func.value) == "self" else ""
+            everything |= self._source(f"text:{owner}{func.attr.value}", func)
+        if isinstance(func, cst.Attribute) and func.attr.value in USER_TEXT:
+            everything |= self._source("uname", func)  # ``user.get_username()``
+        # ``slugify(user.username)``, ``username.lower()``, ``slugify(f"...{user.get_username()}")``
+        lossy = short in LOSSY_CALLS or (isinstance(func, cst.Attribute) and func.attr.value in LOSSY_METHODS)
+        if lossy and (
+            any(kind_of(label) == "uname" for label in everything)
+            or (short in LOSSY_CALLS and node.args and _last_name(node.args[0].value) in USER_TEXT)
+            or (isinstance(func, cst.Attribute) and _last_name(func.value) in USER_TEXT)
+        ):
+            everything |= self._source("lossy:username", node)
         if short in SANITIZERS or (name or "").startswith("hashlib.") or self._constant_lookup(func):
-            return {label for label in everything if not is_input(label)}
+            return {label for label in everything if not is_input(label) and not is_text(label)}
+        if short in TEXT_SANITIZERS:
+            everything = {label for label in everything if not is_text(label)}
+        if short == "str" and name in ("?str", "str") and len(node.args) == 1:
+            if _last_name(node.args[0].value) in TEXT_OBJECTS and isinstance(
+                node.args[0].value, cst.Name | cst.Attribute
+            ):
+                owner = "self." if dotted_name(node.args[0].value) == "self" else ""
+                return everything | self._source(f"text:{owner}str", node)
+        if short == "__str__" and isinstance(func, cst.Attribute):
+            owner = "self." if dotted_name(func.value) == "self" else ""
+            return everything | self._source(f"text:{owner}str", node)
         if short in _NEUTRAL_CALLS:
             return set()
         callee = None

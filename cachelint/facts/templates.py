@@ -54,6 +54,9 @@ class TemplateUse:
     span: Span
     block: str | None  # innermost enclosing {% block %}
     cache: int | None  # index of the innermost enclosing {% cache %} in TemplateFacts.caches
+    # Inside ``{% if user.is_authenticated %}`` (or the ``else`` of ``if not ...``/``if
+    # user.is_anonymous``): output only logged-in visitors get, never an anonymous page.
+    authenticated_only: bool = False
 
     @property
     def root(self) -> str:
@@ -104,6 +107,32 @@ class TemplateFacts:
     translation_tags: tuple[tuple[str, Span], ...] = ()  # every {% trans %}-like tag
     suppressions: tuple[Suppression, ...] = ()
     digest: str = ""  # content_digest of the bytes these facts come from: --fix checks it
+    # Nothing but the CSRF token: no markup, no other variable, no extends or include (CL112).
+    only_csrf_token: bool = False
+
+
+# ``{% if user.is_authenticated %}``: the condition, and whether it is negated.
+_AUTH_TEST = re.compile(
+    r"^(not\s+)?(?:request\.)?user\.(is_authenticated|is_anonymous)$"
+)
+
+
+def auth_test(args: list[str]) -> bool | None:
+    """True when an ``{% if %}`` condition holds only for logged-in visitors, False when only
+    for anonymous ones, None for anything else."""
+    condition = " ".join(args).strip()
+    conjuncts = condition.split(" and ")
+    if " or " in condition or not conjuncts:
+        return None
+    tests = []
+    for conjunct in conjuncts:
+        match = _AUTH_TEST.match(conjunct.strip())
+        tests.append(None if match is None else (match.group(2) == "is_authenticated") != bool(match.group(1)))
+    if True in tests:
+        return True  # ``user.is_authenticated and ...``: only logged-in visitors get the body
+    # The ``else`` of ``not user.is_authenticated`` is for logged-in visitors; that of
+    # ``not user.is_authenticated and x`` is not.
+    return tests[0] if len(tests) == 1 else None
 
 
 def literal_name(token: str) -> str | None:
@@ -232,11 +261,20 @@ def parse_template(text: str, path: str) -> TemplateFacts:
                 kind = personal_kind(meaning)
                 if not kind:
                     continue
-            uses.append(TemplateUse(name, kind, span, block and block.name, cache and cache.cache))
+            uses.append(
+                TemplateUse(name, kind, span, block and block.name, cache and cache.cache, auth_depth > 0)
+            )
 
     skipping = ""  # inside {% verbatim %} or {% comment %}: the end tag to wait for
+    # One entry per open {% if %}: True while only logged-in visitors get its output.
+    ifs: list[bool] = []
+    if_tests: list[bool | None] = []
+    auth_depth = 0  # how many entries of ``ifs`` are True
+    text_size = 0  # non-blank characters of markup (outside tags)
     for token in DebugLexer(text).tokenize():
         if token.token_type == TokenType.TEXT:
+            if not skipping:
+                text_size += len(token.contents.strip())
             if not skipping and ("href" in token.contents or "src" in token.contents):
                 start = token.position[0]
                 # Markup commented out with <!-- --> is not served.
@@ -297,6 +335,22 @@ def parse_template(text: str, path: str) -> TemplateFacts:
                     (f"`{{% {tag} %}}` does not close anything open here (expected {expected})", span)
                 )
             continue
+        if tag in ("if", "elif", "else", "endif"):
+            if tag == "if":
+                test = auth_test(args)
+                if_tests.append(test)
+                ifs.append(test is True)
+            elif ifs:
+                previous = if_tests[-1]
+                # ``else`` of a pure auth test flips it; any ``elif`` ends what is known.
+                ifs[-1] = tag == "else" and previous is False
+                if_tests[-1] = None
+                if tag == "endif":
+                    ifs.pop()
+                    if_tests.pop()
+            auth_depth = sum(ifs)
+            if tag in ("else", "endif"):
+                continue
         if tag in LANGUAGE_BINDING_TAGS and len(args) >= 2 and args[-2] == "as":
             language_names.add(args[-1])
             continue
@@ -343,7 +397,9 @@ def parse_template(text: str, path: str) -> TemplateFacts:
         elif tag == "csrf_token":
             block, cache = current("block"), current("cache")
             uses.append(
-                TemplateUse("csrf_token", "csrf_token", span, block and block.name, cache and cache.cache)
+                TemplateUse(
+                    "csrf_token", "csrf_token", span, block and block.name, cache and cache.cache, auth_depth > 0
+                )
             )
         elif tag not in NON_PRINTING_TAGS:
             note_uses(" ".join(args), span)
@@ -364,6 +420,11 @@ def parse_template(text: str, path: str) -> TemplateFacts:
         loads_static=loads_static,
         translation_tags=tuple(translation_tags),
         suppressions=scan_suppressions(text, template=True),
+        only_csrf_token=bool(uses)
+        and all(u.kind == "csrf_token" for u in uses)
+        and text_size == 0
+        and extends is None
+        and not includes,
     )
 
 

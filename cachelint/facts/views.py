@@ -186,6 +186,8 @@ class FunctionFacts:
     # ``if request.method == "POST":`` branches (and the ``else`` of a GET/HEAD test).
     unsafe_branches: tuple[Span, ...] = ()
     flow: FunctionFlow = field(default_factory=FunctionFlow)
+    # ``response.set_cookie(...)``/``set_signed_cookie`` outside POST-only branches (CL113).
+    cookie_writes: tuple[Span, ...] = ()
 
 
 @dataclass(frozen=True)
