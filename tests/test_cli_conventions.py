@@ -410,7 +410,7 @@ def test_show_settings_prints_the_resolved_configuration_files_and_rules(project
     assert "template-extensions = ['.html', '.htm', '.txt', '.xml']" in lines
     assert not any(line.startswith(("extend =", "sources")) for line in lines)
     assert "# configuration files: sub/pyproject.toml, pyproject.toml" in lines
-    rules = lines.index("# enabled rules (7): CL101, CL202, CL203, CL204, CL205, CL206, CL207")
+    rules = lines.index("# enabled rules (9): CL101, CL202, CL203, CL204, CL205, CL206, CL207, CL208, CL209")
     # then the Django settings as read
     assert lines[rules + 1 :] and all(line.startswith("#") or not line for line in lines[rules + 1 :])
     (project / "pyproject.toml").write_text("[tool.black]\nline-length = 100\n")
