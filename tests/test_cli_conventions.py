@@ -410,7 +410,8 @@ def test_show_settings_prints_the_resolved_configuration_files_and_rules(project
     assert "template-extensions = ['.html', '.htm', '.txt', '.xml']" in lines
     assert not any(line.startswith(("extend =", "sources")) for line in lines)
     assert "# configuration files: sub/pyproject.toml, pyproject.toml" in lines
-    assert lines[-1] == "# enabled rules (7): CL101, CL202, CL203, CL204, CL205, CL206, CL207"
+    # (the Django settings analysis of --show-settings may follow: a section of its own)
+    assert "# enabled rules (7): CL101, CL202, CL203, CL204, CL205, CL206, CL207" in lines
     (project / "pyproject.toml").write_text("[tool.black]\nline-length = 100\n")
     (project / "sub" / "pyproject.toml").unlink()
     bare = CliRunner().invoke(cli, ["check", "--show-settings", "."]).stdout.splitlines()
