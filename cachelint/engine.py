@@ -8,10 +8,10 @@ import os
 import re
 import traceback
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from cachelint.cache import ResultCache
 from cachelint.config import Config, ConfigError
@@ -207,6 +207,32 @@ class Progress:
 SILENT = Progress()
 
 
+class FactMemory(Protocol):
+    """Facts kept between runs by a long-lived caller (the language server, cachelint/server)."""
+
+    def wrap(
+        self, parse: Callable[[list[SourceFile], bool], list[object]]
+    ) -> Callable[[list[SourceFile], bool], list[object]]:
+        """A ``parse(sources, force)`` that answers from memory and calls ``parse`` for the rest."""
+        ...
+
+
+def facts_from_bytes(
+    source: SourceFile, data: bytes, config: Config, rules: dict[str, Rule], force: bool
+) -> object:
+    """The facts of ``source`` as if its file held ``data`` (an editor's unsaved buffer): the byte
+    pre-filter, then the parse, as for a file read from disk."""
+    rule_tokens = tuple(sorted({token for rule in rules.values() for token in rule.file_tokens}))
+    task = _Task(source, config.max_file_size, force, rule_tokens)
+    if len(data) > config.max_file_size:
+        return Problem(Location(source.display), f"skipped: file is larger than {config.max_file_size} bytes")
+    if _needs_analysis(task, data):
+        return _analyse(task, data)
+    if source.kind == "python":
+        return skipped_module(data, source.module, source.is_package)
+    return None
+
+
 def build_project(
     sources: list[SourceFile],
     config: Config,
@@ -214,12 +240,15 @@ def build_project(
     progress: Progress = SILENT,
     rules: dict[str, Rule] | None = None,
     warnings: list[str] | None = None,
+    memory: FactMemory | None = None,
 ) -> ProjectModel:
     """Parse ``sources`` (cached, in parallel when it pays) and join them into a ProjectModel.
 
     Parsing is demand-driven in further rounds: a module skipped by the byte pre-filter is
     parsed after all when parsed code points at it (a cached URLconf entry's view, a base class,
     a decorator, a context processor) or a selected rule asks for it, until nothing new is.
+    ``memory`` (the language server's warm facts) answers for the files it knows and hands the
+    others to the parser.
     """
     rules = rules or {}
     rule_tokens = tuple(sorted({token for rule in rules.values() for token in rule.file_tokens}))
@@ -231,7 +260,8 @@ def build_project(
     if cache is not None and cache.disabled and warnings is not None:
         warnings.append(cache.disabled)
     with _Parser(config, cache, rule_tokens, progress) as parser:
-        results = parser.parse(sources, force=False)
+        parse = parser.parse if memory is None else memory.wrap(parser.parse)
+        results = parse(sources, False)
         project = _join(sources, results, config)
         forced: set[Path] = set()
         while True:
@@ -241,7 +271,7 @@ def build_project(
             if not batch:
                 break
             forced.update(s.path for s in batch)
-            parsed = dict(zip((s.path for s in batch), parser.parse(batch, force=True)))
+            parsed = dict(zip((s.path for s in batch), parse(batch, True)))
             results = [parsed.get(s.path, r) for s, r in zip(sources, results)]
             project = _join(sources, results, config)
     if cache is not None:
@@ -415,10 +445,18 @@ def _check_tree(
     root: Path, targets: set[Path] | None, workspace: Workspace, result: Result, progress: Progress
 ) -> None:
     """Walk ``root`` once and check each project found below it."""
+    for project_root, paths, scope in tree_projects(root, targets, workspace, result.errors):
+        _check_project(project_root, paths, targets, scope, result, progress)
+
+
+def tree_projects(
+    root: Path, targets: set[Path] | None, workspace: Workspace, errors: list[str]
+) -> Iterator[tuple[Path, list[Path], Scope]]:
+    """The projects below ``root`` (walked once): each one's root, files and configuration."""
     try:
         scope = workspace.scope(root)
     except ConfigError as error:
-        result.errors.append(str(error))
+        errors.append(str(error))
         return
     config = scope.config
     excludes = (config.exclude or []) + config.extend_exclude
@@ -429,7 +467,7 @@ def _check_tree(
             excludes,
             skip_default_dirs=config.exclude is None,
             skip_tests=not config.check_tests,
-            errors=result.errors,
+            errors=errors,
             config_dirs=config_dirs,
         )
     )
@@ -441,11 +479,11 @@ def _check_tree(
         try:
             project_scope = workspace.scope(project_root)
         except ConfigError as error:
-            result.errors.append(str(error))
+            errors.append(str(error))
             continue
         if project_scope is not scope:
             project_paths = _own_excludes(project_paths, project_scope, targets)
-        _check_project(project_root, project_paths, targets, project_scope, result, progress)
+        yield project_root, project_paths, project_scope
 
 
 def _own_excludes(paths: list[Path], scope: Scope, targets: set[Path] | None) -> list[Path]:
@@ -472,13 +510,28 @@ def _check_project(
     result: Result,
     progress: Progress = SILENT,
 ) -> None:
+    config = scope.config
+    classifier = Classifier(root, config.template_dirs, config.settings_modules)
+    sources = [s for s in (classifier.classify(p) for p in paths) if s is not None]
+    check_sources(root, sources, targets, scope, result, progress)
+
+
+def check_sources(
+    root: Path,
+    sources: list[SourceFile],
+    targets: set[Path] | None,
+    scope: Scope,
+    result: Result,
+    progress: Progress = SILENT,
+    memory: FactMemory | None = None,
+) -> ProjectModel:
+    """Join the project of ``sources``, run the rules and add to ``result`` the findings in
+    ``targets`` (all when None), filtered by configuration, suppressions and baseline."""
     config, rules = scope.config, scope.rules
     # Paths in the configuration (baseline, per-file-ignores) are relative to the file that
     # says them.
     config_root = scope.source.parent if scope.source is not None else root
-    classifier = Classifier(root, config.template_dirs, config.settings_modules)
-    sources = [s for s in (classifier.classify(p) for p in paths) if s is not None]
-    project = build_project(sources, config, root, progress, rules, result.warnings)
+    project = build_project(sources, config, root, progress, rules, result.warnings, memory)
     project.root = root
     project.django_version = (
         parse_version(config.django_version) if config.django_version else detect_django(root, result.errors)
@@ -510,6 +563,7 @@ def _check_project(
                 result.findings.append(
                     unused_rule.finding(location, f"unused suppression: no {code} finding on this line")
                 )
+    return project
 
 
 class _Targets:
