@@ -64,7 +64,9 @@ class Memory:
                 elif source.path in self.buffers:
                     self.parsed += 1
                     data = self.buffers[source.path]
-                    results[index] = facts[key] = facts_from_bytes(source, data, self.config, self.rules, full)
+                    results[index] = facts[key] = facts_from_bytes(
+                        source, data, self.config, self.rules, full
+                    )
                 else:
                     misses.append(index)
             if misses:
