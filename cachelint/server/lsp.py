@@ -37,7 +37,7 @@ from cachelint import __version__
 from cachelint.discovery import find_project_root
 from cachelint.finding import Finding, Severity, Span, split_lines
 from cachelint.registry import Rule
-from cachelint.server.model import Check, WarmProject
+from cachelint.server.model import Check, WarmProject, WarmTree
 
 logger = logging.getLogger("cachelint.server")
 
@@ -48,7 +48,8 @@ DEFAULT_DEBOUNCE = float(os.environ.get("CACHELINT_SERVER_DEBOUNCE", "200")) / 1
 # restoring a session) once.
 SOON = 0.02
 SOURCE = "cachelint"
-WATCHED = "**/{*.py,*.html,*.htm,*.txt,*.xml,pyproject.toml,.gitignore}"
+WATCHED = "**/{*.py,*.html,*.htm,*.txt,*.xml,pyproject.toml,cachelint.toml,.cachelint.toml,.gitignore}"
+CONFIG_FILES = ("pyproject.toml", "cachelint.toml", ".cachelint.toml")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -64,14 +65,15 @@ class CachelintServer(LanguageServer):
         super().__init__(
             "cachelint", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental
         )
-        self.buffers: dict[Path, bytes] = {}  # open documents, shared with the warm projects
-        self.projects: dict[Path, WarmProject] = {}
-        self._roots: dict[Path, Path] = {}  # directory -> project root
-        self.findings: dict[Path, list[Finding]] = {}  # of the last check, by file
+        self.buffers: dict[Path, bytes] = {}  # open documents, shared with the warm trees
+        self.trees: dict[Path, WarmTree] = {}
+        self._roots: dict[Path, Path] = {}  # directory -> tree root
+        self.findings: dict[WarmProject, dict[Path, list[Finding]]] = {}  # of the last check, by file
         self.published: dict[Path, list[Finding]] = {}
-        self._pending: dict[Path, bool] = {}  # project root -> exact check wanted
+        self._pending: dict[WarmProject, bool] = {}  # -> exact check wanted
         self._timer: asyncio.TimerHandle | None = None
-        self._reported: dict[Path, tuple[str, ...]] = {}  # errors last logged, by project
+        self._reported: dict[Path, tuple[str, ...]] = {}  # errors last logged, by project root
+        self._shown: dict[Path, tuple[str, ...]] = {}  # configuration errors last shown, by tree
         self.debounce = DEFAULT_DEBOUNCE
         self.last_check: Check | None = None
 
@@ -93,17 +95,28 @@ class CachelintServer(LanguageServer):
 
     # --- projects and documents ----------------------------------------------------------------
 
-    def project_of(self, path: Path) -> WarmProject:
+    def tree_of(self, path: Path) -> WarmTree:
         directory = path.parent
         root = self._roots.get(directory)
         if root is None:
             root = self._roots[directory] = find_project_root(directory)
-        project = self.projects.get(root)
-        if project is None:
-            project = self.projects[root] = WarmProject(root, self.buffers)
-            if project.config_error:
-                self.show(f"cachelint: {project.config_error} (using the default configuration)")
-        return project
+        tree = self.trees.get(root)
+        if tree is None:
+            tree = self.trees[root] = WarmTree(root, self.buffers)
+            self.show_errors(tree)
+        return tree
+
+    def project_of(self, path: Path) -> WarmProject | None:
+        """The project ``path`` is checked in (None: its configuration cannot be read)."""
+        return self.tree_of(path).project_of(path)
+
+    def show_errors(self, tree: WarmTree) -> None:
+        """Tell the user, once, what is wrong with the configuration of ``tree``."""
+        errors = tuple(tree.errors)
+        if errors != self._shown.get(tree.root, ()):
+            self._shown[tree.root] = errors
+            for error in errors:
+                self.show(f"cachelint: {error}")
 
     def set_buffer(self, uri: str) -> Path | None:
         path = path_of(uri)
@@ -113,9 +126,11 @@ class CachelintServer(LanguageServer):
         self.buffers[path] = document.source.encode("utf-8", "surrogatepass")
         return path
 
-    def schedule(self, root: Path, exact: bool, delay: float) -> None:
-        """Check the project at ``root`` after ``delay`` seconds, with any other pending one."""
-        self._pending[root] = self._pending.get(root, False) or exact
+    def schedule(self, project: WarmProject | None, exact: bool, delay: float) -> None:
+        """Check ``project`` after ``delay`` seconds, with any other pending one."""
+        if project is None:
+            return
+        self._pending[project] = self._pending.get(project, False) or exact
         if self._timer is not None:
             self._timer.cancel()
         self._timer = asyncio.get_running_loop().call_later(delay, self.flush)
@@ -123,9 +138,8 @@ class CachelintServer(LanguageServer):
     def flush(self) -> None:
         self._timer = None
         pending, self._pending = self._pending, {}
-        for root, exact in pending.items():
-            project = self.projects.get(root)
-            if project is not None:
+        for project, exact in pending.items():
+            if project in project.tree.projects:  # not replaced by a reload meanwhile
                 self.run_check(project, exact)
 
     def run_check(self, project: WarmProject, exact: bool = True) -> None:
@@ -144,18 +158,18 @@ class CachelintServer(LanguageServer):
             self._reported[project.root] = problems
             for line in problems:
                 self.log(f"cachelint: {line}", types.MessageType.Warning)
-        for path in [p for p in self.findings if _inside(p, project)]:
-            del self.findings[path]
-        self.findings.update(check.findings)
+        self.findings = {p: f for p, f in self.findings.items() if p in p.tree.projects}  # drop reloaded
+        self.findings[project] = check.findings
         self.publish(project)
 
     def publish(self, project: WarmProject) -> None:
         """Publish the diagnostics of the open documents of ``project`` that changed."""
+        check_findings = self.findings.get(project, {})
         lines = _Lines(self.buffers)
         for path in list(self.buffers):
-            if self.projects.get(self._root_of(path)) is not project:
+            if self._owner(path) is not project:
                 continue
-            findings = self.findings.get(path, [])
+            findings = check_findings.get(path, [])
             if self.published.get(path) == findings:
                 continue
             self.published[path] = findings
@@ -164,8 +178,8 @@ class CachelintServer(LanguageServer):
                 types.PublishDiagnosticsParams(uri=from_fs_path(str(path)) or "", diagnostics=diagnostics)
             )
 
-    def _root_of(self, path: Path) -> Path:
-        return self._roots.get(path.parent) or find_project_root(path.parent)
+    def _owner(self, path: Path) -> WarmProject | None:
+        return self.tree_of(path).project_of(path)
 
     def diagnostic(self, finding: Finding, project: WarmProject, lines: _Lines) -> types.Diagnostic:
         rule = project.rules.get(finding.code)
@@ -198,20 +212,35 @@ class CachelintServer(LanguageServer):
             data={"path": str(path), "line": finding.location.line, "col": finding.location.col},
         )
 
-    def reload(self, root: Path | None = None) -> None:
-        """Read the configuration again (of the project at ``root``, or of all) and re-check."""
-        for project_root, project in list(self.projects.items()):
-            if root is None or project_root == root:
-                project.load()
-                if project.config_error:
-                    self.show(f"cachelint: {project.config_error} (using the default configuration)")
-                self.schedule(project_root, True, SOON)
+    def reload(self, tree: WarmTree | None = None) -> None:
+        """Read the configuration again (of ``tree``, or of all) and re-check the open documents."""
+        for each in [tree] if tree is not None else list(self.trees.values()):
+            each.load()
+            self.show_errors(each)
+        self.published.clear()  # their diagnostics may have changed: publish them all again
+        self.recheck_open()
+
+    def forget_trees(self) -> None:
+        """A project root appeared or went (a pyproject.toml created or deleted): find them again."""
+        self.trees.clear()
+        self._roots.clear()
+        self.published.clear()
+        self.recheck_open()
+
+    def recheck_open(self) -> None:
+        for path in list(self.buffers):
+            self.schedule(self.project_of(path), True, SOON)
+
+    def findings_in(self, path: Path) -> list[Finding]:
+        """The findings of the last check in the open document ``path``."""
+        project = self.project_of(path)
+        return self.findings.get(project, {}).get(path, []) if project is not None else []
 
     def findings_at(self, path: Path, line: int) -> list[Finding]:
         """The findings of the last check in ``path`` whose lines include ``line`` (1-based)."""
         return [
             f
-            for f in self.findings.get(path, [])
+            for f in self.findings_in(path)
             if f.location.span.line <= line <= max(f.location.span.line, f.location.span.end_line)
         ]
 
@@ -222,10 +251,6 @@ def path_of(uri: str) -> Path | None:
         return None
     fs_path = to_fs_path(uri)
     return Path(os.path.abspath(fs_path)) if fs_path else None
-
-
-def _inside(path: Path, project: WarmProject) -> bool:
-    return path.is_relative_to(project.root)
 
 
 class _Lines:
@@ -388,9 +413,9 @@ def create_server() -> CachelintServer:
         if path is None:
             return
         ls.published.pop(path, None)
-        project = ls.project_of(path)
-        project.buffer_changed(path)
-        ls.schedule(project.root, True, SOON)
+        tree = ls.tree_of(path)
+        tree.forget(path)
+        ls.schedule(tree.project_of(path), True, SOON)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     @guarded(request=False)
@@ -398,9 +423,9 @@ def create_server() -> CachelintServer:
         path = ls.set_buffer(params.text_document.uri)
         if path is None:
             return
-        project = ls.project_of(path)
-        project.buffer_changed(path)
-        ls.schedule(project.root, False, ls.debounce)
+        tree = ls.tree_of(path)
+        tree.forget(path)
+        ls.schedule(tree.project_of(path), False, ls.debounce)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     @guarded(request=False)
@@ -408,12 +433,12 @@ def create_server() -> CachelintServer:
         path = path_of(params.text_document.uri)
         if path is None:
             return
-        if path.name == "pyproject.toml":
-            ls.reload(ls._root_of(path))
+        if path.name in CONFIG_FILES:
+            ls.reload(ls.tree_of(path))
             return
-        project = ls.project_of(path)
-        project.buffer_changed(path)
-        ls.schedule(project.root, True, SOON)
+        tree = ls.tree_of(path)
+        tree.forget(path)
+        ls.schedule(tree.project_of(path), True, SOON)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     @guarded(request=False)
@@ -426,9 +451,9 @@ def create_server() -> CachelintServer:
             ls.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[])
             )
-        project = ls.project_of(path)
-        project.buffer_changed(path)
-        ls.schedule(project.root, True, SOON)
+        tree = ls.tree_of(path)
+        tree.forget(path)
+        ls.schedule(tree.project_of(path), True, SOON)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     @guarded(request=False)
@@ -442,24 +467,21 @@ def create_server() -> CachelintServer:
             path = path_of(change.uri)
             if path is None:
                 continue
-            root = ls._root_of(path)
-            if path.name == "pyproject.toml":
-                if change.type != types.FileChangeType.Changed or path.parent != root:
-                    ls.projects.clear()  # a project root appeared or went: find them again
-                    ls._roots.clear()
-                    for buffer in list(ls.buffers):
-                        ls.schedule(ls.project_of(buffer).root, True, SOON)
-                else:
-                    ls.reload(root)
+            if path.name == "pyproject.toml" and change.type != types.FileChangeType.Changed:
+                ls.forget_trees()  # a project root may have appeared or gone
                 continue
-            project = ls.projects.get(root)
-            if project is None:
+            root = ls._roots.get(path.parent) or find_project_root(path.parent)
+            tree = ls.trees.get(root)
+            if tree is None:
+                continue  # no open document there
+            if path.name in CONFIG_FILES:
+                ls.reload(tree)
                 continue
             if change.type != types.FileChangeType.Changed or path.name == ".gitignore":
-                project.rediscover()
+                tree.rediscover()
             if path not in ls.buffers:
-                project.file_changed(path)
-            ls.schedule(root, True, SOON)
+                tree.forget(path)
+            ls.schedule(tree.project_of(path), True, SOON)
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     @guarded(request=True)
@@ -468,9 +490,9 @@ def create_server() -> CachelintServer:
         if path is None:
             return None
         found = ls.findings_at(path, params.position.line + 1)
-        if not found:
+        project = ls.project_of(path) if found else None
+        if project is None:
             return None
-        project = ls.project_of(path)
         parts = []
         for finding in found:
             rule = project.rules.get(finding.code)
@@ -495,14 +517,14 @@ def create_server() -> CachelintServer:
     @guarded(request=True)
     def code_action(ls: CachelintServer, params: types.CodeActionParams) -> list[types.CodeAction]:
         path = path_of(params.text_document.uri)
-        if path is None or path not in ls.buffers:
+        project = ls.project_of(path) if path is not None and path in ls.buffers else None
+        if path is None or project is None:
             return []
-        project = ls.project_of(path)
         text = ls.buffers[path].decode("utf-8", "surrogatepass")
         first, last = params.range.start.line + 1, params.range.end.line + 1
         findings = [
             f
-            for f in ls.findings.get(path, [])
+            for f in ls.findings_in(path)
             if f.location.span.line <= last and first <= max(f.location.span.line, f.location.span.end_line)
         ]
         return code_actions(ls, project, path, params.text_document.uri, text, findings)
@@ -570,4 +592,13 @@ def _whole_text_edit(uri: str, old: str, new: str, encoding: str | None) -> type
 def serve() -> None:
     """``cachelint server``: serve LSP over stdin/stdout until the client says exit."""
     logging.basicConfig(level=os.environ.get("CACHELINT_SERVER_LOG", "WARNING").upper(), format="%(message)s")
+    import multiprocessing
+
+    # The engine parses a large project in worker processes. Forked from this process, which
+    # runs threads (pygls reads stdin in one), a worker can inherit a lock held by another
+    # thread and hang: start them from a clean server process instead.
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        multiprocessing.set_start_method("forkserver", force=True)
+    else:
+        multiprocessing.set_start_method("spawn", force=True)
     create_server().start_io()

@@ -1,9 +1,12 @@
-"""A project kept warm for the editor: per-file facts in memory, buffers over files on disk.
+"""Projects kept warm for the editor: per-file facts in memory, buffers over files on disk.
 
-A re-check after a keystroke re-parses only the changed buffer; every other file's facts come
-from memory. The join, the demand rounds, the rules and the filters (configuration,
-suppressions, baseline) are the engine's own (``engine.check_sources``), so the editor shows
-what ``cachelint check`` would print for the files as they are in the editor.
+A ``WarmTree`` is what ``cachelint check`` would take as the root of a file (the nearest
+directory with manage.py, pyproject.toml or .git), split into its projects with the
+configuration nearest to each (``engine.tree_projects``, as ``check`` does). A re-check after a
+keystroke re-parses only the changed buffer; every other file's facts come from memory. The
+join, the demand rounds, the rules and the filters (configuration, suppressions, baseline) are
+the engine's own (``engine.check_sources``), so the editor shows what ``cachelint check`` would
+print for the files as they are in the editor.
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cachelint.config import Config, ConfigError, all_codes, load_config
+from cachelint.config import Config, ConfigError, all_codes
 from cachelint.discovery import Classifier, SourceFile
-from cachelint.engine import Result, check_sources, facts_from_bytes, project_sources
+from cachelint.engine import Result, check_sources, facts_from_bytes, tree_projects
 from cachelint.finding import Finding
 from cachelint.registry import Rule, all_rules, configured_rules, validate_selectors
+from cachelint.workspace import Scope, Workspace
 
 Parse = Callable[[list[SourceFile], bool], list[object]]
 _MISSING = object()
@@ -83,7 +87,7 @@ class Memory:
 
 @dataclass
 class Check:
-    """One re-check: the findings by absolute path, and what went wrong."""
+    """One re-check of a project: the findings by absolute path, and what went wrong."""
 
     findings: dict[Path, list[Finding]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
@@ -93,74 +97,40 @@ class Check:
 
 
 class WarmProject:
-    """One project (the directory ``cachelint check`` would take as the root of a file)."""
+    """One project of a tree: its files, its configuration, the facts of its files."""
 
-    def __init__(self, root: Path, buffers: dict[Path, bytes], disk_cache: bool = True) -> None:
-        self.root = root
-        self.disk_cache = disk_cache  # False: never read or write .cachelint_cache/ (the benchmark)
-        self.buffers = buffers  # shared by the projects of one server: the open documents
-        self.config = Config()
-        self.rules: dict[str, Rule] = {}
-        self.config_error = ""
-        self.sources: list[SourceFile] = []
-        self.errors: list[str] = []  # from discovery
-        self._extra: dict[Path, SourceFile | None] = {}
+    def __init__(self, tree: WarmTree, root: Path, paths: list[Path], scope: Scope) -> None:
+        self.tree, self.root, self.scope = tree, root, scope
+        self.config: Config = scope.config
+        self.rules: dict[str, Rule] = scope.rules
+        self.memory = Memory(self.config, self.rules, tree.buffers)
+        self.checks = 0
         self._display: dict[str, Path] = {}
-        self.memory = Memory(self.config, self.rules, buffers)
-        self.checks = 0
-        self.load()
+        self.set_paths(paths)
 
-    # --- configuration and files --------------------------------------------------------------
+    def set_paths(self, paths: list[Path]) -> None:
+        """The project's files (walked again after a file was created or deleted)."""
+        self.classifier = Classifier(self.root, self.config.template_dirs, self.config.settings_modules)
+        self.sources = [s for s in map(self.classifier.classify, paths) if s is not None]
+        self.known = {s.path for s in self.sources}
+        self._extra: dict[Path, SourceFile | None] = {}
 
-    def load(self) -> None:
-        """(Re)read ``[tool.cachelint]`` and the project's files; forget every fact."""
-        self.config_error = ""
-        try:
-            config = load_config(self.root)
-            unknown = validate_selectors(all_rules(), all_codes(config))
-            if unknown:
-                raise ConfigError(f"unknown rule code or prefix: {', '.join(unknown)}")
-        except ConfigError as error:
-            self.config_error = str(error)
-            config = Config()
-        if not self.disk_cache:
-            config.cache = False
-        self.config = config
-        self.rules = configured_rules(all_rules(), config.select, config.extend_select, config.ignore)
-        self.memory = Memory(config, self.rules, self.buffers)
-        self.checks = 0
-        self.rediscover()
-
-    def rediscover(self) -> None:
-        """Walk the project again (a file was created or deleted); facts in memory stay."""
-        self.errors = []
-        self.sources = project_sources(self.root, None, self.config, self.errors)
-        self._extra = {}
-        self._classifier = Classifier(self.root, self.config.template_dirs, self.config.settings_modules)
-        self._known = {s.path for s in self.sources}
-
-    def file_changed(self, path: Path) -> None:
-        """A file changed on disk (saved, or by another program)."""
-        self.memory.forget(path)
-
-    def buffer_changed(self, path: Path) -> None:
-        """The text of an open document changed, or it was opened or closed."""
+    def forget(self, path: Path) -> None:
+        """A file changed on disk, or in the editor (or was opened or closed there)."""
         self.memory.forget(path)
 
     def _all_sources(self) -> list[SourceFile]:
-        """The project's files, and the open documents it would not walk (a test module, an
-        excluded or a new file): checked as if named on the command line."""
+        """The project's files, and the open documents of it that the walk skipped (a test
+        module, an excluded or a new file): checked as if named on the command line."""
         extra = []
-        for path in self.buffers:
-            if path in self._known or not path.is_relative_to(self.root):
+        for path in self.tree.buffers:
+            if path in self.known or self.tree.project_of(path) is not self:
                 continue
             if path not in self._extra:
-                self._extra[path] = self._classifier.classify(path)
+                self._extra[path] = self.classifier.classify(path)
             if self._extra[path] is not None:
                 extra.append(self._extra[path])
         return [*self.sources, *extra] if extra else self.sources
-
-    # --- checking -------------------------------------------------------------------------------
 
     def check(self, exact: bool = True) -> Check:
         """Check the project as it is in the editor. ``exact=False`` (after a keystroke) keeps the
@@ -175,18 +145,19 @@ class WarmProject:
         sources = self._all_sources()
         # The first check reads and writes the on-disk result cache, as `cachelint check` does;
         # later ones take every unchanged file from memory.
-        config = self.config if self.checks == 0 else dataclasses.replace(self.config, cache=False)
-        project = check_sources(self.root, sources, None, config, self.rules, result, memory=memory)
+        scope = self.scope
+        if self.checks:
+            scope = dataclasses.replace(scope, config=dataclasses.replace(self.config, cache=False))
+        project = check_sources(self.root, sources, None, scope, result, memory=memory)
         memory.promoted = memory.forced
         if self.checks == 0 and not self.config.django_version and project.django_version:
             # Read once from the packaging files; the later checks need not read them again.
             self.config.django_version = "{}.{}".format(*project.django_version)
         self.checks += 1
-        check = Check(errors=[*self.errors, *result.errors], warnings=result.warnings)
+        check = Check(errors=result.errors, warnings=result.warnings)
         self._display = {s.display: s.path for s in sources}
         for finding in sorted(result.findings, key=lambda f: f.sort_key):
-            if finding.code in self.rules:
-                check.findings.setdefault(self.absolute(finding.location.path), []).append(finding)
+            check.findings.setdefault(self.absolute(finding.location.path), []).append(finding)
         check.seconds = time.perf_counter() - start
         check.parsed = memory.parsed - parsed_before
         return check
@@ -195,3 +166,60 @@ class WarmProject:
         """The file a finding's (display) path names."""
         known = self._display.get(display)
         return known if known is not None else Path(os.path.abspath(display))
+
+
+class WarmTree:
+    """The projects below one root, as ``cachelint check`` splits them."""
+
+    def __init__(self, root: Path, buffers: dict[Path, bytes], disk_cache: bool = True) -> None:
+        self.root = root
+        self.buffers = buffers  # the open documents, shared by the trees of one server
+        self.disk_cache = disk_cache  # False: never read or write .cachelint_cache/ (the benchmark)
+        self.projects: list[WarmProject] = []
+        self.errors: list[str] = []  # configuration and discovery errors
+        self._owner: dict[Path, WarmProject | None] = {}
+        self.load()
+
+    def _configure(self, config: Config) -> dict[str, Rule]:
+        unknown = validate_selectors(all_rules(), all_codes(config))
+        if unknown:
+            raise ConfigError(f"unknown rule code or prefix: {', '.join(unknown)} (see `cachelint rules`)")
+        if not self.disk_cache:
+            config.cache = False
+        return configured_rules(all_rules(), config.select, config.extend_select, config.ignore)
+
+    def load(self) -> None:
+        """(Re)read the configuration and walk the tree: every fact is forgotten."""
+        self.workspace = Workspace(Config(), {}, self._configure)
+        self.projects = []
+        self.rediscover()
+
+    def rediscover(self) -> None:
+        """Walk the tree again (a file was created or deleted); the facts of a project whose
+        configuration is the same stay in memory."""
+        self.errors = []
+        previous = {p.root: p for p in self.projects}
+        self.projects = []
+        for root, paths, scope in tree_projects(self.root, None, self.workspace, self.errors):
+            project = previous.get(root)
+            if project is not None and project.scope is scope:
+                project.set_paths(paths)
+            else:
+                project = WarmProject(self, root, paths, scope)
+            self.projects.append(project)
+        self._owner = {}
+
+    def project_of(self, path: Path) -> WarmProject | None:
+        """The project ``path`` belongs to: the one that walked it, else (a file the walk skipped)
+        the nearest project above it."""
+        if path not in self._owner:
+            owner = next((p for p in self.projects if path in p.known), None)
+            if owner is None:
+                above = [p for p in self.projects if path.is_relative_to(p.root)]
+                owner = max(above, key=lambda p: len(p.root.parts), default=None)
+            self._owner[path] = owner
+        return self._owner[path]
+
+    def forget(self, path: Path) -> None:
+        for project in self.projects:
+            project.forget(path)
