@@ -48,6 +48,8 @@ DEFAULT_DEBOUNCE = float(os.environ.get("CACHELINT_SERVER_DEBOUNCE", "200")) / 1
 # restoring a session) once.
 SOON = 0.02
 SOURCE = "cachelint"
+# The name of a handler that fails on purpose (the tests check that the server survives it).
+FAULT = os.environ.get("CACHELINT_SERVER_FAULT", "")
 WATCHED = "**/{*.py,*.html,*.htm,*.txt,*.xml,pyproject.toml,cachelint.toml,.cachelint.toml,.gitignore}"
 CONFIG_FILES = ("pyproject.toml", "cachelint.toml", ".cachelint.toml")
 
@@ -217,19 +219,26 @@ class CachelintServer(LanguageServer):
         for each in [tree] if tree is not None else list(self.trees.values()):
             each.load()
             self.show_errors(each)
-        self.published.clear()  # their diagnostics may have changed: publish them all again
         self.recheck_open()
 
     def forget_trees(self) -> None:
         """A project root appeared or went (a pyproject.toml created or deleted): find them again."""
         self.trees.clear()
         self._roots.clear()
-        self.published.clear()
         self.recheck_open()
 
     def recheck_open(self) -> None:
         for path in list(self.buffers):
-            self.schedule(self.project_of(path), True, SOON)
+            project = self.project_of(path)
+            if project is None:  # its configuration is broken (and shown): no diagnostics
+                self.unpublish(path)
+            self.schedule(project, True, SOON)
+
+    def unpublish(self, path: Path) -> None:
+        if self.published.pop(path, None):
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=from_fs_path(str(path)) or "", diagnostics=[])
+            )
 
     def findings_in(self, path: Path) -> list[Finding]:
         """The findings of the last check in the open document ``path``."""
@@ -358,6 +367,8 @@ def guarded(request: bool) -> Callable[[F], F]:
         @functools.wraps(handler)
         def wrapper(ls: CachelintServer, params: Any) -> Any:
             try:
+                if FAULT and FAULT == handler.__name__:
+                    raise RuntimeError("fault injected by CACHELINT_SERVER_FAULT")
                 return handler(ls, params)
             except Exception as error:
                 ls.log(
@@ -447,10 +458,7 @@ def create_server() -> CachelintServer:
         if path is None or path not in ls.buffers:
             return
         del ls.buffers[path]  # the file on disk counts again
-        if ls.published.pop(path, None):
-            ls.text_document_publish_diagnostics(
-                types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[])
-            )
+        ls.unpublish(path)
         tree = ls.tree_of(path)
         tree.forget(path)
         ls.schedule(tree.project_of(path), True, SOON)
