@@ -334,6 +334,13 @@ def test_configuration_reload_bad_request_and_pyproject(tmp_path: Path) -> None:
 # --- in process -----------------------------------------------------------------------------------
 
 
+def test_server_without_the_lsp_extra_says_how_to_install_it() -> None:
+    code = "import sys; sys.modules['pygls'] = None; from cachelint.cli import main; sys.argv = ['cachelint', 'server']; main()"
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "pip install 'django-cachelint[lsp]'" in done.stderr
+
+
 def test_check_does_not_import_pygls() -> None:
     code = (
         "import sys, cachelint.cli, cachelint.engine, cachelint.server, cachelint.server.model\n"
