@@ -216,6 +216,11 @@ class FactMemory(Protocol):
         """A ``parse(sources, force)`` that answers from memory and calls ``parse`` for the rest."""
         ...
 
+    def text(self, path: str) -> str | None:
+        """The text of the file at (display) ``path`` when it is not the file's on disk (an open
+        editor buffer), for what is read beside the facts: suppressions, baseline fingerprints."""
+        ...
+
 
 def facts_from_bytes(
     source: SourceFile, data: bytes, config: Config, rules: dict[str, Rule], force: bool
@@ -543,14 +548,15 @@ def check_sources(
     if wanted is not None:
         findings = [f for f in findings if f.location.path in wanted]
     findings = _per_file_ignores(findings, config, config_root)
-    suppressions = _suppressions(project, findings)
+    text_of = memory.text if memory is not None else None
+    suppressions = _suppressions(project, findings, text_of)
     kept, used = apply(findings, suppressions)
     if config.baseline:
         from cachelint import baseline
 
         try:
             kept = baseline.new_findings(
-                kept, baseline.read(config_root / config.baseline), config_root, config.max_file_size
+                kept, baseline.read(config_root / config.baseline), config_root, config.max_file_size, text_of
             )
         except baseline.BaselineError as error:
             result.errors.append(str(error))
@@ -608,14 +614,17 @@ def _per_file_ignores(findings: list[Finding], config: Config, root: Path) -> li
     return kept
 
 
-def _suppressions(project: ProjectModel, findings: list[Finding]) -> dict[str, tuple[Suppression, ...]]:
+def _suppressions(
+    project: ProjectModel, findings: list[Finding], text_of: Callable[[str], str | None] | None = None
+) -> dict[str, tuple[Suppression, ...]]:
     """Suppressions by path: from the facts, or read now for the few files that have none
     (a file that could not be parsed may still carry ``# noqa: CL001``)."""
     table = {path: facts.suppressions for path, facts in project.python.items()}
     table.update((path, facts.suppressions) for path, facts in project.templates_by_path.items())
     for path in {f.location.path for f in findings} - set(table):
+        text = text_of(path) if text_of is not None else None
         try:  # never past max-file-size: a skipped file is not read at all
-            text = read_text(path, project.config.max_file_size)
+            text = read_text(path, project.config.max_file_size) if text is None else text
         except OSError:
             continue
         table[path] = scan_suppressions(text, template=not path.endswith(".py"))

@@ -438,3 +438,26 @@ def test_a_failing_request_is_logged_and_answered_with_an_error() -> None:
     assert broken_notification(server, None) is None
     assert "internal error in broken_request: KeyError" in logged[0]
     assert "internal error in broken_notification: ValueError: bang" in logged[1]
+
+
+def test_baseline_fingerprints_come_from_the_buffer(tmp_path: Path, monkeypatch) -> None:
+    from cachelint import baseline
+    from cachelint.server.model import WarmTree
+
+    leaky_project(tmp_path, '[tool.cachelint]\nbaseline = "baseline.json"\n')
+    monkeypatch.chdir(tmp_path)
+    rules = configured_rules(all_rules(), [], [], [])
+    recorded = check([tmp_path], Config(cache=False), rules).findings
+    assert sorted(f.code for f in recorded) == ["CL101", "CL103"]
+    baseline.write(tmp_path / "baseline.json", recorded, tmp_path)
+    views = tmp_path / "shop/views.py"
+    buffers = {views: ("# a new first line\n\n" + LEAKY_VIEWS).encode()}  # every finding moves down
+    tree = WarmTree(tmp_path, buffers, disk_cache=False)
+    [project] = tree.projects
+    assert project.check().findings == {}  # still the baselined findings, matched in the buffer
+    buffers[views] = (
+        LEAKY_VIEWS + "\n\n@cache_page(60)\n@login_required\ndef more(request):\n    pass\n"
+    ).encode()
+    tree.forget(views)
+    [new] = project.check(exact=False).findings[views]
+    assert (new.code, new.location.line) == ("CL101", 24)  # the new `cache_page`

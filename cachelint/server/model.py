@@ -47,10 +47,16 @@ class Memory:
         self.parsed = 0  # files parsed through this memory (buffers) or handed to the parser
         self.promoted: set[Path] = set()
         self.forced: set[Path] = set()  # the files the current check asked for in full
+        self.paths: dict[str, Path] = {}  # display path -> file, of the current check's sources
 
     def forget(self, path: Path) -> None:
         self.facts.pop((path, False), None)
         self.facts.pop((path, True), None)
+
+    def text(self, path: str) -> str | None:
+        file = self.paths.get(path)
+        data = self.buffers.get(file) if file is not None else None
+        return data.decode("utf-8", "replace") if data is not None else None
 
     def wrap(self, parse: Parse) -> Parse:
         def from_memory(sources: list[SourceFile], force: bool) -> list[object]:
@@ -148,6 +154,7 @@ class WarmProject:
         scope = self.scope
         if self.checks:
             scope = dataclasses.replace(scope, config=dataclasses.replace(self.config, cache=False))
+        self._display = memory.paths = {s.display: s.path for s in sources}
         project = check_sources(self.root, sources, None, scope, result, memory=memory)
         memory.promoted = memory.forced
         if self.checks == 0 and not self.config.django_version and project.django_version:
@@ -155,7 +162,6 @@ class WarmProject:
             self.config.django_version = "{}.{}".format(*project.django_version)
         self.checks += 1
         check = Check(errors=result.errors, warnings=result.warnings)
-        self._display = {s.display: s.path for s in sources}
         for finding in sorted(result.findings, key=lambda f: f.sort_key):
             check.findings.setdefault(self.absolute(finding.location.path), []).append(finding)
         check.seconds = time.perf_counter() - start
