@@ -12,7 +12,7 @@ import json
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from cachelint.config import Config
@@ -49,14 +49,20 @@ def _relative(path: str, root: Path) -> str:
     return encodable(Path(os.path.relpath(os.path.realpath(path), os.path.realpath(root))).as_posix())
 
 
-def _keys(findings: Iterable[Finding], root: Path, max_size: int) -> list[tuple[str, str, str]]:
+def _keys(
+    findings: Iterable[Finding],
+    root: Path,
+    max_size: int,
+    text_of: Callable[[str], str | None] | None = None,
+) -> list[tuple[str, str, str]]:
     cache: dict[str, list[str]] = {}
     keys = []
     for finding in findings:
         path = finding.location.path
         if path not in cache:
+            text = text_of(path) if text_of is not None else None  # an editor's unsaved buffer
             try:  # a file skipped as too large is not read for its fingerprint either
-                cache[path] = split_lines(read_text(path, max_size))
+                cache[path] = split_lines(read_text(path, max_size) if text is None else text)
             except OSError:
                 cache[path] = []
         relative = _relative(path, root)
@@ -97,11 +103,13 @@ def new_findings(
     baseline: Counter[tuple[str, str, str]],
     root: Path,
     max_size: int = DEFAULT_MAX_SIZE,
+    text_of: Callable[[str], str | None] | None = None,
 ) -> list[Finding]:
-    """The findings not accounted for by the baseline."""
+    """The findings not accounted for by the baseline (``text_of``: the text of a file, by its
+    path, where it is not the file's on disk)."""
     remaining = Counter(baseline)
     new = []
-    for key, finding in zip(_keys(findings, root, max_size), findings):
+    for key, finding in zip(_keys(findings, root, max_size, text_of), findings):
         if remaining[key] > 0:
             remaining[key] -= 1
         else:

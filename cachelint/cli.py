@@ -428,6 +428,17 @@ def explain_rule(code: str) -> None:
     click.echo(rule_markdown(rule))
 
 
+@cli.command(name="server")
+@click.option("--stdio", is_flag=True, help="Talk LSP over stdin/stdout (the default and only transport).")
+def language_server(stdio: bool) -> None:
+    """Run the language server for editors (LSP over stdin/stdout); needs the `lsp` extra."""
+    try:  # pygls is imported here only: `cachelint check` never loads it
+        from cachelint.server.lsp import serve
+    except ImportError as error:
+        _fail(f"`cachelint server` needs the lsp extra: pip install 'django-cachelint[lsp]' ({error})")
+    serve()
+
+
 def _info(quiet: bool, message: str) -> None:
     """An informational line on stderr, unless --quiet."""
     if not quiet:

@@ -8,10 +8,10 @@ import os
 import re
 import traceback
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from cachelint.cache import ResultCache
 from cachelint.config import Config, ConfigError
@@ -245,6 +245,37 @@ class Progress:
 SILENT = Progress()
 
 
+class FactMemory(Protocol):
+    """Facts kept between runs by a long-lived caller (the language server, cachelint/server)."""
+
+    def wrap(
+        self, parse: Callable[[list[SourceFile], bool], list[object]]
+    ) -> Callable[[list[SourceFile], bool], list[object]]:
+        """A ``parse(sources, force)`` that answers from memory and calls ``parse`` for the rest."""
+        ...
+
+    def text(self, path: str) -> str | None:
+        """The text of the file at (display) ``path`` when it is not the file's on disk (an open
+        editor buffer), for what is read beside the facts: suppressions, baseline fingerprints."""
+        ...
+
+
+def facts_from_bytes(
+    source: SourceFile, data: bytes, config: Config, rules: dict[str, Rule], force: bool
+) -> object:
+    """The facts of ``source`` as if its file held ``data`` (an editor's unsaved buffer): the byte
+    pre-filter, then the parse, as for a file read from disk."""
+    rule_tokens = tuple(sorted({token for rule in rules.values() for token in rule.file_tokens}))
+    task = _Task(source, config.max_file_size, force, rule_tokens)
+    if len(data) > config.max_file_size:
+        return Problem(Location(source.display), f"skipped: file is larger than {config.max_file_size} bytes")
+    if _needs_analysis(task, data):
+        return _analyse(task, data)
+    if source.kind == "python":
+        return skipped_module(data, source.module, source.is_package)
+    return None
+
+
 def build_project(
     sources: list[SourceFile],
     config: Config,
@@ -252,12 +283,15 @@ def build_project(
     progress: Progress = SILENT,
     rules: dict[str, Rule] | None = None,
     warnings: list[str] | None = None,
+    memory: FactMemory | None = None,
 ) -> ProjectModel:
     """Parse ``sources`` (cached, in parallel when it pays) and join them into a ProjectModel.
 
     Parsing is demand-driven in further rounds: a module skipped by the byte pre-filter is
     parsed after all when parsed code points at it (a cached URLconf entry's view, a base class,
     a decorator, a context processor) or a selected rule asks for it, until nothing new is.
+    ``memory`` (the language server's warm facts) answers for the files it knows and hands the
+    others to the parser.
     """
     rules = rules or {}
     rule_tokens = tuple(sorted({token for rule in rules.values() for token in rule.file_tokens}))
@@ -269,7 +303,8 @@ def build_project(
     if cache is not None and cache.disabled and warnings is not None:
         warnings.append(cache.disabled)
     with _Parser(config, cache, rule_tokens, progress) as parser:
-        results = parser.parse(sources, force=False)
+        parse = parser.parse if memory is None else memory.wrap(parser.parse)
+        results = parse(sources, False)
         project = _join(sources, results, config)
         project.root = root
         forced: set[Path] = set()
@@ -280,7 +315,7 @@ def build_project(
             if not batch:
                 break
             forced.update(s.path for s in batch)
-            parsed = dict(zip((s.path for s in batch), parser.parse(batch, force=True)))
+            parsed = dict(zip((s.path for s in batch), parse(batch, True)))
             results = [parsed.get(s.path, r) for s, r in zip(sources, results)]
             project = _join(sources, results, config)
             project.root = root
@@ -490,10 +525,18 @@ def _check_tree(
     root: Path, targets: set[Path] | None, workspace: Workspace, result: Result, progress: Progress
 ) -> None:
     """Walk ``root`` once and check each project found below it."""
+    for project_root, paths, scope in tree_projects(root, targets, workspace, result.errors):
+        _check_project(project_root, paths, targets, scope, result, progress)
+
+
+def tree_projects(
+    root: Path, targets: set[Path] | None, workspace: Workspace, errors: list[str]
+) -> Iterator[tuple[Path, list[Path], Scope]]:
+    """The projects below ``root`` (walked once): each one's root, files and configuration."""
     try:
         scope = workspace.scope(root)
     except ConfigError as error:
-        result.errors.append(str(error))
+        errors.append(str(error))
         return
     config = scope.config
     excludes = (config.exclude or []) + config.extend_exclude
@@ -504,7 +547,7 @@ def _check_tree(
             excludes,
             skip_default_dirs=config.exclude is None,
             skip_tests=not config.check_tests,
-            errors=result.errors,
+            errors=errors,
             suffixes=config.template_extensions,
             config_dirs=config_dirs,
         )
@@ -517,11 +560,11 @@ def _check_tree(
         try:
             project_scope = workspace.scope(project_root)
         except ConfigError as error:
-            result.errors.append(str(error))
+            errors.append(str(error))
             continue
         if project_scope is not scope:
             project_paths = _own_excludes(project_paths, project_scope, targets)
-        _check_project(project_root, project_paths, targets, project_scope, result, progress)
+        yield project_root, project_paths, project_scope
 
 
 def _own_excludes(paths: list[Path], scope: Scope, targets: set[Path] | None) -> list[Path]:
@@ -540,6 +583,13 @@ def _own_excludes(paths: list[Path], scope: Scope, targets: set[Path] | None) ->
     ]
 
 
+def classify(root: Path, paths: Iterable[Path], config: Config) -> list[SourceFile]:
+    """The sources of ``paths``: each file as code or template, and as settings data too when
+    it is one (an entry point such as wsgi.py is both)."""
+    classifier = Classifier(root, config.template_dirs, config.settings_modules, config.template_extensions)
+    return [s for p in paths for s in (classifier.classify(p), classifier.classify_data(p)) if s is not None]
+
+
 def _check_project(
     root: Path,
     paths: list[Path],
@@ -548,13 +598,27 @@ def _check_project(
     result: Result,
     progress: Progress = SILENT,
 ) -> None:
+    config = scope.config
+    sources = classify(root, paths, config)
+    check_sources(root, sources, targets, scope, result, progress)
+
+
+def check_sources(
+    root: Path,
+    sources: list[SourceFile],
+    targets: set[Path] | None,
+    scope: Scope,
+    result: Result,
+    progress: Progress = SILENT,
+    memory: FactMemory | None = None,
+) -> ProjectModel:
+    """Join the project of ``sources``, run the rules and add to ``result`` the findings in
+    ``targets`` (all when None), filtered by configuration, suppressions and baseline."""
     config, rules = scope.config, scope.rules
     # Paths in the configuration (baseline, per-file-ignores) are relative to the file that
     # says them.
     config_root = scope.source.parent if scope.source is not None else root
-    classifier = Classifier(root, config.template_dirs, config.settings_modules, config.template_extensions)
-    sources = [s for p in paths for s in (classifier.classify(p), classifier.classify_data(p)) if s is not None]
-    project = build_project(sources, config, root, progress, rules, result.warnings)
+    project = build_project(sources, config, root, progress, rules, result.warnings, memory)
     project.root = root
     result.errors.extend(project.unreadable_declarations)
     if config.django_version:
@@ -569,14 +633,15 @@ def _check_project(
     if wanted is not None:
         findings = [f for f in findings if f.location.path in wanted]
     findings = _per_file_ignores(findings, config, config_root)
-    suppressions = _suppressions(project, findings)
+    text_of = memory.text if memory is not None else None
+    suppressions = _suppressions(project, findings, text_of)
     kept, used = apply(findings, suppressions)
     if config.baseline:
         from cachelint import baseline
 
         try:
             kept = baseline.new_findings(
-                kept, baseline.read(config_root / config.baseline), config_root, config.max_file_size
+                kept, baseline.read(config_root / config.baseline), config_root, config.max_file_size, text_of
             )
         except baseline.BaselineError as error:
             result.errors.append(str(error))
@@ -589,6 +654,7 @@ def _check_project(
                 result.findings.append(
                     unused_rule.finding(location, f"unused suppression: no {code} finding on this line")
                 )
+    return project
 
 
 class _Targets:
@@ -633,15 +699,18 @@ def _per_file_ignores(findings: list[Finding], config: Config, root: Path) -> li
     return kept
 
 
-def _suppressions(project: ProjectModel, findings: list[Finding]) -> dict[str, tuple[Suppression, ...]]:
+def _suppressions(
+    project: ProjectModel, findings: list[Finding], text_of: Callable[[str], str | None] | None = None
+) -> dict[str, tuple[Suppression, ...]]:
     """Suppressions by path: from the facts, or read now for the few files that have none
     (a file that could not be parsed may still carry ``# noqa: CL001``)."""
     table = {path: facts.suppressions for path, facts in project.python.items()}
     table.update((path, facts.suppressions) for path, facts in project.templates_by_path.items())
     table.update((path, facts.suppressions) for path, facts in project.deployment.items())
     for path in {f.location.path for f in findings} - set(table):
+        text = text_of(path) if text_of is not None else None
         try:  # never past max-file-size: a skipped file is not read at all
-            text = read_text(path, project.config.max_file_size)
+            text = read_text(path, project.config.max_file_size) if text is None else text
         except OSError:
             continue
         table[path] = scan_suppressions(text, template=not path.endswith(".py"))

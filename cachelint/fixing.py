@@ -450,3 +450,14 @@ def append_to_dict(node: object, element: object) -> object:
     elements[-1] = last.with_changes(comma=separator)
     elements.append(element.with_changes(comma=last.comma))
     return node.with_changes(elements=elements)
+
+
+def fix_text(
+    path: str, text: str, findings: list[Finding], rules: dict[str, Rule], config: Config
+) -> tuple[str, list[str]]:
+    """``text`` (the file at ``path``, maybe an editor's unsaved buffer) with the fixable
+    ``findings`` fixed as ``--fix`` would, and the refusals; nothing is read or written."""
+    report = FixReport()
+    fixable = [f for f in findings if f.code in rules and rules[f.code].fixes(f)]
+    fixed, _ = _fix_text(path, text, fixable, rules, config, report) if fixable else (text, 0)
+    return fixed, report.refused
