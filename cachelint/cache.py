@@ -92,8 +92,12 @@ def _write(stream: BinaryIO, data: bytes) -> None:
     stream.write(data)  # where a full disk raises ENOSPC (tests replace it to simulate one)
 
 
-def _digest(content: bytes) -> str:
+def digest(content: bytes) -> str:
+    """What the cache compares a file's content by when its stat changed."""
     return hashlib.blake2b(content, digest_size=16).hexdigest()
+
+
+_digest = digest
 
 
 def _sign(key: bytes, payload: bytes) -> bytes:
@@ -150,10 +154,11 @@ class ResultCache:
             return True, result
         return False, None
 
-    def put(self, key: str, result: Any, content: bytes, stat: os.stat_result) -> None:
-        """Remember ``result``, computed from ``content``, for the file whose stat was ``stat``
-        when ``content`` was read from it (taken before reading: see reading.read_bytes)."""
-        self._entries[key] = (stat.st_size, stat.st_mtime_ns, _digest(content), result)
+    def put(self, key: str, result: Any, stat: os.stat_result, content_digest: str) -> None:
+        """Remember ``result``, computed from content whose ``digest()`` is ``content_digest``,
+        for the file whose stat was ``stat`` when it was read (taken before reading: see
+        reading.read_bytes)."""
+        self._entries[key] = (stat.st_size, stat.st_mtime_ns, content_digest, result)
         self._dirty = True
 
     def save(self, keep: set[str]) -> None:

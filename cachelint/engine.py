@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cachelint.cache import ResultCache
+from cachelint.cache import digest as _digest
 from cachelint.config import Config
 from cachelint.discovery import Classifier, SourceFile, find_project_root, glob_spec, walk
 from cachelint.django_version import detect as detect_django
@@ -282,42 +283,44 @@ class _Parser:
                 results[index] = cached
             else:
                 misses.append(index)
-        pending: dict[int, tuple[_Task, bytes]] = {}
-        # What was read and its stat before reading: the cache keys the entry by them, so a file
-        # edited meanwhile is not remembered with its new stat but the facts of its old text.
-        contents: dict[int, tuple[bytes, os.stat_result]] = {}
+        # What was read: its stat before reading and its digest (the cache keys the entry by them,
+        # so a file edited meanwhile is not remembered with its new stat but the facts of its old
+        # text). The bytes themselves are kept only until the file is analysed or handed to a
+        # worker (which reads it again): a skipped file's are dropped at once.
+        read: dict[int, tuple[os.stat_result, str]] = {}
+        python: dict[int, tuple[_Task, bytes]] = {}
+        templates: dict[int, tuple[_Task, bytes]] = {}
         for index in misses:
             task = _Task(sources[index], self.config.max_file_size, force, self.rule_tokens)
             loaded = _load(task)
             if isinstance(loaded, Problem):
                 results[index] = loaded
                 continue
-            contents[index] = loaded
-            data = loaded[0]
+            data, stat = loaded
+            read[index] = (stat, _digest(data) if cache is not None else "")
             if _needs_analysis(task, data):
-                pending[index] = (task, data)
+                (python if task.source.kind == "python" else templates)[index] = (task, data)
             elif task.source.kind == "python":
                 results[index] = skipped_module(data, task.source.module, task.source.is_package)
-        self.progress.add_total(len(pending))
-        python = [i for i, (task, _) in pending.items() if task.source.kind == "python"]
-        pool = (
-            self._pool(sum(len(pending[i][1]) for i in python), len(pending) - len(python))
-            if python
-            else None
-        )
-        in_workers = (
-            pool.map(_parse_in_worker, [pending[i][0] for i in python], chunksize=4) if pool else None
-        )
-        for index, (task, data) in pending.items():
-            if in_workers is None or task.source.kind != "python":
+            del data, loaded
+        self.progress.add_total(len(python) + len(templates))
+        pool = self._pool(sum(len(data) for _, data in python.values()), len(templates)) if python else None
+        in_workers: list[int] = []
+        parsed: Iterator[object] = iter(())
+        if pool is not None:
+            in_workers = list(python)
+            parsed = pool.map(_parse_in_worker, [python.pop(index)[0] for index in in_workers], chunksize=4)
+        for pending in (templates, python):  # what the workers do not take is analysed here
+            for index in list(pending):
+                task, data = pending.pop(index)
                 results[index] = _analyse(task, data)
                 self.progress.advance()
-        for index, result in zip(python, in_workers or ()):
+        for index, result in zip(in_workers, parsed):
             results[index] = result
             self.progress.advance()
         for index in misses:
-            if cache is not None and index in contents and not isinstance(results[index], Problem):
-                cache.put(keys[index], results[index], *contents[index])  # read errors may be transient
+            if cache is not None and index in read and not isinstance(results[index], Problem):
+                cache.put(keys[index], results[index], *read[index])  # read errors may be transient
         return results
 
     def _pool(self, python_bytes: int, templates: int) -> ProcessPoolExecutor | None:
