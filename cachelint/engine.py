@@ -262,7 +262,7 @@ class _Parser:
         self, config: Config, cache: ResultCache | None, rule_tokens: tuple[bytes, ...], progress: Progress
     ) -> None:
         self.config, self.cache, self.rule_tokens, self.progress = config, cache, rule_tokens, progress
-        self.jobs = config.jobs or os.cpu_count() or 1
+        self.jobs = config.jobs or available_cpus()
         self.pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> _Parser:
@@ -325,13 +325,56 @@ class _Parser:
 
     def _pool(self, python_bytes: int, templates: int) -> ProcessPoolExecutor | None:
         if self.pool is None and self.jobs > 1 and (python_bytes >= PARALLEL_MIN_BYTES or templates):
+            import gc
+            import multiprocessing
             from concurrent.futures import ProcessPoolExecutor  # most runs need no workers: import on use
 
-            # Little Python: one worker beside the lexing here, which also takes the demand
-            # rounds with libcst already imported (a second one would import it again).
-            workers = self.jobs if python_bytes >= PARALLEL_MIN_BYTES else 1
-            self.pool = ProcessPoolExecutor(max_workers=workers)
+            # What the parent built so far (the loaded cache, the sources) is never collected in
+            # the workers: frozen before the fork, the collector there does not touch (and so
+            # copy) its pages.
+            gc.freeze()
+            self.pool = ProcessPoolExecutor(
+                max_workers=worker_count(python_bytes, self.jobs), mp_context=multiprocessing.get_context("fork")
+            )
         return self.pool
+
+
+def worker_count(python_bytes: int, jobs: int) -> int:
+    """Workers for ``python_bytes`` of Python to parse: one per ``2 * PARALLEL_MIN_BYTES`` (each
+    pays its own start and libcst import), at least one (it parses while templates are lexed
+    here), at most ``jobs``."""
+    if PARALLEL_MIN_BYTES <= 0:
+        return jobs
+    return max(1, min(jobs, python_bytes // (2 * PARALLEL_MIN_BYTES)))
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on: its affinity mask, capped by a cgroup CPU quota (a
+    container limited to 2 CPUs on a 64-core host), as ruff and the JVM count them."""
+    try:
+        count = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        count = os.cpu_count() or 1
+    quota = _cgroup_cpu_quota()
+    return max(1, min(count, quota)) if quota else max(1, count)
+
+
+def _cgroup_cpu_quota() -> int | None:
+    """``ceil(quota / period)`` from cgroup v2's ``cpu.max`` or v1's cfs files; None if unlimited."""
+    try:
+        with open("/sys/fs/cgroup/cpu.max") as stream:
+            quota, period = stream.read().split()[:2]
+        if quota != "max":
+            return -(-int(quota) // int(period))
+        return None
+    except (OSError, ValueError):
+        pass
+    try:
+        with open("/sys/fs/cgroup/cpu/cpu.cfs_quota_us") as q, open("/sys/fs/cgroup/cpu/cpu.cfs_period_us") as p:
+            quota, period = int(q.read()), int(p.read())
+        return -(-quota // period) if quota > 0 and period > 0 else None
+    except (OSError, ValueError):
+        return None
 
 
 def _join(sources: list[SourceFile], results: list[object], config: Config) -> ProjectModel:
