@@ -564,3 +564,16 @@ def test_text_quotes_a_window_of_a_huge_line(project: Path) -> None:
     assert first[2] == "1 | " + line[:120] + "…" and first[3] == "  | ^ CL202"
     last = report("text", findings=[findings[-1]], rules=RULES).splitlines()
     assert last[2] == "1 | …" + line[-120:]
+
+
+@pytest.mark.parametrize(("errors", "suppressed"), [((), 0), ((), 3), (("a: broken",), 1), (("a", "b"), 0)])
+def test_plain_summary_without_findings_matches_the_rich_one(errors, suppressed):
+    """A run without findings is reported without importing rich; it must read the same."""
+    import io
+
+    from cachelint.reporters import plain_summary
+    from cachelint.reporters.text import write
+
+    rich = io.StringIO()
+    write([], {}, rich, color=False, errors=errors, suppressed=suppressed)
+    assert rich.getvalue() == "".join(f"{line}\n" for line in plain_summary(errors, suppressed))

@@ -52,12 +52,14 @@ def write(
     )
     ordered = sorted_findings(findings)
     sources = SourceLines()
+    lines: list[Text] = []
     for finding in ordered:
-        for line in render_finding(finding, sources):
-            console.print(line)
-        console.print()
-    for line in render_summary(ordered, rules, errors, suppressed):
-        console.print(line)
+        lines += render_finding(finding, sources)
+        lines.append(Text())
+    lines += render_summary(ordered, rules, errors, suppressed)
+    # One print of the whole report: rich's per-call cost (render, measure, write) made 6,000
+    # findings print in 4 s, one call per line.
+    console.print(Text("\n").join(lines))
 
 
 def render_finding(finding: Finding, sources: SourceLines) -> list[Text]:
