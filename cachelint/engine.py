@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import os
 import re
+import sys
 import traceback
 import warnings
 from collections.abc import Iterable, Iterator
@@ -334,7 +335,7 @@ class _Parser:
             # copy) its pages.
             gc.freeze()
             self.pool = ProcessPoolExecutor(
-                max_workers=worker_count(python_bytes, self.jobs), mp_context=multiprocessing.get_context("fork")
+                max_workers=worker_count(python_bytes, self.jobs), mp_context=multiprocessing.get_context("fork") if sys.platform == "linux" else None
             )
         return self.pool
 
