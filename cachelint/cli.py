@@ -96,6 +96,13 @@ def cli() -> None:
 @click.option("--statistics", is_flag=True, help="Print only the number of findings per rule.")
 @click.option("--show-settings", is_flag=True, help="Print the resolved configuration and exit.")
 @click.option(
+    "--force-exclude",
+    is_flag=True,
+    default=None,
+    help="Honour exclude, extend-exclude, .gitignore and the test-code skip for files passed by name "
+    "(as in the pre-commit hook).",
+)
+@click.option(
     "--color/--no-color", default=None, help="Force or disable colors (default: only on a terminal)."
 )
 def check(
@@ -118,6 +125,7 @@ def check(
     debug: bool,
     statistics: bool,
     show_settings: bool,
+    force_exclude: bool | None,
     color: bool | None,
 ) -> None:
     """Check PATHS (default: the current directory) for cache-safety mistakes."""
@@ -139,6 +147,8 @@ def check(
         config.jobs = jobs
     if no_cache:
         config.cache = False
+    if force_exclude:
+        config.force_exclude = True
     if django_version is not None:
         from cachelint.django_version import parse_version
 

@@ -61,6 +61,9 @@ class Config:
     max_file_size: int = 2_000_000  # bytes; larger files are skipped with a CL001 finding
     jobs: int = 0  # 0: all cores
     cache: bool = True
+    # Files passed by name honour exclude, extend-exclude, .gitignore and the test-code skip
+    # (ruff's force-exclude; on in the pre-commit hook, which passes every staged file).
+    force_exclude: bool = False
 
     def fragment_version_re(self) -> re.Pattern[str]:
         return re.compile(self.fragment_version_pattern)
@@ -255,6 +258,7 @@ _VALIDATORS = {
     "jobs": lambda v: _check_non_negative(v) or (f"must be at most {MAX_JOBS}" if v > MAX_JOBS else None),
     "cache": lambda v: None if isinstance(v, bool) else "must be true or false",
     "check_tests": lambda v: None if isinstance(v, bool) else "must be true or false",
+    "force_exclude": lambda v: None if isinstance(v, bool) else "must be true or false",
 }
 assert set(_VALIDATORS) == {f.name for f in fields(Config)}
 

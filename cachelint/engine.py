@@ -466,8 +466,9 @@ def _check_project(
         errors=result.errors,
     )
     sources = [s for s in (classifier.classify(p) for p in paths) if s is not None]
-    if targets is not None:
-        # Files passed explicitly are checked even when ignored or not below a usual location.
+    if targets is not None and not config.force_exclude:
+        # Files passed explicitly are checked even when ignored or not below a usual location
+        # (with force-exclude, they are left out as the walk leaves them out).
         known = {s.path for s in sources}
         files = {t for t in targets if not t.is_dir()}
         sources.extend(s for s in (classifier.classify(p) for p in sorted(files - known)) if s is not None)
@@ -481,7 +482,14 @@ def _check_project(
         result.digests[path] = facts.digest
     wanted = _Targets(targets) if targets is not None else None
     if wanted is not None:
-        findings = [f for f in findings if f.location.path in wanted]
+        # A finding is reported for the paths passed when it is in one of them, or when its
+        # evidence is: a change to a template can make a view elsewhere leak (pre-commit passes
+        # the template, the finding points at the view).
+        findings = [
+            f
+            for f in findings
+            if f.location.path in wanted or any(e.location.path in wanted for e in f.related)
+        ]
     findings = _per_file_ignores(findings, config, root)
     suppressions = _suppressions(project, findings)
     kept, used = apply(findings, suppressions)
