@@ -24,8 +24,8 @@ import hashlib
 import hmac
 import os
 import pickle
-import zlib
 import tempfile
+import zlib
 from pathlib import Path
 from typing import Any, BinaryIO
 
