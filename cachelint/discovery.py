@@ -7,10 +7,12 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from cachelint.reading import read_text, reason
+
+if TYPE_CHECKING:
+    import pathspec
 
 PROJECT_MARKERS = ("manage.py", "pyproject.toml", ".git")
 TEMPLATE_SUFFIXES = frozenset({".html", ".htm", ".txt", ".xml"})
@@ -149,6 +151,8 @@ def _spec(lines: list[str]) -> pathspec.PathSpec:
 
 
 def _compile(lines: list[str]) -> pathspec.PathSpec:
+    import pathspec  # only for a project with a .gitignore or patterns: it costs 20-50 ms to import
+
     # pathspec 1.x names git's semantics "gitignore"; older releases only know "gitwildmatch".
     try:
         return pathspec.PathSpec.from_lines("gitignore", lines)
