@@ -170,11 +170,18 @@ def main() -> int:
         emit(header)
         emit("|---|--:|" + "--:|--:|--:|" * len(revs))
         for name in names:
-            tree = work / "corpus" / name
+            # A private copy: other runs (a developer's, another benchmark) may use the corpus
+            # trees and their caches meanwhile.
+            tree = work / "compare-corpus" / name
+            if not (tree / ".copied").exists():
+                shutil.rmtree(tree, ignore_errors=True)
+                shutil.copytree(work / "corpus" / name, tree, ignore=shutil.ignore_patterns(".cachelint_cache"))
+                (tree / ".copied").write_text("")
             samples: dict[str, list] = {}
             for sha, bindir in revs:
                 clear_cache(tree)
                 bench.measure([str(bindir / "cachelint"), "check", "."], tree)  # fills the cache
+                shutil.rmtree(work / f"cache-{sha}-{name}", ignore_errors=True)
                 # each revision's cache lives in its own directory: move it aside meanwhile
                 os.replace(tree / ".cachelint_cache", work / f"cache-{sha}-{name}")
             for rep in range(args.repeat):

@@ -577,3 +577,29 @@ def test_plain_summary_without_findings_matches_the_rich_one(errors, suppressed)
     rich = io.StringIO()
     write([], {}, rich, color=False, errors=errors, suppressed=suppressed)
     assert rich.getvalue() == "".join(f"{line}\n" for line in plain_summary(errors, suppressed))
+
+
+def test_plain_text_report_is_what_rich_prints(project: Path) -> None:
+    """Without colors the report is written from the lines' plain text, not through rich's
+    rendering: byte for byte what rich prints for the same lines (wide and tab characters too)."""
+    from rich.console import Console
+
+    from cachelint.reporters import SourceLines
+    from cachelint.reporters.text import render_finding, render_summary
+
+    (project / "app" / "wide.py").write_text("x = 1\n\t名前 = cache_page(60)  # 🙂\n", encoding="utf-8")
+    wide = Finding(
+        "CL101", Severity.ERROR, "wide 名前\tmessage", Location("app/wide.py", Span(2, 2, 2, 9)), hint="tab\there"
+    )
+    findings = sorted([*FINDINGS, wide], key=lambda f: f.sort_key)
+    expected = io.StringIO()
+    console = Console(file=expected, force_terminal=False, no_color=True, highlight=False, soft_wrap=True,
+                      markup=False, emoji=False)
+    sources = SourceLines()
+    for finding in findings:
+        for line in render_finding(finding, sources):
+            console.print(line)
+        console.print()
+    for line in render_summary(findings, RULES, (), 0):
+        console.print(line)
+    assert report("text", findings=findings, color=False) == expected.getvalue()
