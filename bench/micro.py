@@ -7,8 +7,9 @@ Each revision runs from its installed wheel (see bench/compare.py); each stage i
 fresh interpreter of that revision's virtualenv, CPU time of the stage itself (process_time),
 median of ``--repeat`` runs, revisions interleaved. Stages:
 
-- ``report-text`` / ``report-json``: 6,000 findings (600 files x 10, with related evidence and
-  quoted source lines) written by the text and the JSON reporter to /dev/null;
+- ``report-text`` / ``report-text-color`` / ``report-json``: 6,000 findings (600 files x 10, with
+  related evidence and quoted source lines) written by the text reporter without colors (a pipe,
+  CI, pre-commit), with colors (a terminal), and by the JSON reporter, to /dev/null;
 - ``targets``: keeping the findings of 5,000 paths passed by name (pre-commit on a large change);
 - ``discover``: walking and classifying the wagtail tree copied 10 times;
 - ``skipped``: import lists of every .py file of the django and wagtail trees.
@@ -56,7 +57,8 @@ if stage.startswith("report"):
     findings = findings_tree()
     with open(os.devnull, "w") as sink:
         start = time.process_time()
-        write_report("text" if stage == "report-text" else "json", findings, rules, sink, color=True)
+        fmt = "json" if stage == "report-json" else "text"
+        write_report(fmt, findings, rules, sink, color=stage == "report-text-color")
         print(time.process_time() - start)
 elif stage == "targets":
     from cachelint import engine
@@ -93,7 +95,7 @@ elif stage == "skipped":
     print(time.process_time() - start)
 '''
 
-STAGES = ("report-text", "report-json", "targets", "discover", "skipped")
+STAGES = ("report-text", "report-text-color", "report-json", "targets", "discover", "skipped")
 
 
 def main() -> int:
