@@ -603,3 +603,38 @@ def test_plain_text_report_is_what_rich_prints(project: Path) -> None:
     for line in render_summary(findings, RULES, (), 0):
         console.print(line)
     assert report("text", findings=findings, color=False) == expected.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("system", "no_color"), [("standard", False), ("256", False), ("truecolor", False), ("truecolor", True)]
+)
+def test_colored_text_report_is_what_rich_prints(project: Path, monkeypatch, system, no_color) -> None:
+    """With colors the lines are styled segment by segment as rich's console does, without its
+    wrapping machinery: byte for byte what rich prints (NO_COLOR on a terminal keeps bold)."""
+    import rich.console
+    from rich.console import Console
+
+    from cachelint.reporters import SourceLines
+    from cachelint.reporters.text import render_finding, render_summary
+
+    real = rich.console.Console
+
+    def forced(*args, **kwargs):
+        kwargs.update(color_system=system, no_color=no_color or kwargs.get("no_color"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("cachelint.reporters.text.Console", forced)
+    findings = sorted(FINDINGS, key=lambda f: f.sort_key)
+    expected = io.StringIO()
+    console = Console(file=expected, force_terminal=True, no_color=no_color, highlight=False, soft_wrap=True,
+                      markup=False, emoji=False, color_system=system)
+    sources = SourceLines()
+    for finding in findings:
+        for line in render_finding(finding, sources):
+            console.print(line)
+        console.print()
+    for line in render_summary(findings, RULES, ("an error",), 2):
+        console.print(line)
+    got = report("text", findings=findings, color=True, errors=("an error",), suppressed=2)
+    assert "\x1b[" in got
+    assert got == expected.getvalue()
