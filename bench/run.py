@@ -570,9 +570,12 @@ def noloss_child(tree: Path) -> dict:
     }
 
 
+NOLOSS_PYTHON = sys.executable  # the interpreter of the cachelint measured (a wheel's venv with --rev)
+
+
 def noloss(tree: Path) -> dict:
     proc = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--_noloss", str(tree)],
+        [NOLOSS_PYTHON, str(Path(__file__).resolve()), "--_noloss", str(tree)],
         capture_output=True,
         text=True,
     )
@@ -863,9 +866,11 @@ def take_snapshot(work: Path, rev: str | None = None) -> str:
     return digest.hexdigest()[:12]
 
 
-def find_tools(bindir: Path) -> dict[str, list[str]]:
+def find_tools(bindir: Path, snapshot: bool = False) -> dict[str, list[str]]:
     script = Path(sys.executable).parent / "cachelint"
-    cachelint = [str(script)] if script.exists() else [sys.executable, "-m", "cachelint"]
+    # The `cachelint` script drops PYTHONPATH (see scripts/cachelint): a snapshot put on
+    # PYTHONPATH is only run by `python -m cachelint`.
+    cachelint = [str(script)] if script.exists() and not snapshot else [sys.executable, "-m", "cachelint"]
     return {"cachelint": cachelint, "ruff": [str(bindir / "ruff")], "bandit": [str(bindir / "bandit")]}
 
 
@@ -936,7 +941,14 @@ def main(argv: list[str] | None = None) -> int:
             text=True,
             check=True,
         ).stdout.strip()
-    snapshot = take_snapshot(work, rev) if (args.snapshot or rev) and not args.corpus_only else ""
+    # --rev: the wheel of that revision installed (with .pyc) into its own virtualenv, as a user
+    # gets it from pip; --snapshot: a copy of the working tree's package on PYTHONPATH.
+    wheel_bin = None
+    if rev and not args.corpus_only:
+        import compare
+
+        rev, wheel_bin = compare.install(rev, work)
+    snapshot = take_snapshot(work) if args.snapshot and not rev and not args.corpus_only else ""
     tokens = prefilter_tokens()
     trees: list[tuple[Path, TreeInfo]] = []
     for package in packages:
@@ -950,10 +962,17 @@ def main(argv: list[str] | None = None) -> int:
             )
         return 0
 
-    tools = find_tools(bindir)
+    tools = find_tools(bindir, snapshot=bool(snapshot))
+    if wheel_bin is not None:
+        global NOLOSS_PYTHON
+        tools["cachelint"] = [str(wheel_bin / "cachelint")]
+        NOLOSS_PYTHON = str(wheel_bin / "python")
     machine = machine_info(tools)
     if rev:
-        machine["cachelint"] = machine["cachelint"].split(", commit")[0] + f", commit {rev} (git archive)"
+        machine["cachelint"] = (
+            machine["cachelint"].split(", commit")[0]
+            + f", commit {rev}: its wheel installed with .pyc into its own virtualenv (bench/compare.py)"
+        )
     if snapshot:
         machine["cachelint"] += f"; run from a snapshot of the package (sources sha256 {snapshot})"
     results = [bench_tree(tree, info, tools, repeat) for tree, info in trees]

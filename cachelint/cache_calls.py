@@ -7,6 +7,7 @@ replacement fields of f-strings stay readable (``f"cart:{request.session.session
 
 from __future__ import annotations
 
+import functools
 import re
 
 from cachelint.discovery import TEST_DIRS, is_test_file
@@ -151,6 +152,7 @@ def receiver(call: CacheCall) -> str:
     return f'caches["{call.alias}"]' if call.alias is not None else "caches[...]"
 
 
+@functools.lru_cache(maxsize=1 << 16)  # asked by several rules for every file of the project
 def is_test_path(path: str) -> bool:
     """Test code (when ``check-tests`` lets it in): a ``test`` folder or one of discovery's test
     folders (``tests``, ``test_utils``, ``testing``), or a test module as discovery names them."""

@@ -133,6 +133,13 @@ def cli() -> None:
     is_flag=True,
     help="Add a `# noqa: CODE` ({# noqa: CODE #} in templates) on the line of each finding, and exit.",
 )
+@click.option(
+    "--force-exclude",
+    is_flag=True,
+    default=None,
+    help="Honour exclude, extend-exclude, .gitignore and the test-code skip for files passed by name "
+    "(as in the pre-commit hook).",
+)
 def check(
     paths: tuple[Path, ...],
     output_format: str,
@@ -153,6 +160,7 @@ def check(
     debug: bool,
     statistics: bool,
     show_settings: bool,
+    force_exclude: bool | None,
     color: bool | None,
     fail_on: str,
     show_fixes: bool,
@@ -205,6 +213,8 @@ def check(
             config.jobs = jobs
         if no_cache:
             config.cache = False
+        if force_exclude:
+            config.force_exclude = True
         if django_version is not None:
             config.django_version = django_version
         if baseline is not None:

@@ -70,6 +70,9 @@ class Config:
     template_extensions: list[str] = field(default_factory=lambda: list(DEFAULT_TEMPLATE_EXTENSIONS))
     # the files this configuration was read from, the extended ones last (not a key)
     sources: list[str] = field(default_factory=list, metadata={"internal": True})
+    # Files passed by name honour exclude, extend-exclude, .gitignore and the test-code skip
+    # (ruff's force-exclude; on in the pre-commit hook, which passes every staged file).
+    force_exclude: bool = False
 
     def fragment_version_re(self) -> re.Pattern[str]:
         return re.compile(self.fragment_version_pattern)
@@ -313,6 +316,7 @@ _VALIDATORS = {
     "cache": lambda v: None if isinstance(v, bool) else "must be true or false",
     "check_tests": lambda v: None if isinstance(v, bool) else "must be true or false",
     "cdn": lambda v: None if isinstance(v, bool) else "must be true or false",
+    "force_exclude": lambda v: None if isinstance(v, bool) else "must be true or false",
 }
 
 

@@ -7,11 +7,13 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from cachelint.facts.bundler import CONFIG_NAME as BUNDLER_CONFIG
 from cachelint.reading import read_text, reason
+
+if TYPE_CHECKING:
+    import pathspec
 
 PROJECT_MARKERS = ("manage.py", "pyproject.toml", ".git")
 # Files that may configure cachelint for their directory and below, in the order they win.
@@ -64,15 +66,28 @@ def display_path(path: Path) -> str:
     """``path`` relative to the working directory, with ``../`` for a file outside it, as a user
     would type it and as the reports show it; absolute only where no relative path exists (another
     drive on Windows). The working directory is a real path, so the ``..`` are too."""
-    cwd = Path.cwd()
+    text = os.fspath(path)
+    cwd = os.getcwd()
+    # The common case, by string operations (called once per file found: pathlib cost more than
+    # the rest of discovery); only for a clean absolute path, which is what the walk yields.
+    if text.startswith(cwd) and text[len(cwd) : len(cwd) + 1] == os.sep and _CLEAN.search(text) is None:
+        relative = text[len(cwd) + 1 :]
+        if relative:
+            return relative if os.sep == "/" else relative.replace(os.sep, "/")
+    path = Path(path)
     try:
-        return path.relative_to(cwd).as_posix()  # the common case, and the cheap one
+        return path.relative_to(cwd).as_posix()
     except ValueError:
         pass
     try:
         return Path(os.path.relpath(path, cwd)).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+# What pathlib would normalise away (``a//b``, ``a/./b``, a trailing slash): such a path takes
+# the pathlib way in display_path. ``..`` is kept by pathlib, so it needs no care here.
+_CLEAN = re.compile(r"//|/\./|/\.$|/$" if os.sep == "/" else r"[\\/]{2}|[\\/]\.(?:[\\/]|$)|[\\/]$")
 
 
 def find_project_root(path: Path) -> Path:
@@ -98,25 +113,31 @@ def _gitignore(root: Path, errors: list[str] | None = None) -> pathspec.PathSpec
 
 
 class _Modules:
-    """Dotted module names from the package structure, as Python's import system sees them."""
+    """Dotted module names from the package structure, as Python's import system sees them.
+
+    Directories are strings here: this runs for every Python file found."""
 
     def __init__(self) -> None:
-        self._packages: dict[Path, str | None] = {}
+        self._packages: dict[str, str | None] = {}
 
-    def package_of(self, directory: Path) -> str | None:
+    def package_of(self, directory: Path | str) -> str | None:
+        directory = os.fspath(directory)
         if directory not in self._packages:
-            if (directory / "__init__.py").is_file():
-                parent = self.package_of(directory.parent) if directory.parent != directory else None
-                self._packages[directory] = f"{parent}.{directory.name}" if parent else directory.name
+            if os.path.isfile(os.path.join(directory, "__init__.py")):
+                parent_dir, name = os.path.split(directory)
+                parent = self.package_of(parent_dir) if parent_dir != directory and name else None
+                self._packages[directory] = f"{parent}.{name}" if parent else name
             else:
                 self._packages[directory] = None
         return self._packages[directory]
 
-    def module_of(self, path: Path) -> tuple[str, bool]:
-        package = self.package_of(path.parent)
-        if path.name == "__init__.py":
-            return package or path.parent.name, True
-        return (f"{package}.{path.stem}" if package else path.stem), False
+    def module_of(self, path: Path | str) -> tuple[str, bool]:
+        directory, name = os.path.split(os.fspath(path))
+        package = self.package_of(directory)
+        if name == "__init__.py":
+            return package or os.path.basename(directory), True
+        stem = name[: -len(".py")] if name.endswith(".py") else os.path.splitext(name)[0]
+        return (f"{package}.{stem}" if package else stem), False
 
 
 def glob_spec(patterns: Iterable[str]) -> pathspec.PathSpec | None:
@@ -135,6 +156,8 @@ def _spec(lines: list[str]) -> pathspec.PathSpec:
 
 
 def _compile(lines: list[str]) -> pathspec.PathSpec:
+    import pathspec  # only for a project with a .gitignore or patterns: it costs 20-50 ms to import
+
     # pathspec 1.x names git's semantics "gitignore"; older releases only know "gitwildmatch".
     try:
         return pathspec.PathSpec.from_lines("gitignore", lines)
@@ -272,33 +295,40 @@ class Classifier:
         template_suffixes: Iterable[str] = TEMPLATE_SUFFIXES,
     ) -> None:
         self._root = root
+        self._root_text = os.fspath(root)
         self._template_suffixes = frozenset(template_suffixes)
         self._modules = _Modules()
         self._template_dirs = [(root / d).resolve() for d in template_dirs]
         self._settings = glob_spec(settings_globs)
 
     def relative(self, path: Path) -> str:
+        text, root = os.fspath(path), self._root_text
+        if text.startswith(root) and text[len(root) : len(root) + 1] == os.sep:
+            return text[len(root) + 1 :].replace(os.sep, "/")  # the common case, without pathlib
         try:
             return path.relative_to(self._root).as_posix()
         except ValueError:
             return path.as_posix()
 
     def classify(self, path: Path) -> SourceFile | None:
+        text = os.fspath(path)
+        directory, name = os.path.split(text)
+        suffix = os.path.splitext(name)[1]
         deploy = deployment_kind(self.relative(path))
         if deploy is not None:
             return SourceFile(path, display_path(path), "deployment", deploy_kind=deploy)
-        if path.suffix == ".py":
-            module, is_package = self._modules.module_of(path)
-            settings_like = path.stem == "settings" or path.parent.name == "settings"
+        if suffix == ".py":
+            module, is_package = self._modules.module_of(text)
+            settings_like = name == "settings.py" or os.path.basename(directory) == "settings"
             if self._settings is not None and self._settings.match_file(self.relative(path)):
                 settings_like = True
             return SourceFile(path, display_path(path), "python", module, is_package, settings_like)
-        if BUNDLER_CONFIG.match(path.name):  # webpack.config.js, vite.config.ts: read as text
+        if BUNDLER_CONFIG.match(name):  # webpack.config.js, vite.config.ts: read as text
             return SourceFile(path, display_path(path), "bundler")
-        if path.suffix in self._template_suffixes:
-            name = self._template_name(path)
-            if name:
-                return SourceFile(path, display_path(path), "template", template_name=name)
+        if suffix in self._template_suffixes:
+            template = self._template_name(path)
+            if template:
+                return SourceFile(path, display_path(path), "template", template_name=template)
         return None
 
     def classify_data(self, path: Path) -> SourceFile | None:
@@ -311,10 +341,12 @@ class Classifier:
         return None
 
     def _template_name(self, path: Path) -> str | None:
+        text = os.fspath(path)
         for directory in self._template_dirs:
-            if directory in path.parents:
+            prefix = os.fspath(directory)
+            if text.startswith(prefix) and text[len(prefix) : len(prefix) + 1] == os.sep:
                 return path.relative_to(directory).as_posix()
-        parts = path.parts
+        parts = text.split(os.sep)
         # The nearest enclosing "templates" folder (app templates or a DIRS entry).
         for index in range(len(parts) - 2, -1, -1):
             if parts[index] == "templates":

@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import os
 import re
+import sys
 import traceback
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from cachelint.cache import ResultCache
+from cachelint.cache import digest as _digest
 from cachelint.config import Config, ConfigError
 from cachelint.discovery import Classifier, SourceFile, find_project_root, glob_spec, walk
 from cachelint.django_version import parse_version
@@ -337,7 +339,7 @@ class _Parser:
         self, config: Config, cache: ResultCache | None, rule_tokens: tuple[bytes, ...], progress: Progress
     ) -> None:
         self.config, self.cache, self.rule_tokens, self.progress = config, cache, rule_tokens, progress
-        self.jobs = config.jobs or os.cpu_count() or 1
+        self.jobs = config.jobs or available_cpus()
         self.pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> _Parser:
@@ -360,10 +362,13 @@ class _Parser:
                 results[index] = cached
             else:
                 misses.append(index)
-        pending: dict[int, tuple[_Task, bytes]] = {}
-        # What was read and its stat before reading: the cache keys the entry by them, so a file
-        # edited meanwhile is not remembered with its new stat but the facts of its old text.
-        contents: dict[int, tuple[bytes, os.stat_result]] = {}
+        # What was read: its stat before reading and its digest (the cache keys the entry by them,
+        # so a file edited meanwhile is not remembered with its new stat but the facts of its old
+        # text). The bytes themselves are kept only until the file is analysed or handed to a
+        # worker (which reads it again): a skipped file's are dropped at once.
+        read: dict[int, tuple[os.stat_result, str]] = {}
+        python: dict[int, tuple[_Task, bytes]] = {}
+        templates: dict[int, tuple[_Task, bytes]] = {}
         for index in misses:
             source = sources[index]
             limit = max(self.config.max_file_size, DATA_MAX_BYTES) if source.kind == "data" else self.config.max_file_size
@@ -372,52 +377,58 @@ class _Parser:
             if isinstance(loaded, Problem):
                 results[index] = _unreadable_data(source, loaded) if source.kind == "data" else loaded
                 continue
-            contents[index] = loaded
-            data = loaded[0]
+            data, stat = loaded
+            read[index] = (stat, _digest(data) if cache is not None else "")
             if _needs_analysis(task, data):
-                pending[index] = (task, data)
+                (python if task.source.kind == "python" else templates)[index] = (task, data)
             elif task.source.kind == "python":
                 results[index] = skipped_module(data, task.source.module, task.source.is_package)
-        self.progress.add_total(len(pending))
-        # Workers read their file again: one whose text came from stdin is analysed here.
-        python = [
-            i for i, (task, _) in pending.items() if task.source.kind == "python" and not overridden(task.source.path)
-        ]
-        templates = sum(1 for task, _ in pending.values() if task.source.kind == "template")
-        pool = (
-            self._pool(sum(len(pending[i][1]) for i in python), templates)
-            if python
-            else None
-        )
-        in_workers = (
-            pool.map(_parse_in_worker, [pending[i][0] for i in python], chunksize=4) if pool else None
-        )
-        python_set = set(python)
-        for index, (task, data) in pending.items():
-            if in_workers is None or index not in python_set:
+            del data, loaded
+        self.progress.add_total(len(python) + len(templates))
+        lexed = sum(1 for task, _ in templates.values() if task.source.kind == "template")
+        pool = self._pool(sum(len(data) for _, data in python.values()), lexed) if python else None
+        in_workers: list[int] = []
+        parsed: Iterator[object] = iter(())
+        if pool is not None:
+            # Workers read their file again: one whose text came from stdin is analysed here.
+            in_workers = [i for i, (task, _) in python.items() if not overridden(task.source.path)]
+            parsed = pool.map(_parse_in_worker, [python.pop(index)[0] for index in in_workers], chunksize=4)
+        for pending in (templates, python):  # what the workers do not take is analysed here
+            for index in list(pending):
+                task, data = pending.pop(index)
                 results[index] = _analyse(task, data)
                 self.progress.advance()
-        for index, result in zip(python, in_workers or ()):
+        for index, result in zip(in_workers, parsed):
             results[index] = result
             self.progress.advance()
         for index in misses:
             if (
                 cache is not None
-                and index in contents
+                and index in read
                 and not isinstance(results[index], Problem)
                 and not overridden(sources[index].path)
             ):
-                cache.put(keys[index], results[index], *contents[index])  # read errors may be transient
+                cache.put(keys[index], results[index], *read[index])  # read errors may be transient
         return results
 
     def _pool(self, python_bytes: int, templates: int) -> ProcessPoolExecutor | None:
         if self.pool is None and self.jobs > 1 and (python_bytes >= PARALLEL_MIN_BYTES or templates):
+            import gc
+            import multiprocessing
             from concurrent.futures import ProcessPoolExecutor  # most runs need no workers: import on use
 
-            # Little Python: one worker beside the lexing here, which also takes the demand
-            # rounds with libcst already imported (a second one would import it again).
-            workers = self.jobs if python_bytes >= PARALLEL_MIN_BYTES else 1
-            self.pool = ProcessPoolExecutor(max_workers=workers)
+            # What the parent built so far (the loaded cache, the sources) is never collected in
+            # the workers: frozen before the fork, the collector there does not touch (and so
+            # copy) its pages.
+            gc.freeze()
+            # fork on Linux (workers start without importing anything again) unless the process
+            # chose a start method itself (the language server, a threaded process, uses forkserver).
+            chosen = multiprocessing.get_start_method(allow_none=True)
+            fork = sys.platform == "linux" and chosen in (None, "fork")
+            self.pool = ProcessPoolExecutor(
+                max_workers=worker_count(python_bytes, self.jobs),
+                mp_context=multiprocessing.get_context("fork") if fork else None,
+            )
         return self.pool
 
 
@@ -430,6 +441,44 @@ def _unreadable_data(source: SourceFile, problem: Problem) -> object:
     if why.startswith("skipped"):  # too large: no evidence, silently
         why = ""
     return SettingsEvidence(source.display, source.relative, unreadable=why)
+
+
+def worker_count(python_bytes: int, jobs: int) -> int:
+    """Workers for ``python_bytes`` of Python to parse: one per ``2 * PARALLEL_MIN_BYTES`` (each
+    pays its own start and libcst import), at least one (it parses while templates are lexed
+    here), at most ``jobs``."""
+    if PARALLEL_MIN_BYTES <= 0:
+        return jobs
+    return max(1, min(jobs, python_bytes // (2 * PARALLEL_MIN_BYTES)))
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on: its affinity mask, capped by a cgroup CPU quota (a
+    container limited to 2 CPUs on a 64-core host), as ruff and the JVM count them."""
+    try:
+        count = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        count = os.cpu_count() or 1
+    quota = _cgroup_cpu_quota()
+    return max(1, min(count, quota)) if quota else max(1, count)
+
+
+def _cgroup_cpu_quota() -> int | None:
+    """``ceil(quota / period)`` from cgroup v2's ``cpu.max`` or v1's cfs files; None if unlimited."""
+    try:
+        with open("/sys/fs/cgroup/cpu.max") as stream:
+            quota, period = stream.read().split()[:2]
+        if quota != "max":
+            return -(-int(quota) // int(period))
+        return None
+    except (OSError, ValueError):
+        pass
+    try:
+        with open("/sys/fs/cgroup/cpu/cpu.cfs_quota_us") as q, open("/sys/fs/cgroup/cpu/cpu.cfs_period_us") as p:
+            quota, period = int(q.read()), int(p.read())
+        return -(-quota // period) if quota > 0 and period > 0 else None
+    except (OSError, ValueError):
+        return None
 
 
 def _join(sources: list[SourceFile], results: list[object], config: Config) -> ProjectModel:
@@ -552,8 +601,9 @@ def tree_projects(
             config_dirs=config_dirs,
         )
     )
-    if targets is not None:
-        # Files passed explicitly are checked even when ignored or not below a usual location.
+    if targets is not None and not config.force_exclude:
+        # Files passed explicitly are checked even when ignored or not below a usual location
+        # (with force-exclude, they are left out as the walk leaves them out).
         known = set(paths)
         paths.extend(sorted(t for t in targets if not t.is_dir() and t not in known))
     for project_root, project_paths in split_projects(root, paths, config_dirs, workspace):
@@ -631,7 +681,14 @@ def check_sources(
         result.digests[path] = facts.digest
     wanted = _Targets(targets) if targets is not None else None
     if wanted is not None:
-        findings = [f for f in findings if f.location.path in wanted]
+        # A finding is reported for the paths passed when it is in one of them, or when its
+        # evidence is: a change to a template can make a view elsewhere leak (pre-commit passes
+        # the template, the finding points at the view).
+        findings = [
+            f
+            for f in findings
+            if f.location.path in wanted or any(e.location.path in wanted for e in f.related)
+        ]
     findings = _per_file_ignores(findings, config, config_root)
     text_of = memory.text if memory is not None else None
     suppressions = _suppressions(project, findings, text_of)

@@ -438,11 +438,71 @@ def test_explicit_file_uses_project_context_but_reports_only_that_file(project):
     assert ("app/templates/app/home.html", 1) in related
 
 
-def test_explicit_template_only_reports_nothing_located_in_views(project):
+def test_explicit_template_reports_the_view_whose_evidence_it_holds(project):
+    """pre-commit passes only the changed template: the leak it causes is at the view."""
     project(PERSONAL_TREE)
-    result = invoke("check", "app/templates/app/home.html")
-    assert result.exit_code == 0
-    assert result.stdout.strip() == "All checks passed!"
+    result = invoke("check", "--format", "json", "app/templates/app/home.html")
+    assert result.exit_code == 1
+    assert json_findings(result.stdout) == [("app/views.py", 5, "CL102")]  # not app/other.py's CL101
+    [finding] = json.loads(result.stdout)["findings"]
+    related = [(r["location"]["path"], r["location"]["line"]) for r in finding["related"]]
+    assert ("app/templates/app/home.html", 1) in related
+
+
+def test_explicit_files_report_what_a_full_run_reports_for_them(project):
+    """Per file passed: the full run's findings located in it or with evidence in it."""
+    project(PERSONAL_TREE)
+    full = json.loads(invoke("check", "--format", "json", "--select", "ALL").stdout)["findings"]
+    for path in ("app/views.py", "app/other.py", "app/templates/app/home.html"):
+        expected = sorted(
+            (f["code"], f["location"]["path"], f["location"]["line"])
+            for f in full
+            if path in (f["location"]["path"], *(r["location"]["path"] for r in f["related"]))
+        )
+        got = json.loads(invoke("check", "--format", "json", "--select", "ALL", path).stdout)["findings"]
+        assert sorted((f["code"], f["location"]["path"], f["location"]["line"]) for f in got) == expected, path
+
+
+EXCLUDED_TREE = {
+    **PERSONAL_TREE,
+    "pyproject.toml": '[tool.cachelint]\nextend-exclude = ["legacy/"]\n',
+    ".gitignore": "generated/\n",
+    "legacy/__init__.py": "",
+    "legacy/views.py": LEAK_VIEWS,
+    "generated/__init__.py": "",
+    "generated/views.py": LEAK_VIEWS,
+    "app/tests/__init__.py": "",
+    "app/tests/test_views.py": LEAK_VIEWS,
+    "app/test_cache.py": LEAK_VIEWS,
+}
+EXCLUDED = ["legacy/views.py", "generated/views.py", "app/tests/test_views.py", "app/test_cache.py"]
+
+
+def test_files_passed_by_name_are_checked_even_when_excluded(project):
+    project(EXCLUDED_TREE)
+    result = invoke("check", "--format", "json", "--no-cache", *EXCLUDED)
+    assert [path for path, _, _ in json_findings(result.stdout)] == sorted(EXCLUDED)
+
+
+def test_force_exclude_leaves_out_what_a_full_run_leaves_out(project):
+    """pre-commit passes every staged file: with --force-exclude (on in the hook) exclude,
+    extend-exclude, .gitignore and the test-code skip apply to them as to the walk."""
+    project(EXCLUDED_TREE)
+    result = invoke("check", "--format", "json", "--no-cache", "--force-exclude", *EXCLUDED, "app/views.py")
+    assert json_findings(result.stdout) == [("app/views.py", 5, "CL102")]
+    result = invoke("check", "--no-cache", "--force-exclude", *EXCLUDED)
+    assert result.exit_code == 0, result.output
+    (Path("pyproject.toml")).write_text('[tool.cachelint]\nextend-exclude = ["legacy/"]\nforce-exclude = true\n')
+    result = invoke("check", "--format", "json", "--no-cache", *EXCLUDED)
+    assert json_findings(result.stdout) == []
+
+
+def test_pre_commit_hook_forces_excludes_and_sees_every_template_suffix():
+    import yaml
+
+    [hook] = yaml.safe_load((Path(__file__).resolve().parent.parent / ".pre-commit-hooks.yaml").read_text())
+    assert hook["entry"] == "cachelint check --force-exclude"
+    assert {"python", "html", "xml", "plain-text"} <= set(hook["types_or"])
 
 
 def test_explicit_files_several(project):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import errno
 import io
 import json
@@ -95,7 +96,7 @@ def test_fifos_and_devices_are_refused_by_name_and_the_scan_goes_on(tmp_path):
     root = tmp_path / "project"
     write_tree(root, {"manage.py": "", "app/leak.py": LEAK, "app/templates/ok.html": "{{ x }}"})
     fifos = ["app/views.py", "app/templates/page.html", ".gitignore", "requirements.txt", "poetry.lock",
-             "setup.cfg", "Pipfile.lock", ".cachelint_cache/facts.pickle"]
+             "setup.cfg", "Pipfile.lock", ".cachelint_cache/facts-00.pickle"]
     for relative in fifos:
         (root / relative).parent.mkdir(parents=True, exist_ok=True)
         os.mkfifo(root / relative)
@@ -114,7 +115,8 @@ def test_fifos_and_devices_are_refused_by_name_and_the_scan_goes_on(tmp_path):
         f"{name}: cannot read: not a regular file (a FIFO)"
         for name in (".gitignore", "requirements.txt", "poetry.lock", "setup.cfg", "Pipfile.lock")
     )
-    assert (root / ".cachelint_cache/facts.pickle").is_file()  # the FIFO replaced, never read
+    # The FIFO is never read (the run did not block) and the cache was still written.
+    assert list((root / ".cachelint_cache").glob("facts-*.pickle"))
     # A link to /dev/zero given as an argument (the walk itself never follows links out).
     proc = cli_run(root, "app/zero.py", "app/leak.py")
     assert json_triples(proc.stdout) == [("app/leak.py", 6, "CL101"), ("app/zero.py", 1, "CL001")]
@@ -243,7 +245,8 @@ def test_a_full_disk_leaves_no_partial_key_gitignore_or_cache(cache_tree, tmp_pa
     (cache_tree / "app/views.py").write_text(SAFE)  # something new to save
     cached_run(cache_tree)
     directory = cache_tree / ".cachelint_cache"
-    assert sorted(p.name for p in directory.iterdir()) == [".gitignore", "facts.pickle"]  # no *.tmp
+    names = sorted(p.name for p in directory.iterdir())
+    assert names[0] == ".gitignore" and names[1:] and all(re.fullmatch(r"facts-[0-9a-f]{2}\.pickle", n) for n in names[1:])
 
 
 def test_an_empty_key_or_gitignore_left_by_a_full_disk_is_replaced(cache_tree, tmp_path):
@@ -255,7 +258,8 @@ def test_an_empty_key_or_gitignore_left_by_a_full_disk_is_replaced(cache_tree, t
     cached_run(cache_tree)
     assert len(key.read_bytes()) == 32
     assert (cache_tree / ".cachelint_cache" / ".gitignore").read_text() == "# Created by cachelint\n*\n"
-    assert (cache_tree / ".cachelint_cache" / "facts.pickle").stat().st_size > 32
+    assert all(p.stat().st_size > 32 for p in (cache_tree / ".cachelint_cache").glob("facts-*.pickle"))
+    assert list((cache_tree / ".cachelint_cache").glob("facts-*.pickle"))
 
 
 # --- cost of deep templates -------------------------------------------------------------------

@@ -427,12 +427,18 @@ class _Plant:
         return (open, (self.path, "w"))
 
 
+def _shards(root):
+    from cachelint.cache import SHARDS
+
+    return [root / ".cachelint_cache" / f"facts-{shard:02x}.pickle" for shard in range(SHARDS)]
+
+
 def test_result_cache_from_the_scanned_tree_is_not_unpickled(hostile):
     """A repository can commit a ``.cachelint_cache/``; loading it must not run its pickle."""
     root = hostile()
-    planted = root / ".cachelint_cache" / "facts.pickle"
-    planted.parent.mkdir()
-    planted.write_bytes(pickle.dumps(("salt", _Plant(root / "pickle.executed"))))
+    (root / ".cachelint_cache").mkdir()
+    for planted in _shards(root):
+        planted.write_bytes(pickle.dumps(("salt", _Plant(root / "pickle.executed"))))
     result = CliRunner().invoke(cli, ["check", "--select", "ALL", "--format", "json", "--jobs", "1", "."])
     assert result.exit_code == 1
     assert markers(root) == []
@@ -448,9 +454,9 @@ def test_result_cache_signed_with_an_empty_key_is_not_unpickled(hostile):
     key.parent.mkdir(parents=True)
     key.write_bytes(b"")
     payload = pickle.dumps(("salt", _Plant(root / "pickle.executed")))
-    planted = root / ".cachelint_cache" / "facts.pickle"
-    planted.parent.mkdir()
-    planted.write_bytes(hmac.new(b"", payload, hashlib.sha256).digest() + payload)
+    (root / ".cachelint_cache").mkdir()
+    for planted in _shards(root):
+        planted.write_bytes(hmac.new(b"", payload, hashlib.sha256).digest() + payload)
     result = CliRunner().invoke(cli, ["check", "--select", "ALL", "--format", "json", "--jobs", "1", "."])
     assert result.exit_code == 1
     assert markers(root) == []
@@ -468,9 +474,9 @@ def test_key_inside_the_scanned_tree_is_not_trusted(hostile, monkeypatch):
     key.parent.mkdir(parents=True)
     key.write_bytes(b"k" * 32)
     payload = pickle.dumps(("salt", _Plant(root / "pickle.executed")))
-    planted = root / ".cachelint_cache" / "facts.pickle"
-    planted.parent.mkdir()
-    planted.write_bytes(hmac.new(key.read_bytes(), payload, hashlib.sha256).digest() + payload)
+    (root / ".cachelint_cache").mkdir()
+    for planted in _shards(root):
+        planted.write_bytes(hmac.new(key.read_bytes(), payload, hashlib.sha256).digest() + payload)
     for _ in range(2):  # nor is a cache written with it trusted by the next run
         result = CliRunner().invoke(cli, ["check", "--select", "ALL", "--format", "json", "--jobs", "1", "."])
         assert result.exit_code == 1
@@ -757,7 +763,8 @@ def test_python_m_reexecutes_in_the_same_process_without_cwd_and_pythonpath(tmp_
     pid, _, report = stdout.partition("\n")
     assert int(pid) == process.pid
     assert {(path, code) for path, code in found(json.loads(report)["findings"]) if code == "CL101"} == {
-        ("shop/old views é.py", "CL101"), ("shop/views.py", "CL101")
+        ("shop/old views é.py", "CL101"), ("shop/views.py", "CL101"),
+        ("myproj/urls.py", "CL101"),  # a cached URLconf entry whose evidence is in shop/views.py
     }
     # Two interpreters started (each imports encodings), the second with -X importtime too.
     assert IMPORT_TIME.findall(stderr).count("encodings") == 2

@@ -564,3 +564,77 @@ def test_text_quotes_a_window_of_a_huge_line(project: Path) -> None:
     assert first[2] == "1 | " + line[:120] + "…" and first[3] == "  | ^ CL202"
     last = report("text", findings=[findings[-1]], rules=RULES).splitlines()
     assert last[2] == "1 | …" + line[-120:]
+
+
+@pytest.mark.parametrize(("errors", "suppressed"), [((), 0), ((), 3), (("a: broken",), 1), (("a", "b"), 0)])
+def test_plain_summary_without_findings_matches_the_rich_one(errors, suppressed):
+    """A run without findings is reported without importing rich; it must read the same."""
+    import io
+
+    from cachelint.reporters import plain_summary
+    from cachelint.reporters.text import write
+
+    rich = io.StringIO()
+    write([], {}, rich, color=False, errors=errors, suppressed=suppressed)
+    assert rich.getvalue() == "".join(f"{line}\n" for line in plain_summary(errors, suppressed))
+
+
+def test_plain_text_report_is_what_rich_prints(project: Path) -> None:
+    """Without colors the report is written from the lines' plain text, not through rich's
+    rendering: byte for byte what rich prints for the same lines (wide and tab characters too)."""
+    from rich.console import Console
+
+    from cachelint.reporters import SourceLines
+    from cachelint.reporters.text import render_finding, render_summary
+
+    (project / "app" / "wide.py").write_text("x = 1\n\t名前 = cache_page(60)  # 🙂\n", encoding="utf-8")
+    wide = Finding(
+        "CL101", Severity.ERROR, "wide 名前\tmessage", Location("app/wide.py", Span(2, 2, 2, 9)), hint="tab\there"
+    )
+    findings = sorted([*FINDINGS, wide], key=lambda f: f.sort_key)
+    expected = io.StringIO()
+    console = Console(file=expected, force_terminal=False, no_color=True, highlight=False, soft_wrap=True,
+                      markup=False, emoji=False)
+    sources = SourceLines()
+    for finding in findings:
+        for line in render_finding(finding, sources):
+            console.print(line)
+        console.print()
+    for line in render_summary(findings, RULES, (), 0):
+        console.print(line)
+    assert report("text", findings=findings, color=False) == expected.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("system", "no_color"), [("standard", False), ("256", False), ("truecolor", False), ("truecolor", True)]
+)
+def test_colored_text_report_is_what_rich_prints(project: Path, monkeypatch, system, no_color) -> None:
+    """With colors the lines are styled segment by segment as rich's console does, without its
+    wrapping machinery: byte for byte what rich prints (NO_COLOR on a terminal keeps bold)."""
+    import rich.console
+    from rich.console import Console
+
+    from cachelint.reporters import SourceLines
+    from cachelint.reporters.text import render_finding, render_summary
+
+    real = rich.console.Console
+
+    def forced(*args, **kwargs):
+        kwargs.update(color_system=system, no_color=no_color or kwargs.get("no_color"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("cachelint.reporters.text.Console", forced)
+    findings = sorted(FINDINGS, key=lambda f: f.sort_key)
+    expected = io.StringIO()
+    console = Console(file=expected, force_terminal=True, no_color=no_color, highlight=False, soft_wrap=True,
+                      markup=False, emoji=False, color_system=system)
+    sources = SourceLines()
+    for finding in findings:
+        for line in render_finding(finding, sources):
+            console.print(line)
+        console.print()
+    for line in render_summary(findings, RULES, ("an error",), 2):
+        console.print(line)
+    got = report("text", findings=findings, color=True, errors=("an error",), suppressed=2)
+    assert "\x1b[" in got
+    assert got == expected.getvalue()

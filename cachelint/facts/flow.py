@@ -17,6 +17,14 @@ from dataclasses import replace
 
 import libcst as cst
 
+from cachelint.facts.labels import (  # noqa: F401 (re-exported)
+    IDENTIFYING,
+    SANITIZERS,
+    VISITOR_LABELS,
+    is_input,
+    is_text,
+    kind_of,
+)
 from cachelint.facts.names import dotted_name
 from cachelint.facts.views import CallSite, FunctionFlow
 from cachelint.finding import Span
@@ -43,27 +51,6 @@ RAW_INPUT = frozenset(
 )
 # ``request.META`` entries the server sets, not the client.
 SERVER_META = frozenset({"REMOTE_ADDR", "SERVER_NAME", "SERVER_PORT", "REQUEST_METHOD"})
-# Calls whose result is bounded or digested: they drop raw input labels (but not the user's).
-SANITIZERS = frozenset(
-    {
-        "md5",
-        "sha1",
-        "sha224",
-        "sha256",
-        "sha384",
-        "sha512",
-        "sha3_256",
-        "sha3_512",
-        "blake2b",
-        "blake2s",
-        "make_template_fragment_key",
-        "slugify",
-        "int",
-        "float",
-        "len",
-        "bool",
-    }
-)
 # Attributes that hold human-readable text (spaces, any length): a cache key built from one is
 # invalid on memcached (CL608). ``text:NAME`` labels, ``text:self.NAME`` when read from ``self``.
 TEXT_ATTRIBUTES = frozenset(
@@ -188,24 +175,11 @@ LOSSY_METHODS = frozenset({"lower", "casefold", "upper"})
 USER_TEXT = frozenset({"username", "get_username"})
 # Calls that say nothing about the visitor whatever they are given.
 _NEUTRAL_CALLS = frozenset({"isinstance", "hasattr", "callable", "type", "id", "print"})
-VISITOR_LABELS = frozenset(
-    {"user", "user_id", "auth_state", "session", "session_key", "csrf_token", "messages"}
-)
-# Labels whose value tells visitors apart (what a per-user key needs).
-IDENTIFYING = frozenset({"user", "user_id", "session", "session_key"})
 _MUTATORS = frozenset({"update", "append", "extend", "add", "insert", "setdefault", "__setitem__"})
 _MAX_NAME_LABELS = 32  # a name with more sources than this is not worth more precision
 
 Labels = frozenset[str]
 EMPTY: Labels = frozenset()
-
-
-def is_input(label: str) -> bool:
-    return label.startswith("input:")
-
-
-def is_text(label: str) -> bool:
-    return label.startswith("text:")
 
 
 def _last_name(node: cst.BaseExpression) -> str | None:
@@ -231,11 +205,6 @@ def _callee_text(func: cst.BaseExpression) -> str:
     if isinstance(func, cst.Name):
         parts.append(func.value)
     return ".".join(reversed(parts))
-
-
-def kind_of(label: str) -> str:
-    """``user@3`` -> ``user``: the kind of a source label, without where it was read."""
-    return label.partition("@")[0]
 
 
 def _identity(label: str) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import cached_property
 
-from cachelint.facts.flow import is_input, kind_of
+from cachelint.facts.labels import is_input, kind_of
 from cachelint.facts.python import PythonFacts
 from cachelint.facts.views import ClassFacts, FunctionFacts
 from cachelint.finding import Evidence, Location

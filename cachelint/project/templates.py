@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from cachelint import django_api as api
-from cachelint.facts.flow import VISITOR_LABELS
+from cachelint.facts.labels import VISITOR_LABELS
 from cachelint.facts.templates import TemplateFacts, TemplateUse
 from cachelint.facts.values import LocList
 from cachelint.facts.views import FunctionFacts

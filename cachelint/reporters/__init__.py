@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import importlib
+import os
 import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
@@ -73,6 +74,10 @@ def write_report(
     findings silenced by inline comments (shown in the text summary only).
     """
     fmt = OutputFormat(fmt)
+    if fmt is OutputFormat.TEXT and not findings and not _colored(stream, color):
+        # Nothing to show but the summary, without colors: written plainly, without importing rich.
+        stream.write("".join(f"{line}\n" for line in plain_summary(errors, suppressed)))
+        return
     module = importlib.import_module(f"cachelint.reporters.{_MODULES[fmt]}")
     if fmt in (OutputFormat.TEXT, OutputFormat.CONCISE):
         module.write(findings, rules, stream, color=color, errors=errors, suppressed=suppressed)
@@ -80,6 +85,30 @@ def write_report(
         module.write(findings, rules, stream, errors=errors, docs_url=docs_url)
     else:
         module.write(findings, rules, stream, errors=errors)
+
+
+def _colored(stream: TextIO, color: bool | None) -> bool:
+    """Whether the text reporter (rich) may color ``stream``: forced, or by the environment
+    variables rich honours, or on a terminal (NO_COLOR only removes colors: it never adds any)."""
+    if color is not None:
+        return color
+    if os.environ.get("FORCE_COLOR") or os.environ.get("TTY_COMPATIBLE") == "1":
+        return True
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def plain_summary(errors: Sequence[str], suppressed: int) -> list[str]:
+    """The text report's summary of a run without findings (the same lines as
+    ``text.render_summary``, whose colors are left out)."""
+    lines = ["No findings in the files that could be checked." if errors else "All checks passed!"]
+    if suppressed:
+        lines.append(f"{suppressed} finding{'' if suppressed == 1 else 's'} suppressed by inline comments.")
+    if errors:
+        lines.append(f"{len(errors)} scan error{'' if len(errors) == 1 else 's'} (see stderr).")
+    return lines
 
 
 def write_statistics(

@@ -11,7 +11,7 @@ from cachelint.cache_calls import (
     mask_strings,
     receiver,
 )
-from cachelint.facts.flow import SANITIZERS, is_input
+from cachelint.facts.labels import SANITIZERS, is_input
 from cachelint.finding import Finding, Location, Severity
 from cachelint.project import ProjectModel
 from cachelint.project.flow import describe

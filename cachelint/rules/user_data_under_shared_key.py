@@ -14,7 +14,7 @@ from cachelint.cache_calls import (
     receiver,
     request_path,
 )
-from cachelint.facts.flow import IDENTIFYING, VISITOR_LABELS
+from cachelint.facts.labels import IDENTIFYING, VISITOR_LABELS
 from cachelint.facts.views import CacheCall, FunctionFacts
 from cachelint.finding import Evidence, Finding, Location, Severity
 from cachelint.project import ProjectModel
