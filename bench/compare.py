@@ -135,7 +135,7 @@ def main() -> int:
         (small / "views.py").write_bytes(SMALL_VIEWS)
         py = str(revs[0][1] / "python")
         rows: dict[str, list] = {}
-        for rep in range(args.repeat):
+        for _rep in range(args.repeat):
             load.append(os.getloadavg()[0])
             rows.setdefault("python -c pass", []).append(bench.measure([py, "-c", "pass"], empty, ok=(0,)))
             rows.setdefault('python -c "import libcst"', []).append(
@@ -184,7 +184,7 @@ def main() -> int:
                 shutil.rmtree(work / f"cache-{sha}-{name}", ignore_errors=True)
                 # each revision's cache lives in its own directory: move it aside meanwhile
                 os.replace(tree / ".cachelint_cache", work / f"cache-{sha}-{name}")
-            for rep in range(args.repeat):
+            for _rep in range(args.repeat):
                 samples.setdefault("ruff", []).append(bench.measure(ruff, tree))
                 for sha, bindir in revs:
                     cmd = [str(bindir / "cachelint"), "check", "."]
@@ -220,7 +220,7 @@ def main() -> int:
             originals = {p: p.read_bytes() for p in changed}
             rows = {}
             try:
-                for rep in range(args.repeat if copies == max(int(c) for c in args.copies.split(",")) else 1):
+                for _rep in range(args.repeat if copies == max(int(c) for c in args.copies.split(",")) else 1):
                     rows.setdefault("ruff", []).append(bench.measure(ruff, tree))
                     for sha, bindir in revs:
                         cmd = [str(bindir / "cachelint"), "check", "."]

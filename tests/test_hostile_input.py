@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 import errno
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
