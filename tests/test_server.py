@@ -53,6 +53,10 @@ LEAKY_VIEWS = textwrap.dedent(
 )
 BASE = "<!doctype html>\n<header>{% block header %}Shop{% endblock %}</header>\n{% block content %}{% endblock %}\n"
 USER_BASE = BASE.replace("Shop{% endblock %}", "Hello {{ request.user.username }}{% endblock %}")
+ABOUT = (
+    "from django.shortcuts import render\nfrom django.views.decorators.cache import cache_page\n\n\n"
+    '@cache_page(60)\ndef about(request):\n    return render(request, "shop/card.html")\n'
+)
 CATALOGUE = '{% extends "base.html" %}\n{% block content %}<p>Everything we sell</p>{% endblock %}\n'
 
 
@@ -256,7 +260,10 @@ def test_editing_a_base_template_updates_the_views_that_render_it(tmp_path: Path
     leaky_project(tmp_path)
 
     async def scenario() -> None:
-        session = Session(tmp_path)
+        # Worker processes parse the project (the server starts them from a forkserver, which
+        # must not run the `cachelint` script, i.e. a second server, when it imports __main__).
+        write_tree(tmp_path, {"shop/about.py": ABOUT})  # parsed from disk, in a worker
+        session = Session(tmp_path, {"CACHELINT_PARALLEL_MIN_BYTES": "0"})
         await session.start()
         views = session.open("shop/views.py")
         base = session.open("shop/templates/base.html")
@@ -275,6 +282,7 @@ def test_editing_a_base_template_updates_the_views_that_render_it(tmp_path: Path
         await session.wait_for(views, lambda d: "CL102" not in codes(d))
         # Closing the template makes the file on disk count again.
         assert (tmp_path / "shop/templates/base.html").read_text() == BASE
+        assert not any("internal error" in line for line in session.logs), session.logs
         await session.stop()
 
     run(scenario)

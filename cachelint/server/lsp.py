@@ -609,4 +609,12 @@ def serve() -> None:
         multiprocessing.set_start_method("forkserver", force=True)
     else:
         multiprocessing.set_start_method("spawn", force=True)
+    # Such a worker imports the main module of this process first: run as the `cachelint`
+    # script (which starts a server when imported), name the guarded module instead.
+    import importlib.util
+    import sys
+
+    main = sys.modules.get("__main__")
+    if main is not None and getattr(main, "__spec__", None) is None:
+        main.__spec__ = importlib.util.find_spec("cachelint.__main__")
     create_server().start_io()
