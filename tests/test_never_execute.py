@@ -857,3 +857,15 @@ def test_python_m_under_a_profiler_stays_in_process(tmp_path):
     assert "shop/views.py" in proc.stdout
     assert markers(tmp_path) == []
     assert profile.stat().st_size > 0
+
+
+def test_the_script_does_nothing_when_a_worker_imports_it(monkeypatch):
+    # Workers started with "spawn" or "forkserver" import the main module as __mp_main__: the
+    # script must not run cachelint (or re-exec the worker) there.
+    import runpy
+
+    script = Path(__file__).parent.parent / "scripts" / "cachelint"
+    monkeypatch.setenv("PYTHONPATH", "somewhere")
+    monkeypatch.setattr(sys, "argv", ["cachelint", "--version"])
+    namespace = runpy.run_path(str(script), run_name="__mp_main__")
+    assert "run" not in namespace
