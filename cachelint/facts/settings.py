@@ -7,7 +7,6 @@ files. Nothing is imported or executed: what the IR cannot express becomes ``UNK
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -21,6 +20,7 @@ from cachelint.facts.values import (
     UNKNOWN,
     Binding,
     Context,
+    LocDict,
     LocList,
     Namespace,
     Option,
@@ -367,11 +367,13 @@ class Runner:
         """Run each arm on its own copy of what it touches; then bind each changed name to the
         primary arm's value (or to what the arms agree on), with one ``Option`` per arm when the
         arms carry conditions."""
-        touched = _touched([stmts for stmts, _, _ in arms])
+        # Rebinding a name in an arm replaces it in that arm's dict alone; only what an arm
+        # changes in place (``CACHES["default"]["TIMEOUT"] = 60``, ``.append``) is copied first.
+        mutated = _mutated([stmts for stmts, _, _ in arms])
         results = []
         for stmts, _, debug in arms:
             scratch = dict(ns)
-            for name in touched if touched is not None else list(ns):
+            for name in mutated:
                 if name in ns:
                     scratch[name] = _copy_binding(ns[name])
             kept = self.definitions
@@ -440,36 +442,54 @@ def _conditional_expressions(ir: Any) -> list[tuple[IR, IR]]:
 def _copy_binding(binding: Binding) -> Binding:
     options = binding.options
     if options is not None:
-        options = tuple(replace(o, value=copy.deepcopy(o.value)) for o in options)
-    return Binding(copy.deepcopy(binding.value), binding.path, binding.span, binding.env, binding.unset, options)
+        options = tuple(replace(o, value=_copy_value(o.value)) for o in options)
+    return Binding(_copy_value(binding.value), binding.path, binding.span, binding.env, binding.unset, options)
 
 
-def _touched(blocks: list[tuple[Stmt, ...]]) -> set[str] | None:
-    """Names the statements may bind or change (None: any, a star import is among them)."""
+def _copy_value(value: Any) -> Any:
+    """A copy of an evaluated value for in-place changes: its dicts, lists and sets, with where
+    their items were written; the leaves (strings, numbers, spans, UNKNOWN) are immutable and
+    shared (``copy.deepcopy`` copied those too: most of a warm re-check's time)."""
+    if isinstance(value, dict):
+        new = type(value)((k, _copy_value(v)) for k, v in value.items())
+        if isinstance(value, LocDict):
+            new.__dict__.update(value.__dict__)
+            new.key_spans = dict(value.key_spans)
+        return new
+    if isinstance(value, LocList):
+        copied = LocList()
+        copied.extend(_copy_value(v) for v in value)
+        copied.__dict__.update(value.__dict__)
+        copied.item_locations = list(value.item_locations)
+        return copied
+    if isinstance(value, list):
+        return type(value)(_copy_value(v) for v in value)
+    if isinstance(value, set):
+        return set(value)
+    if isinstance(value, tuple) and type(value) is tuple:
+        return tuple(_copy_value(v) for v in value)
+    return value
+
+
+def _mutated(blocks: list[tuple[Stmt, ...]]) -> set[str]:
+    """Names the statements change in place (item assignments and mutating method calls), in
+    nested blocks too; a star import or an assignment only rebinds."""
     names: set[str] = set()
 
-    def walk(statements: tuple[Stmt, ...]) -> bool:
+    def walk(statements: tuple[Stmt, ...]) -> None:
         for stmt in statements:
             kind = stmt[0]
-            if kind == "=":
-                names.update(stmt[1])
-            elif kind in ("+=", "[]=", "call"):
+            if kind in ("[]=", "call"):
                 names.add(stmt[1])
-            elif kind == "?":
-                names.update(stmt[1])
-            elif kind == "*":
-                return False
             elif kind == "if":
-                if not walk(stmt[2]) or not walk(stmt[3]):
-                    return False
+                walk(stmt[2])
+                walk(stmt[3])
             elif kind == "try":
-                if not walk(stmt[1]) or not walk(stmt[2]):
-                    return False
-        return True
+                walk(stmt[1])
+                walk(stmt[2])
 
     for block in blocks:
-        if not walk(block):
-            return None
+        walk(block)
     return names
 
 
