@@ -209,7 +209,15 @@ class ClassFacts:
     attributes: tuple[ClassAttr, ...] = ()
 
     def method(self, name: str) -> FunctionFacts | None:
-        return next((m for m in self.methods if m.name == name), None)
+        # Asked for every class of every MRO by every view question: a table, built on first use
+        # (outside the fields: equality, hashing and the cached facts ignore it).
+        index = self.__dict__.get("_methods")
+        if index is None:
+            index = {}
+            for method in self.methods:
+                index.setdefault(method.name, method)  # the first definition, as before
+            object.__setattr__(self, "_methods", index)
+        return index.get(name)
 
     def attribute(self, name: str) -> ClassAttr | None:
         return next((a for a in self.attributes if a.name == name), None)
