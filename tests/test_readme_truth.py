@@ -118,6 +118,7 @@ def test_config_sample_comments_say_which_values_are_the_defaults():
         "fragment-version-pattern",
         "fragment-min-timeout",
         "socket-timeout",
+        "docs-url",
         "max-file-size",
         "jobs",
         "cache",
