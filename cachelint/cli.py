@@ -29,13 +29,16 @@ def _split(option: str, values: tuple[str, ...]) -> list[str]:
     return parts
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="Run `cachelint COMMAND --help` for the options of a command.",
+)
 @click.version_option(__version__, "--version", "-V", prog_name="cachelint")
 def cli() -> None:
     """Find cache-safety mistakes in Django projects, without running them."""
 
 
-@cli.command()
+@cli.command(short_help="Check PATHS (default: .) for cache-safety mistakes.")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--format",
@@ -410,7 +413,7 @@ def _show_settings(targets: list[Path], config: object, rules: Mapping[str, obje
     sys.exit(EXIT_ERROR if result.errors else EXIT_CLEAN)
 
 
-@cli.command(name="rules")
+@cli.command(name="rules", short_help="List every rule: code, slug, severity, default.")
 def list_rules() -> None:
     """List every rule: code, slug, severity, and whether it is on by default."""
     from cachelint.registry import all_rules
@@ -423,7 +426,7 @@ def list_rules() -> None:
         click.echo(f"{code:<6} {rule.slug:<{width}} {rule.severity.value:<8} {default:<8} {rule.summary}")
 
 
-@cli.command(name="rule")
+@cli.command(name="rule", short_help="Print the documentation of rule CODE (or slug).")
 @click.argument("code")
 def explain_rule(code: str) -> None:
     """Print the documentation of rule CODE (e.g. CL101 or its slug)."""

@@ -320,6 +320,7 @@ def test_install_step(action: dict, tmp_path: Path, version: str, requirement: s
     assert argv[-1] == requirement
 
 
+@pytest.mark.slow
 @needs_bash
 def test_venv_step_creates_a_virtualenv_and_reports_its_python(action: dict, tmp_path: Path) -> None:
     (tmp_path / "runner-temp").mkdir()

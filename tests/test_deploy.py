@@ -172,6 +172,40 @@ def test_cl702_messages_hints_and_evidence(monkeypatch):
     assert broken.message == "cannot parse: unbalanced braces: a block is not closed"
 
 
+def test_cl702_hidden_set_cookie_says_visitors_lose_their_cookies(tmp_path, monkeypatch):
+    """With `proxy_hide_header Set-Cookie` too, nginx stores the responses that set cookies but
+    never replays the cookie: no session is handed over, visitors lose their CSRF cookie and
+    session. Still a finding, with what really happens; another ignored header keeps the
+    cross-user wording."""
+    root = copy(PROXY, tmp_path)
+    site = root / "deploy/nginx/conf.d/site.conf"
+    text = site.read_text()
+    api_block = "        proxy_ignore_headers Set-Cookie;  # expect: CL702\n"
+    blog_block = "        proxy_ignore_headers Set-Cookie Cache-Control;\n        proxy_cache_bypass $logged_in;\n"
+    assert api_block in text and blog_block in text
+    text = text.replace(api_block, api_block + "        proxy_hide_header Set-Cookie;\n")
+    site.write_text(text)
+    result = scan(root, monkeypatch)
+    api = one(result, "CL702", "deploy/nginx/conf.d/site.conf", 28)
+    assert api.message == (
+        "`proxy_ignore_headers Set-Cookie` on the cache of `location /api/`: responses that set a "
+        "cookie (the CSRF cookie, a new session) are stored and served to later visitors without "
+        "that cookie (their forms fail the CSRF check, their sessions never start)"
+    )
+    assert "one user's page" not in api.message
+    # Look-alike: hiding Set-Cookie where Cache-Control is ignored too still shares pages.
+    both = "        proxy_ignore_headers Set-Cookie Cache-Control;  # expect: CL702\n        proxy_hide_header Set-Cookie;\n"
+    site.write_text(text.replace(api_block + "        proxy_hide_header Set-Cookie;\n", both))
+    mixed = one(scan(root, monkeypatch), "CL702", "deploy/nginx/conf.d/site.conf", 28)
+    assert mixed.message == (
+        "`proxy_ignore_headers Set-Cookie Cache-Control` on the cache of `location /api/`: responses "
+        "that set a cookie (the CSRF cookie, a new session) are stored and served to later visitors "
+        "without that cookie (their forms fail the CSRF check, their sessions never start) and "
+        "pages Django marks `private` or `no-cache` (`never_cache`, login pages) are stored, and the "
+        "app has login-protected or personalised pages: the proxy can serve one user's page to another"
+    )
+
+
 def test_cl702_needs_personal_pages(tmp_path, monkeypatch):
     root = copy(PROXY, tmp_path)
     settings = root / "mysite/settings.py"

@@ -131,6 +131,7 @@ def test_jobs_1_and_jobs_2_are_identical(tree: Path, fmt: str):
     assert serial == parallel
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_result_cache_does_not_change_the_output(tree: Path, fmt: str):
     shutil.rmtree(tree / ".cachelint_cache", ignore_errors=True)
@@ -146,6 +147,7 @@ def test_result_cache_does_not_change_the_output(tree: Path, fmt: str):
     assert warm_serial == uncached
 
 
+@pytest.mark.slow
 def test_warm_cache_after_edits_matches_a_fresh_scan(tmp_path: Path):
     """What pre-commit does all day: edit, re-check with the cache. Edits, additions,
     deletions, a file that starts to matter, and a config change must all be picked up."""

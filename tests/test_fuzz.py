@@ -679,6 +679,7 @@ PROJECT_SLOTS = [
 ]
 
 
+@pytest.mark.slow
 @FUZZ
 @given(
     sources=st.lists(st.tuples(st.sampled_from(PROJECT_SLOTS), PYTHON_SOURCES), min_size=2, max_size=5),
@@ -882,6 +883,7 @@ def test_fix_templates_changes_only_the_urls(templates: list[bytes]):
     )
 
 
+@pytest.mark.slow
 @FIX_FUZZ
 @given(
     settings_source=fixable_python(SETTINGS_PIECES),

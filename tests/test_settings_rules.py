@@ -603,6 +603,52 @@ def test_cl305_keys_that_differ_or_may_differ(scan, extra):
     assert triples(scan(files, ["CL305"])) == []
 
 
+def _backend_module(backend: str, location: str) -> str:
+    return f'CACHES = {{"default": {{"BACKEND": "{backend}",\n    "LOCATION": "{location}"}}}}\n'
+
+
+def test_cl305_locmem_cache_is_not_memcached_whatever_its_location(scan):
+    """`LocMemCache` holds the letters of "memcache", but each process keeps its own entries: two
+    environments naming the same (dotted) LOCATION share nothing."""
+    backend = "django.core.cache.backends.locmem.LocMemCache"
+    files = {
+        "proj/settings/production.py": _backend_module(backend, "site.cache"),
+        "proj/settings/staging.py": _backend_module(backend, "site.cache"),
+    }
+    assert triples(scan(files, ["CL305"])) == []
+
+
+@pytest.mark.parametrize(
+    ("backend", "kind"),
+    [
+        ("django.core.cache.backends.memcached.PyMemcacheCache", "Memcached server"),
+        ("django_pylibmc.memcached.PyLibMCCache", "Memcached server"),
+        ("django_bmemcached.memcached.BMemcached", "Memcached server"),
+    ],
+)
+def test_cl305_memcached_backends_by_their_dotted_path(scan, backend, kind):
+    files = {
+        "proj/settings/production.py": _backend_module(backend, "cache.example.com:11211"),
+        "proj/settings/staging.py": _backend_module(backend, "cache.example.com:11211"),
+    }
+    finding = only(scan(files, ["CL305"]))
+    assert (finding.location.path, finding.location.line) == ("proj/settings/staging.py", 2)
+    assert f"use the same {kind} with" in finding.message
+
+
+def test_cl305_backend_kind_is_a_word_of_the_dotted_path():
+    from cachelint.rules.cache_key_collision_across_environments import _backend_kind
+
+    assert _backend_kind("django.core.cache.backends.locmem.LocMemCache") is None
+    assert _backend_kind("django.core.cache.backends.db.DatabaseCache") is None
+    assert _backend_kind("proj.cache.CredisCache") is None  # "redis" only inside a word
+    assert _backend_kind("django_redis.cache.RedisCache") == "redis"
+    assert _backend_kind("redis_cache.ShardedRedisCache") == "redis"
+    assert _backend_kind("django.core.cache.backends.redis.RedisCache") == "redis"
+    assert _backend_kind("django.core.cache.backends.memcached.PyLibMCCache") == "memcached"
+    assert _backend_kind("proj.backends.PyMemcacheCache") == "memcached"
+
+
 # --- CL306 sessions-in-evicting-cache --------------------------------------------------------------
 
 CACHE_ENGINE = 'SESSION_ENGINE = "django.contrib.sessions.backends.cache"\n'

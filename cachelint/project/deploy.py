@@ -48,6 +48,10 @@ class ProxyHazard:
     effect: str  # what follows
     hint: str
     related: tuple[Evidence, ...] = ()
+    # False when what is stored is served without the cookies it set (``proxy_hide_header
+    # Set-Cookie``) and nothing else is ignored: no user's page or session reaches another, but
+    # visitors miss their CSRF cookie and session.
+    shares_pages: bool = True
 
 
 def url_path(value: object, default: str) -> str:
@@ -236,11 +240,13 @@ class DeployQueries:
                 by_span.setdefault(span, []).append(SESSION_HEADERS[header.lower()])
         for span, headers in by_span.items():
             effects = []
+            hidden = any(h.lower() == "set-cookie" for h, _ in proxy.hides)
             if "Set-Cookie" in headers:
-                if any(h.lower() == "set-cookie" for h, _ in proxy.hides):
+                if hidden:
                     effects.append(
-                        "responses that set a cookie (a new session, a login) are stored and served "
-                        "to the next visitors"
+                        "responses that set a cookie (the CSRF cookie, a new session) are stored and "
+                        "served to later visitors without that cookie (their forms fail the CSRF "
+                        "check, their sessions never start)"
                     )
                 else:
                     effects.append(
@@ -259,6 +265,7 @@ class DeployQueries:
                 " and ".join(effects),
                 hint,
                 tuple(related),
+                shares_pages=not (hidden and headers == ["Set-Cookie"]),
             )
         for header, span in proxy.hides:
             if header.lower() == "vary":

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -161,6 +162,34 @@ keys: staging serves production's cached pages and data (and the other way round
                 )
 
 
+_MEMCACHED_WORDS = frozenset({"memcache", "memcached", "pymemcache", "pylibmc", "bmemcached", "elasticache"})
+
+
+def _words(backend: str) -> set[str]:
+    """The words of a backend's dotted path, split at dots, underscores and case changes:
+    ``django.core.cache.backends.locmem.LocMemCache`` is ``loc``, ``mem``, ``cache``..., never
+    ``memcache``; ``PyMemcacheCache`` is ``py``, ``memcache``, ``cache``."""
+    words = set()
+    for part in re.split(r"[._]", backend):
+        words.add(part.lower())
+        words.update(w.lower() for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+", part))
+    return words
+
+
+def _backend_kind(backend: str) -> str | None:
+    """``redis`` or ``memcached`` for a backend whose dotted path names one as a word (a module
+    ``memcached``/``django_redis``, a class ``RedisCache``/``PyMemcacheCache``), else None:
+    ``LocMemCache`` contains the letters of "memcache" but keeps its entries in each process."""
+    if backend.startswith(api.MEMCACHED_BACKEND_PREFIX):
+        return "memcached"
+    words = _words(backend.strip())
+    if "redis" in words:
+        return "redis"
+    if words & _MEMCACHED_WORDS:
+        return "memcached"
+    return None
+
+
 def _shared_caches(module: SettingsModule) -> Iterator[SharedCache]:
     caches = module.value("CACHES")
     fallback = module.location_of("CACHES") or Location(module.path)
@@ -168,11 +197,8 @@ def _shared_caches(module: SettingsModule) -> Iterator[SharedCache]:
         backend = conf.get("BACKEND")
         if not isinstance(backend, str) or "KEY_FUNCTION" in conf:
             continue
-        if "redis" in backend.lower():
-            kind = "redis"
-        elif backend.startswith(api.MEMCACHED_BACKEND_PREFIX) or "memcache" in backend.lower():
-            kind = "memcached"
-        else:
+        kind = _backend_kind(backend)
+        if kind is None:
             continue
         servers = _servers(kind, conf.get("LOCATION"))
         prefix = conf.get("KEY_PREFIX", "")

@@ -27,7 +27,10 @@ personalised pages (a view behind a login, a view that reads the user or the ses
   `scgi_pass`) with a cache zone in effect (`proxy_cache`, `uwsgi_cache`, ..., inherited from
   the server or `http` level as nginx does) and `proxy_ignore_headers` naming `Set-Cookie`,
   `Cache-Control` or `Vary`, or `proxy_hide_header Vary`. The cache key is shown as evidence
-  when it has no session cookie.
+  when it has no session cookie. With `proxy_hide_header Set-Cookie` in the same location (and
+  only `Set-Cookie` ignored), the stored responses are served without the cookies they set: no
+  session changes hands, but later visitors get no CSRF cookie or new session, and the finding
+  says so.
 - Varnish: `unset req.http.Cookie` in `vcl_recv`, or `unset beresp.http.Set-Cookie` (or
   `Cache-Control`, `Vary`) in `vcl_backend_response`/`vcl_fetch`, for every URL.
 
@@ -109,10 +112,15 @@ serves it to everyone who asks next: other users see, and may take over, that se
         if personal is None:
             return
         for hazard in hazards:
+            consequence = (
+                ", and the app has login-protected or personalised pages: the proxy can serve one "
+                "user's page to another"
+                if hazard.shares_pages
+                else ""
+            )
             yield self.finding(
                 hazard.location,
-                f"{hazard.what}: {hazard.effect}, and the app has login-protected or personalised "
-                "pages: the proxy can serve one user's page to another",
+                f"{hazard.what}: {hazard.effect}{consequence}",
                 hint=hazard.hint,
                 related=[*hazard.related, Evidence(personal.location, personal.label)],
             )
