@@ -441,7 +441,7 @@ def explain_rule(code: str) -> None:
     click.echo(rule_markdown(rule))
 
 
-@cli.command(name="server")
+@cli.command(name="server", short_help="Run the language server for editors (needs the lsp extra).")
 @click.option("--stdio", is_flag=True, help="Talk LSP over stdin/stdout (the default and only transport).")
 def language_server(stdio: bool) -> None:
     """Run the language server for editors (LSP over stdin/stdout); needs the `lsp` extra."""
