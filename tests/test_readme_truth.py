@@ -124,6 +124,7 @@ def test_config_sample_comments_say_which_values_are_the_defaults():
         "cache",
         "template-extensions",
         "cdn",
+        "force-exclude",
     }
 
 
