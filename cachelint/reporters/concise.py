@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TextIO
 
-from rich.console import Console
 from rich.text import Text
 
 from cachelint.finding import Finding
 from cachelint.registry import Rule
 from cachelint.reporters import is_fixable, printable, sorted_findings
-from cachelint.reporters.text import SEVERITY_STYLE, render_summary
+from cachelint.reporters.text import SEVERITY_STYLE, emit, render_summary
 
 
 def line(finding: Finding, fixable: bool) -> Text:
@@ -39,17 +38,6 @@ def write(
     errors: Sequence[str] = (),
     suppressed: int = 0,
 ) -> None:
-    console = Console(
-        file=stream,
-        force_terminal=color,
-        no_color=None if color is None else not color,
-        highlight=False,
-        soft_wrap=True,
-        markup=False,
-        emoji=False,
-    )
     ordered = sorted_findings(findings)
-    for finding in ordered:
-        console.print(line(finding, is_fixable(finding, rules)))
-    for summary in render_summary(ordered, rules, errors, suppressed):
-        console.print(summary)
+    lines = [line(finding, is_fixable(finding, rules)) for finding in ordered]
+    emit([*lines, *render_summary(ordered, rules, errors, suppressed)], stream, color)

@@ -40,6 +40,18 @@ def write(
     errors: Sequence[str] = (),
     suppressed: int = 0,
 ) -> None:
+    ordered = sorted_findings(findings)
+    sources = SourceLines()
+    lines: list[Text] = []
+    for finding in ordered:
+        lines += render_finding(finding, sources, is_fixable(finding, rules))
+        lines.append(Text())
+    lines += render_summary(ordered, rules, errors, suppressed)
+    emit(lines, stream, color)
+
+
+def emit(lines: list[Text], stream: TextIO, color: bool | None) -> None:
+    """Write ``lines`` as rich would print them one by one, at once."""
     console = Console(
         file=stream,
         force_terminal=color,
@@ -50,13 +62,6 @@ def write(
         markup=False,
         emoji=False,
     )
-    ordered = sorted_findings(findings)
-    sources = SourceLines()
-    lines: list[Text] = []
-    for finding in ordered:
-        lines += render_finding(finding, sources, is_fixable(finding, rules))
-        lines.append(Text())
-    lines += render_summary(ordered, rules, errors, suppressed)
     if console.color_system is None:
         # No colors (a pipe, CI, pre-commit, NO_COLOR off a terminal): rich would write exactly
         # the plain text, after segmenting every line (most of the report's time): written at once.
