@@ -460,3 +460,60 @@ def personal(view_func):
 """
     result = scan(tmp_path, {"manage.py": "", "app/__init__.py": "", "app/decorators.py": views}, ["CL110"])
     assert triples(result) == [("app/decorators.py", 18, "CL110")]
+
+
+# --- CL604: a sanitizer applied to what a helper returns ---------------------------------------
+# Found on a document manager (``int()`` of a query parameter read by a helper, then a model
+# looked up by it) and a school intranet (``datetime.strptime`` of a query parameter).
+
+SANITIZED_HELPERS = """\
+from datetime import datetime
+
+from django.core.cache import cache
+
+from .models import Document
+
+
+def version_param(request):
+    return request.GET.get("version")
+
+
+def pick_version(request):
+    raw = version_param(request)
+    version_id = int(raw)
+    return Document.objects.filter(id=version_id).first()
+
+
+def thumbnail_stamp(request, pk):
+    doc = pick_version(request)
+    return cache.get(f"doc_{doc.id}_thumb")
+
+
+def unsanitized(request):
+    raw = version_param(request)
+    return cache.get(f"doc_{raw}_thumb")
+
+
+def parse_day(value):
+    return datetime.strptime(value, "%Y-%m-%d")
+
+
+def bell_schedule(request):
+    day = parse_day(request.GET["date"])
+    return cache.get(f"bell:{day.strftime('%Y-%m-%d')}")
+
+
+def raw_day(request):
+    day = request.GET["date"].strip()
+    return cache.get(f"bell:{day}")
+"""
+
+
+def test_cl604_sanitizer_on_a_helpers_result_drops_the_raw_input(tmp_path):
+    result = scan(
+        tmp_path,
+        {"manage.py": "", "docs/__init__.py": "", "docs/models.py": "", "docs/views.py": SANITIZED_HELPERS},
+        ["CL604"],
+    )
+    assert triples(result) == [("docs/views.py", 25, "CL604"), ("docs/views.py", 39, "CL604")]
+    assert "raw `request.GET`" in result.findings[0].message

@@ -18,12 +18,16 @@ from dataclasses import replace
 import libcst as cst
 
 from cachelint.facts.labels import (  # noqa: F401 (re-exported)
+    _DEFERRED,
     IDENTIFYING,
+    QUOTED,
+    SANE,
     SANITIZERS,
     VISITOR_LABELS,
     is_input,
     is_text,
     kind_of,
+    unwrap,
 )
 from cachelint.facts.names import dotted_name
 from cachelint.facts.views import CallSite, FunctionFlow
@@ -420,9 +424,17 @@ class FunctionFlowBuilder:
         ):
             everything |= self._source("lossy:username", node)
         if short in SANITIZERS or (name or "").startswith("hashlib.") or self._constant_lookup(func):
-            return {label for label in everything if not is_input(label) and not is_text(label)}
+            return {
+                SANE + label if label.startswith(_DEFERRED) else label
+                for label in everything
+                if not is_input(label) and not is_text(label)
+            }
         if short in TEXT_SANITIZERS:
-            everything = {label for label in everything if not is_text(label)}
+            everything = {
+                QUOTED + label if label.startswith(_DEFERRED) else label
+                for label in everything
+                if not is_text(label)
+            }
         if short == "str" and name in ("?str", "str") and len(node.args) == 1:
             if _last_name(node.args[0].value) in TEXT_OBJECTS and isinstance(
                 node.args[0].value, cst.Name | cst.Attribute

@@ -22,6 +22,13 @@ SANITIZERS = frozenset(
         "float",
         "len",
         "bool",
+        # Parsed into a typed value (a date, a UUID): a bounded format, not the raw text.
+        "strptime",
+        "fromisoformat",
+        "parse_date",
+        "parse_datetime",
+        "parse_time",
+        "UUID",
     }
 )
 VISITOR_LABELS = frozenset(
@@ -29,6 +36,20 @@ VISITOR_LABELS = frozenset(
 )
 # Labels whose value tells visitors apart (what a per-user key needs).
 IDENTIFYING = frozenset({"user", "user_id", "session", "session_key"})
+
+
+# Wrappers of a label resolved later (``call:N``, ``param:NAME``) that a sanitizer was applied
+# to: ``sane:`` drops the raw input and text it resolves to, ``quoted:`` only the text.
+SANE = "sane:"
+QUOTED = "quoted:"
+_DEFERRED = ("call:", "param:", "param_id:", SANE, QUOTED)
+
+
+def unwrap(label: str) -> str:
+    """``sane:call:3`` -> ``call:3``: the label a sanitizer wrapper stands for."""
+    while label.startswith((SANE, QUOTED)):
+        label = label.partition(":")[2]
+    return label
 
 
 def is_input(label: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from cachelint import django_api as api
+from cachelint.facts.labels import unwrap
 from cachelint.facts.views import ClassFacts, FunctionFacts
 from cachelint.project.views import worth_a_look
 
@@ -58,7 +59,7 @@ class DemandQueries:
         while work:  # call sites whose result flows into what is asked about
             function, labels, depth = work.pop()
             sites = function.flow.sites
-            pending = [int(label[5:]) for label in labels if label.startswith("call:")]
+            pending = [int(unwrap(label)[5:]) for label in labels if unwrap(label).startswith("call:")]
             seen: set[int] = set()
             while pending:
                 index = pending.pop()
@@ -67,7 +68,7 @@ class DemandQueries:
                 seen.add(index)
                 site = sites[index]
                 for given in (*site.args, *(v for _, v in site.kwargs), site.rest):
-                    pending += [int(label[5:]) for label in given if label.startswith("call:")]
+                    pending += [int(unwrap(label)[5:]) for label in given if unwrap(label).startswith("call:")]
                 if "." in site.callee and not site.callee.startswith("self.") and site.callee not in names:
                     names.add(site.callee)
                     callee = self.find_function(site.callee)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import cached_property
 
-from cachelint.facts.labels import is_input, kind_of
+from cachelint.facts.labels import QUOTED, SANE, is_input, is_text, kind_of
 from cachelint.facts.python import PythonFacts
 from cachelint.facts.views import ClassFacts, FunctionFacts
 from cachelint.finding import Evidence, Location
@@ -72,7 +72,15 @@ class FlowQueries:
         found: Sources = {}
         flow = function.flow
         for label in sorted(labels):
-            if label.startswith(("param:", "param_id:")):
+            if label.startswith((SANE, QUOTED)):
+                # ``int(helper(request))``: what the helper returns, less what the sanitizer drops.
+                wrapper, _, inner = label.partition(":")
+                inner_sources = self._sources(facts, function, frozenset({inner}), owner, bound, depth, root)
+                for source, chain in inner_sources.items():
+                    if is_text(source) or (wrapper + ":" == SANE and is_input(source)):
+                        continue
+                    found.setdefault(source, chain)
+            elif label.startswith(("param:", "param_id:")):
                 identity, _, name = label.partition(":")
                 name = name.partition("@")[0]
                 if name in bound:
