@@ -517,3 +517,62 @@ def test_cl604_sanitizer_on_a_helpers_result_drops_the_raw_input(tmp_path):
     )
     assert triples(result) == [("docs/views.py", 25, "CL604"), ("docs/views.py", 39, "CL604")]
     assert "raw `request.GET`" in result.findings[0].message
+
+
+# --- CL301: ``CACHES = _parse_caches()`` -------------------------------------------------------
+# Found on a document manager: the caches come from a module-level function that returns a dict
+# literal. A parameterless ``def f(): return EXPR`` is read as EXPR; anything else stays unknown.
+
+CACHES_FROM_FUNCTION = """\
+import os
+
+REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379")
+
+
+def _parse_caches():
+    \"\"\"The caches, one per role.\"\"\"
+    return {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL},
+    }
+
+
+CACHES = _parse_caches()
+"""
+
+CACHES_FROM_SAFE_FUNCTIONS = """\
+def _with_timeouts():
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "OPTIONS": {"socket_connect_timeout": 5, "socket_timeout": 5},
+        },
+    }
+
+
+def _from(url):
+    return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}}
+
+
+def _built():
+    caches = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache"}}
+    return caches
+
+
+CACHES = _with_timeouts()
+OTHER_CACHES = _from("redis://x")
+MORE_CACHES = _built()
+"""
+
+
+def test_cl301_reads_caches_returned_by_a_parameterless_function(tmp_path):
+    result = scan(tmp_path, {"mysite/settings.py": CACHES_FROM_FUNCTION}, ["CL301"])
+    assert triples(result) == [("mysite/settings.py", 9, "CL301")]
+    assert "`socket_connect_timeout` or `socket_timeout`" in result.findings[0].message
+
+
+def test_cl301_function_with_timeouts_or_parameters_is_silent(tmp_path):
+    files = {"mysite/settings.py": CACHES_FROM_SAFE_FUNCTIONS.replace("OTHER_CACHES", "CACHES", 1)}
+    assert triples(scan(tmp_path / "a", files, ["CL301"])) == []
+    files = {"mysite/settings.py": CACHES_FROM_SAFE_FUNCTIONS.replace("MORE_CACHES", "CACHES", 1)}
+    assert triples(scan(tmp_path / "b", files, ["CL301"])) == []
+    assert triples(scan(tmp_path / "c", {"mysite/settings.py": CACHES_FROM_SAFE_FUNCTIONS}, ["CL301"])) == []

@@ -285,6 +285,32 @@ def _lower_configuration_value(
     return ("env", default_ir, CONFIGURATION_VALUES[name], var, "required")
 
 
+def _single_return(node: cst.FunctionDef) -> cst.BaseExpression | None:
+    """EXPR of ``def f(): return EXPR`` (a docstring allowed); None for anything else."""
+    params = node.params
+    if params.params or params.posonly_params or params.kwonly_params or node.decorators:
+        return None
+    if not isinstance(params.star_arg, cst.MaybeSentinel) or params.star_kwarg is not None:
+        return None
+    if node.asynchronous is not None or not isinstance(node.body, cst.IndentedBlock):
+        return None
+    statements = list(node.body.body)
+    if (
+        len(statements) == 2
+        and isinstance(statements[0], cst.SimpleStatementLine)
+        and len(statements[0].body) == 1
+        and isinstance(statements[0].body[0], cst.Expr)
+        and isinstance(statements[0].body[0].value, cst.SimpleString | cst.ConcatenatedString)
+    ):
+        statements = statements[1:]
+    if len(statements) != 1 or not isinstance(statements[0], cst.SimpleStatementLine):
+        return None
+    only = statements[0].body
+    if len(only) != 1 or not isinstance(only[0], cst.Return) or only[0].value is None:
+        return None
+    return only[0].value
+
+
 def lower_module(module: cst.Module, imports: ImportTable, locate: Locate) -> SettingsFacts:
     resolve = imports.resolve
     assigned: set[str] = set()
@@ -297,8 +323,25 @@ def lower_module(module: cst.Module, imports: ImportTable, locate: Locate) -> Se
         for target in imports.bindings.values()
     )
 
+    # Module-level functions without parameters whose body is one ``return EXPR``
+    # (``CACHES = _parse_caches()``): the call is lowered as EXPR, read when it is called.
+    returns_of: dict[str, cst.BaseExpression] = {}
+    inlining: set[str] = set()
+
     def lower_value(node: cst.BaseExpression, target: str | None = None) -> IR:
         """``env("DEBUG")`` takes its default from ``env = environ.Env(DEBUG=(bool, False))``."""
+        if (
+            isinstance(node, cst.Call)
+            and not node.args
+            and isinstance(node.func, cst.Name)
+            and node.func.value in returns_of
+            and node.func.value not in inlining
+        ):
+            inlining.add(node.func.value)
+            try:
+                return lower_value(returns_of[node.func.value], target)
+            finally:
+                inlining.discard(node.func.value)
         if (
             isinstance(node, cst.Call)
             and node.args
@@ -344,6 +387,12 @@ def lower_module(module: cst.Module, imports: ImportTable, locate: Locate) -> Se
                 classes.append(config)
             return [("?", (node.name.value,))]
         if isinstance(node, cst.FunctionDef | cst.ClassDef):
+            if isinstance(node, cst.FunctionDef) and nesting == 0:
+                returned = _single_return(node)
+                if returned is not None:
+                    returns_of[node.name.value] = returned
+                else:
+                    returns_of.pop(node.name.value, None)
             return [("?", (node.name.value,))]
         if isinstance(node, cst.For | cst.With | cst.While):
             return [("?", tuple(_names_bound_in(node)))]
