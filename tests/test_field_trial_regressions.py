@@ -576,3 +576,62 @@ def test_cl301_function_with_timeouts_or_parameters_is_silent(tmp_path):
     files = {"mysite/settings.py": CACHES_FROM_SAFE_FUNCTIONS.replace("MORE_CACHES", "CACHES", 1)}
     assert triples(scan(tmp_path / "b", files, ["CL301"])) == []
     assert triples(scan(tmp_path / "c", {"mysite/settings.py": CACHES_FROM_SAFE_FUNCTIONS}, ["CL301"])) == []
+
+
+# --- CL604: a value checked against an allow-list ----------------------------------------------
+# Found on a documentation host: the domain of a URL parameter must match one of the allowed
+# anchored patterns (``for ... else: return``) before it goes into a rate-limit key.
+
+ALLOW_LISTED = """\
+import re
+
+from django.core.cache import cache
+from django.http import HttpResponseBadRequest
+
+ALLOWED_DOMAINS = [r"^docs\\\\.example\\\\.org$"]
+SORTS = ("new", "old")
+
+
+def embed(request):
+    domain = request.GET.get("domain", "")
+    for allowed in ALLOWED_DOMAINS:
+        if re.match(allowed, domain):
+            break
+    else:
+        return HttpResponseBadRequest()
+    return cache.get(f"embed:{domain}")
+
+
+def listing(request):
+    sort = request.GET.get("sort", "new")
+    if sort not in SORTS:
+        return HttpResponseBadRequest()
+    return cache.get(f"list:{sort}")
+
+
+def listing_default(request):
+    sort = request.GET.get("sort", "new")
+    if sort not in SORTS:
+        sort = "new"
+    return cache.get(f"list:{sort}")
+
+
+def embed_unchecked(request):
+    domain = request.GET.get("domain", "")
+    for allowed in ALLOWED_DOMAINS:
+        if re.match(allowed, domain):
+            print("known")
+    return cache.get(f"embed:{domain}")
+
+
+def listing_logged(request):
+    sort = request.GET.get("sort", "new")
+    if sort not in SORTS:
+        print("unknown sort")
+    return cache.get(f"list:{sort}")
+"""
+
+
+def test_cl604_allow_listed_values_are_not_raw_input(tmp_path):
+    result = scan(tmp_path, {"manage.py": "", "app/__init__.py": "", "app/views.py": ALLOW_LISTED}, ["CL604"])
+    assert triples(result) == [("app/views.py", 39, "CL604"), ("app/views.py", 46, "CL604")]

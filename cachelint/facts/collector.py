@@ -226,6 +226,14 @@ class _Collector(cst.CSTVisitor):
 
     def leave_If(self, node: cst.If) -> None:
         self._conditional -= 1
+        if self._function is not None:
+            for name in _membership_guarded(node):
+                self._function.flow.validated(name)
+
+    def leave_For(self, node: cst.For) -> None:
+        if self._function is not None:
+            for name in _allowlist_loop_guarded(node):
+                self._function.flow.validated(name)
 
     def _debug_branch(self, node: cst.If) -> str | None:
         """ "body" for ``if settings.DEBUG:``, "orelse" for ``if not settings.DEBUG:`` (or a
@@ -823,3 +831,77 @@ def parse_cache_control(text: str) -> dict[str, Any]:
         if name:
             directives[name.strip().lower().replace("-", "_")] = value.strip() or True
     return directives
+
+
+def _terminates(block: cst.BaseSuite) -> bool:
+    """The block always leaves the function (its last statement returns or raises)."""
+    statements = list(block.body) if isinstance(block, cst.IndentedBlock) else [block]
+    if not statements:
+        return False
+    last = statements[-1]
+    if isinstance(last, cst.SimpleStatementLine | cst.SimpleStatementSuite):
+        return bool(last.body) and isinstance(last.body[-1], cst.Return | cst.Raise)
+    return False
+
+
+def _rebinds_to_literal(block: cst.BaseSuite, name: str) -> bool:
+    """The block's only statement is ``name = "literal"`` (a default replacing a bad value)."""
+    statements = list(block.body) if isinstance(block, cst.IndentedBlock) else [block]
+    if len(statements) != 1 or not isinstance(statements[0], cst.SimpleStatementLine | cst.SimpleStatementSuite):
+        return False
+    small = statements[0].body
+    if len(small) != 1 or not isinstance(small[0], cst.Assign):
+        return False
+    assign = small[0]
+    return (
+        len(assign.targets) == 1
+        and isinstance(assign.targets[0].target, cst.Name)
+        and assign.targets[0].target.value == name
+        and isinstance(assign.value, cst.SimpleString | cst.Integer | cst.Name)
+    )
+
+
+def _membership_guarded(node: cst.If) -> list[str]:
+    """``if x not in ALLOWED: return ...`` / ``x = "default"`` (no ``else``): ``x`` after it."""
+    test = node.test
+    if node.orelse is not None or not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return []
+    if not isinstance(test.left, cst.Name) or not isinstance(test.comparisons[0].operator, cst.NotIn):
+        return []
+    name = test.left.value
+    if _terminates(node.body) or _rebinds_to_literal(node.body, name):
+        return [name]
+    return []
+
+
+def _allowlist_loop_guarded(node: cst.For) -> list[str]:
+    """``for pattern in ALLOWED: if re.match(pattern, x): break`` ``else: return ...``: ``x``
+    matched one of the allowed patterns."""
+    if node.orelse is None or not _terminates(node.orelse.body):
+        return []
+    if not isinstance(node.target, cst.Name) or not isinstance(node.body, cst.IndentedBlock):
+        return []
+    loop_name = node.target.value
+    names: list[str] = []
+    for statement in node.body.body:
+        if not isinstance(statement, cst.If) or statement.orelse is not None:
+            continue
+        body = list(statement.body.body) if isinstance(statement.body, cst.IndentedBlock) else []
+        if not (
+            len(body) == 1
+            and isinstance(body[0], cst.SimpleStatementLine)
+            and len(body[0].body) == 1
+            and isinstance(body[0].body[0], cst.Break)
+        ):
+            continue
+        test = statement.test
+        if not isinstance(test, cst.Call) or not any(
+            isinstance(a.value, cst.Name) and a.value.value == loop_name for a in test.args
+        ):
+            continue  # the test must compare against the allowed entry
+        names += [
+            a.value.value
+            for a in test.args
+            if isinstance(a.value, cst.Name) and a.value.value != loop_name
+        ]
+    return names

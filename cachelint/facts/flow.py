@@ -481,6 +481,20 @@ class FunctionFlowBuilder:
         if len(current) < _MAX_NAME_LABELS:
             current |= labels
 
+    def validated(self, name: str) -> None:
+        """``if name not in ALLOWED: return``: from here on ``name`` is one of the allowed values,
+        not raw input or free text (what it says about the visitor stays)."""
+        current = self.names.get(name)
+        if current is None:
+            if name not in self.params:
+                return
+            current = {f"param:{name}"}
+        self.names[name] = {
+            SANE + label if label.startswith(_DEFERRED) else label
+            for label in current
+            if not is_input(label) and not is_text(label)
+        }
+
     def constant(self, name: str, value: object) -> None:
         """Record what literal strings ``name`` is assigned (a non-literal makes it variable)."""
         values = value if isinstance(value, list | tuple) else [value]
