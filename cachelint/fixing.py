@@ -22,7 +22,7 @@ import os
 import re
 import stat
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -151,34 +151,58 @@ def apply_fixes(
     for finding in findings:
         if rules[finding.code].fixes(finding):
             by_file[finding.location.path].append(finding)
+
+    def rewrite(path: str, original: str, file_findings: list[Finding]) -> tuple[str, int, dict[str, int]]:
+        codes: dict[str, int] = {}
+        text, fixed = _fix_text(path, original, file_findings, rules, config, report, codes)
+        return text, fixed, codes
+
+    _rewrite_files(by_file, rewrite, report, "not fixed", write, digests, require_digest=True)
+    return report
+
+
+def _rewrite_files(
+    by_file: dict[str, list[Finding]],
+    rewrite: Callable[[str, str, list[Finding]], tuple[str, int, dict[str, int] | None]],
+    report: FixReport,
+    verb: str,
+    write: bool,
+    digests: Mapping[str, str] | None,
+    require_digest: bool,
+) -> None:
+    """For each file: refuse what cannot be rewritten safely, read it (under the lock when
+    writing), check it is still the text the scan saw, and write or diff what ``rewrite`` makes
+    of it (the new text, how many findings it handled, and per code). ``require_digest``: a file
+    the scan recorded no digest for is refused (else it is taken as it is)."""
     for path, file_findings in sorted(by_file.items()):
         try:
             reason = _unwritable(path) if write else None
             if reason is not None:
-                report.refused.append(f"{path}: not fixed: {reason}")
+                report.refused.append(f"{path}: {verb}: {reason}")
                 continue
             with _opened(path, lock=write) as data:
-                if digests is not None and digests.get(path) != content_digest(data):
+                expected = digests.get(path) if digests is not None else None
+                checked = digests is not None and (require_digest or expected is not None)
+                if checked and expected != content_digest(data):
                     raise _Stale("the file changed since it was scanned: run cachelint again")
                 bom = BOM if data.startswith(BOM) else b""
                 original = data[len(bom) :].decode("utf-8")
-                codes: dict[str, int] = {}
-                text, fixed = _fix_text(path, original, file_findings, rules, config, report, codes)
+                text, handled, codes = rewrite(path, original, file_findings)
                 if text == original:
                     continue
                 if write:
                     _replace(path, data, bom + text.encode("utf-8"))
                 else:
                     report.diffs.append(_diff(path, original, text))
-                report.fixed[path] = fixed
-                report.codes[path] = codes
-        except _Stale as stale:
-            report.refused.append(f"{path}: not fixed: {stale}")
+                report.fixed[path] = handled
+                if codes is not None:
+                    report.codes[path] = codes
+        except (FixRefused, _Stale) as refusal:
+            report.refused.append(f"{path}: {verb}: {refusal}")
         except UnicodeDecodeError as error:
-            report.refused.append(f"{path}: not fixed: cannot decode as UTF-8: {error.reason}")
+            report.refused.append(f"{path}: {verb}: cannot decode as UTF-8: {error.reason}")
         except OSError as error:
-            report.refused.append(f"{path}: not fixed: {error.strerror or error}")
-    return report
+            report.refused.append(f"{path}: {verb}: {error.strerror or error}")
 
 
 def _fix_text(
@@ -235,30 +259,12 @@ def add_noqa(findings: list[Finding], digests: Mapping[str, str] | None = None) 
     for finding in findings:
         if finding.code != "CL002":
             by_file[finding.location.path].append(finding)
-    for path, file_findings in sorted(by_file.items()):
-        try:
-            reason = _unwritable(path)
-            if reason is not None:
-                report.refused.append(f"{path}: noqa not added: {reason}")
-                continue
-            with _opened(path, lock=True) as data:
-                if digests is not None and path in digests and digests[path] != content_digest(data):
-                    raise _Stale("the file changed since it was scanned: run cachelint again")
-                bom = BOM if data.startswith(BOM) else b""
-                original = data[len(bom) :].decode("utf-8")
-                text, added = _with_noqa(path, original, file_findings, report)
-                if text == original:
-                    continue
-                _replace(path, data, bom + text.encode("utf-8"))
-                report.fixed[path] = added
-        except FixRefused as refusal:
-            report.refused.append(f"{path}: noqa not added: {refusal}")
-        except _Stale as stale:
-            report.refused.append(f"{path}: noqa not added: {stale}")
-        except UnicodeDecodeError as error:
-            report.refused.append(f"{path}: noqa not added: cannot decode as UTF-8: {error.reason}")
-        except OSError as error:
-            report.refused.append(f"{path}: noqa not added: {error.strerror or error}")
+
+    def rewrite(path: str, original: str, file_findings: list[Finding]) -> tuple[str, int, None]:
+        text, added = _with_noqa(path, original, file_findings, report)
+        return text, added, None
+
+    _rewrite_files(by_file, rewrite, report, "noqa not added", True, digests, require_digest=False)
     return report
 
 
