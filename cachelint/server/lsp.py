@@ -128,6 +128,12 @@ class CachelintServer(LanguageServer):
         self.buffers[path] = document.source.encode("utf-8", "surrogatepass")
         return path
 
+    def changed(self, path: Path, exact: bool, delay: float) -> None:
+        """``path`` changed (in the editor or on disk): forget its facts and check its project."""
+        tree = self.tree_of(path)
+        tree.forget(path)
+        self.schedule(tree.project_of(path), exact, delay)
+
     def schedule(self, project: WarmProject | None, exact: bool, delay: float) -> None:
         """Check ``project`` after ``delay`` seconds, with any other pending one."""
         if project is None:
@@ -424,9 +430,7 @@ def create_server() -> CachelintServer:
         if path is None:
             return
         ls.published.pop(path, None)
-        tree = ls.tree_of(path)
-        tree.forget(path)
-        ls.schedule(tree.project_of(path), True, SOON)
+        ls.changed(path, True, SOON)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     @guarded(request=False)
@@ -434,9 +438,7 @@ def create_server() -> CachelintServer:
         path = ls.set_buffer(params.text_document.uri)
         if path is None:
             return
-        tree = ls.tree_of(path)
-        tree.forget(path)
-        ls.schedule(tree.project_of(path), False, ls.debounce)
+        ls.changed(path, False, ls.debounce)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     @guarded(request=False)
@@ -447,9 +449,7 @@ def create_server() -> CachelintServer:
         if path.name in CONFIG_FILES:
             ls.reload(ls.tree_of(path))
             return
-        tree = ls.tree_of(path)
-        tree.forget(path)
-        ls.schedule(tree.project_of(path), True, SOON)
+        ls.changed(path, True, SOON)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     @guarded(request=False)
@@ -459,9 +459,7 @@ def create_server() -> CachelintServer:
             return
         del ls.buffers[path]  # the file on disk counts again
         ls.unpublish(path)
-        tree = ls.tree_of(path)
-        tree.forget(path)
-        ls.schedule(tree.project_of(path), True, SOON)
+        ls.changed(path, True, SOON)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     @guarded(request=False)
