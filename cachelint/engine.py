@@ -575,7 +575,7 @@ def _check_tree(
 ) -> None:
     """Walk ``root`` once and check each project found below it."""
     for project_root, paths, scope in tree_projects(root, targets, workspace, result.errors):
-        _check_project(project_root, paths, targets, scope, result, progress)
+        check_sources(project_root, classify(project_root, paths, scope.config), targets, scope, result, progress)
 
 
 def tree_projects(
@@ -638,19 +638,6 @@ def classify(root: Path, paths: Iterable[Path], config: Config) -> list[SourceFi
     it is one (an entry point such as wsgi.py is both)."""
     classifier = Classifier(root, config.template_dirs, config.settings_modules, config.template_extensions)
     return [s for p in paths for s in (classifier.classify(p), classifier.classify_data(p)) if s is not None]
-
-
-def _check_project(
-    root: Path,
-    paths: list[Path],
-    targets: set[Path] | None,
-    scope: Scope,
-    result: Result,
-    progress: Progress = SILENT,
-) -> None:
-    config = scope.config
-    sources = classify(root, paths, config)
-    check_sources(root, sources, targets, scope, result, progress)
 
 
 def check_sources(
