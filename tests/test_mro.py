@@ -322,6 +322,91 @@ def test_cl111_flags_auth_and_project_dispatch_mixins_after_view(tmp_path):
     assert found == [("app/views.py", 7, "CL111"), ("app/views.py", 11, "CL111")]
 
 
+def test_cl111_finds_the_wrong_order_in_a_module_the_pre_filter_skipped(tmp_path):
+    """``app/pages.py`` holds no pre-filter token: it is parsed on demand because it imports a
+    project ``dispatch`` mixin and lists two bases; ``app/other.py`` (one base: it cannot make
+    the order wrong) is left unparsed."""
+    files = {
+        "app/__init__.py": "",
+        "app/mixins.py": """\
+            class Audited:
+                def dispatch(self, request, *args, **kwargs):
+                    return super().dispatch(request, *args, **kwargs)
+        """,
+        "app/pages.py": """\
+            from django.views import View
+            from app.mixins import Audited
+
+
+            class Reports(
+                View,
+                Audited,
+            ):
+                pass
+        """,
+        "app/other.py": """\
+            from app.mixins import Audited
+
+
+            class Base(Audited):
+                pass
+        """,
+    }
+    assert scan(tmp_path, files, ["CL111"]) == [("app/pages.py", 5, "CL111")]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path)
+        project = run(tmp_path, ["CL111"], config=Config(cache=False)).project
+    assert "app.pages" in project.modules and "app.other" not in project.modules
+
+
+def test_cl111_follows_a_chain_of_mixins_through_skipped_modules(tmp_path):
+    """None of the three modules holds a pre-filter token: ``Page`` (two bases) reaches
+    ``Logged`` (one base), which inherits ``Audited``'s ``dispatch``; each is parsed in turn."""
+    files = {
+        "app/__init__.py": "",
+        "app/y.py": """\
+            class Audited:
+                def dispatch(self, request, *args, **kwargs):
+                    return super().dispatch(request, *args, **kwargs)
+        """,
+        "app/x.py": """\
+            from app.y import Audited
+
+
+            class Logged(Audited):
+                pass
+        """,
+        "app/z.py": """\
+            from django.views import View
+            from app.x import Logged
+
+
+            class Page(View, Logged):
+                pass
+        """,
+    }
+    assert scan(tmp_path, files, ["CL111"]) == [("app/z.py", 5, "CL111")]
+
+
+@pytest.mark.parametrize(
+    ("source", "multiple"),
+    [
+        (b"class A(B):\n    x = f(a, b)\n", False),
+        (b"class A:\n    pass\nclass B(C): pass\n", False),
+        (b"class A(B, C):\n    pass\n", True),
+        (b"class A(\n    B,\n    C,\n):\n    pass\n", True),
+        (b"class A(six.with_metaclass(M, B)):\n    pass\n", True),  # nested brackets: assume yes
+        (b"class A(Generic[T]):\n    pass\n", True),
+        (b"x = 1\n", False),
+    ],
+)
+def test_skipped_modules_know_whether_a_class_may_list_two_bases(source, multiple):
+    from cachelint.facts.python import skipped_module
+
+    assert skipped_module(source, "app.m", False).multiple_bases is multiple
+    assert skipped_module(b"import os\n" + source, "app.m", False).multiple_bases is multiple
+
+
 def test_cl101_ignores_a_login_mixin_that_never_runs(tmp_path):
     files = {
         "app/__init__.py": "",

@@ -118,6 +118,31 @@ def csrf_public(request):  # expect: CL112
 
 
 # --- CL113 ------------------------------------------------------------------------------------
+def test_cl113_reads_a_subclass_of_a_project_view_the_pre_filter_skipped(tmp_path: Path) -> None:
+    """``app/pages.py`` holds no pre-filter token: it is parsed because it imports a project
+    view class, and its subclass renders the base's template."""
+    write_tree(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/base.py": """from django.views.generic import TemplateView
+
+
+class ContactBase(TemplateView):
+    template_name = "contact.html"
+""",
+            "app/pages.py": """from app.base import ContactBase
+
+
+class Contact(ContactBase):
+    pass
+""",
+            "app/templates/contact.html": '<form method="post">{% csrf_token %}</form>\n',
+        },
+    )
+    assert triples(scan(tmp_path, ["CL113"])) == [("app/base.py", 4, "CL113"), ("app/pages.py", 4, "CL113")]
+
+
 
 
 def test_cdn_page_evidence_follows_the_include(views: Result) -> None:

@@ -46,6 +46,12 @@ class SkippedModule:
     unpickles one per file of the project (a string is several times cheaper than a set)."""
 
     imports: str
+    # Whether a class statement may list more than one base: only such a class can put a mixin
+    # after a view in its MRO (CL111), so only such a module is worth parsing for that.
+    multiple_bases: bool = True
+    # Whether the text names ``dispatch`` (a mixin may wrap it): parsed only when a class that
+    # may put it after a view can reach it (CL111's demand).
+    names_dispatch: bool = True
 
     def imported(self) -> set[str]:
         return set(self.imports.split("\n"))
@@ -58,13 +64,25 @@ _IMPORTS = re.compile(
     re.M,
 )
 _WORD = re.compile(rb"[\w.]+")
+_CLASS_WITH_BASES = re.compile(rb"^[ \t]*class[ \t]+\w+[ \t]*\(", re.M)
+# A base list without nested brackets; one with them (``six.with_metaclass(A, B)``) is not
+# matched, and so counts as having several bases.
+_SIMPLE_BASES = re.compile(rb"^[ \t]*class[ \t]+\w+[ \t]*\(([^()\[\]]*)\)", re.M)
+
+
+def _multiple_bases(source: bytes) -> bool:
+    """Could a class statement of ``source`` have two bases or more? (A comment or keyword in
+    the list may say yes where the answer is no: then the module is parsed, as before.)"""
+    headers = len(_CLASS_WITH_BASES.findall(source))
+    simple = _SIMPLE_BASES.findall(source)
+    return len(simple) < headers or any(b"," in bases for bases in simple)
 
 
 def skipped_module(source: bytes, module: str, is_package: bool) -> SkippedModule:
     """The modules ``source`` imports, and each name it imports from them as a module too
     (``from app import caching``); from the text, so an import inside a string may count."""
     if b"import" not in source:
-        return SkippedModule("")
+        return SkippedModule("", _multiple_bases(source), b"dispatch" in source)
     found: set[str] = set()
     for dots, name, names, plain in _IMPORTS.findall(source):
         if plain:
@@ -77,7 +95,7 @@ def skipped_module(source: bytes, module: str, is_package: bool) -> SkippedModul
                 found.add(
                     f"{base}.{word.decode('ascii', 'replace')}" if base else word.decode("ascii", "replace")
                 )
-    return SkippedModule("\n".join(sorted(found)))
+    return SkippedModule("\n".join(sorted(found)), _multiple_bases(source), b"dispatch" in source)
 
 
 def absolute_module(module: str, level: int, current_module: str, is_package: bool) -> str:

@@ -88,6 +88,17 @@ def contact(request):
 """,
     }
 
+    def wanted_modules(self, project: ProjectModel) -> set[str]:
+        """Skipped modules that import a project view class: a subclass there is a page too,
+        and may render what its base's template holds."""
+        views = {
+            f"{facts.module}.{cls.name}"
+            for facts in project.python.values()
+            for cls in facts.views.classes
+            if api.DJANGO_VIEW in project.linearization(f"{facts.module}.{cls.name}")
+        }
+        return project.modules_importing(views)
+
     def check(self, project: ProjectModel) -> Iterator[Finding]:
         # Project views by name: a URLconf entry's login_required or never_cache covers the
         # view wherever it is defined (third-party views are judged entry by entry).

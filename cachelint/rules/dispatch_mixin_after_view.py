@@ -14,8 +14,9 @@ class DispatchMixinAfterView(Rule):
     code = "CL111"
     slug = "dispatch-mixin-after-view"
     severity = Severity.WARNING
-    # Modules that define or use a mixin wrapping dispatch (the users are found on demand).
-    file_tokens = (b"RequiredMixin", b"UserPassesTestMixin", b"def dispatch", b'dispatch"', b"dispatch'")
+    # Modules that use Django's auth mixins; project mixins wrapping dispatch and their users are
+    # found on demand (see wanted_modules).
+    file_tokens = (b"RequiredMixin", b"UserPassesTestMixin")
     summary = "A mixin that wraps `dispatch` comes after `View` in the bases, so it never runs"
     tags = ("security", "correctness")
     security_severity = 6.5
@@ -66,7 +67,40 @@ class SetupPage(LoginRequiredMixin, TemplateView):
     }
 
     def wanted_modules(self, project: ProjectModel) -> set[str]:
-        return project.modules_importing(project.dispatch_wrapping_classes() | project.protecting_names())
+        """Skipped modules a class listing two bases or more can reach through imports (a class
+        with one base inherits its MRO's order: the wrong order is made where two bases are
+        listed), that name ``dispatch`` or import a mixin known to wrap it. Each round parses
+        what the last one made known, so a chain of mixins is followed one module at a time."""
+        skipped = project.skipped
+        reachable = {module for module, facts in skipped.items() if facts.multiple_bases}
+        reachable.update(
+            base.rpartition(".")[0]
+            for facts in project.python.values()
+            for cls in facts.views.classes
+            if len(cls.bases) > 1
+            for base in cls.bases
+        )
+        pending = [module for module in reachable if module in skipped]
+        while pending:
+            for name in skipped[pending.pop()].imported():
+                for module in (name, name.rpartition(".")[0]):
+                    if module in skipped and module not in reachable:
+                        reachable.add(module)
+                        pending.append(module)
+        wrapping = project.dispatch_wrapping_classes()
+        # A class inheriting a wrapping mixin carries it to the classes that list it as a base.
+        carriers = {
+            f"{facts.module}.{cls.name}"
+            for facts in project.python.values()
+            for cls in facts.views.classes
+            if any(f"{owner_facts.module}.{owner.name}" in wrapping for owner_facts, owner in project._class_chain(facts, cls))
+        }
+        users = project.modules_importing(wrapping | carriers | project.protecting_names())
+        return {
+            module
+            for module in reachable
+            if module in skipped and (skipped[module].names_dispatch or module in users)
+        }
 
     def check(self, project: ProjectModel) -> Iterator[Finding]:
         for facts in project.python.values():
