@@ -378,6 +378,31 @@ def test_cl605_silent_for_process_local_alias_and_commands(tmp_path):
     assert triples(scan(tmp_path, files, ["CL605"])) == []
 
 
+def test_cl605_silent_in_the_test_runner_the_settings_name(tmp_path):
+    """``TEST_RUNNER`` makes ``app/runner.py`` test code whatever its name; the same call in a
+    module the settings do not name is still reported."""
+    clear = """\
+        from django.core.cache import caches
+
+
+        def setup_worker():
+            caches["default"].clear()
+    """
+    files = {
+        "mysite/settings.py": """\
+            TEST_RUNNER = "app.runner.ParallelRunner"
+            CACHES = {
+                "default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": "redis://cache:6379/1"},
+            }
+        """,
+        "mysite/__init__.py": "",
+        "app/__init__.py": "",
+        "app/runner.py": clear,
+        "app/maintenance.py": clear,
+    }
+    assert triples(scan(tmp_path, files, ["CL605"])) == [("app/maintenance.py", 5, "CL605")]
+
+
 def test_cl605_flags_when_one_environment_shares_the_cache(tmp_path):
     files = {
         "mysite/settings/dev.py": 'CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}\n',

@@ -10,6 +10,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from cachelint.cache_calls import is_test_path
 from cachelint.discovery import glob_spec
 from cachelint.facts.python import PythonFacts
 from cachelint.facts.settings import (
@@ -79,6 +80,21 @@ class SettingsQueries:
     """The project's settings modules, evaluated along their star-import chains."""
 
     # --- settings ----------------------------------------------------------------------------
+
+    @cached_property
+    def test_runner_modules(self) -> frozenset[str]:
+        """Modules a settings module names in ``TEST_RUNNER`` (``temba.testrunner``): test code,
+        whatever their file is called."""
+        return frozenset(
+            runner.rpartition(".")[0]
+            for module in self.settings_modules
+            if isinstance(runner := module.value("TEST_RUNNER"), str)
+        )
+
+    def is_test_code(self, facts: PythonFacts) -> bool:
+        """Test code by its path (see ``is_test_path``) or because the settings run it as the
+        test runner."""
+        return is_test_path(facts.path) or facts.module in self.test_runner_modules
 
     @cached_property
     def settings_modules(self) -> list[SettingsModule]:

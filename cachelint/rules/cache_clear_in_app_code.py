@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from cachelint.cache_calls import app_calls, is_test_path, receiver
+from cachelint.cache_calls import app_calls, receiver
 from cachelint.finding import Evidence, Finding, Location, Severity
 from cachelint.project import ProjectModel, location_in_dict
 from cachelint.registry import Rule, register
@@ -109,7 +109,7 @@ def fresh_cache():
 
     def check(self, project: ProjectModel) -> Iterator[Finding]:
         for facts, function in project.functions():
-            if is_test_path(facts.path) or is_command_or_migration(facts.path):
+            if project.is_test_code(facts) or is_command_or_migration(facts.path):
                 continue
             for call in app_calls(function):
                 if call.method not in CLEAR_METHODS or call.debug_only:

@@ -7,7 +7,6 @@ from cachelint.cache_calls import (
     MAINTAIN_METHODS,
     NEVER_EXPIRES_METHODS,
     app_calls,
-    is_test_path,
     key_texts,
     receiver,
     shapes_match,
@@ -117,7 +116,7 @@ def forget_tag(sender, instance, **kwargs):
         writes: list[tuple[PythonFacts, FunctionFacts, CacheCall]] = []
         index = _Invalidations()
         for facts, function in project.functions():
-            if is_test_path(facts.path):
+            if project.is_test_code(facts):
                 continue  # a test's delete does not run in production either
             for call in app_calls(function):
                 if call.method in MAINTAIN_METHODS:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from cachelint.cache_calls import KEY_METHODS, app_calls, is_test_path, receiver
+from cachelint.cache_calls import KEY_METHODS, app_calls, receiver
 from cachelint.facts.python import PythonFacts
 from cachelint.facts.views import CacheCall
 from cachelint.finding import Evidence, Finding, Location, Severity
@@ -123,7 +123,7 @@ def dashboard(request):
     def check(self, project: ProjectModel) -> Iterator[Finding]:
         backends_by_alias: dict[str | None, set[str] | None] = {}
         for facts, function in project.functions():
-            if is_test_path(facts.path):
+            if project.is_test_code(facts):
                 continue
             owner = None
             for call in app_calls(function):

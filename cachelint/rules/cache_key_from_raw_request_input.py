@@ -7,7 +7,6 @@ from cachelint.cache_calls import (
     KEY_METHODS,
     app_calls,
     enclosing_callees,
-    is_test_path,
     mask_strings,
     receiver,
 )
@@ -130,7 +129,7 @@ def suggest(request):
 
     def check(self, project: ProjectModel) -> Iterator[Finding]:
         for facts, function in project.functions():
-            if is_test_path(facts.path):
+            if project.is_test_code(facts):
                 continue
             owner = project.owner_of(facts, function)
             for call in app_calls(function):

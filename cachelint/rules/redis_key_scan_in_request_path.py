@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from cachelint.cache_calls import app_calls, is_test_path, receiver
+from cachelint.cache_calls import app_calls, receiver
 from cachelint.facts.python import PythonFacts
 from cachelint.facts.views import FunctionFacts
 from cachelint.finding import Evidence, Finding, Location, Severity
@@ -99,7 +99,7 @@ def purge_post_lists():
                 if target is None or target[1] is None or target[1] is function:
                     continue
                 helper_facts, helper = target
-                if is_test_path(helper_facts.path):
+                if project.is_test_code(helper_facts):
                     continue
                 caller = Evidence(
                     Location(facts.path, span), f"`{function.name}` (on the request path) calls it here"
@@ -114,7 +114,7 @@ def purge_post_lists():
     ) -> Iterator[tuple[PythonFacts, FunctionFacts, dict[str, FunctionFacts]]]:
         """Functions and methods that run while a request waits, with their class's methods."""
         for facts in project.python.values():
-            if is_test_path(facts.path):
+            if project.is_test_code(facts):
                 continue
             for function in facts.views.functions:
                 if "request" in function.params:

@@ -9,7 +9,6 @@ from cachelint.cache_calls import (
     app_calls,
     dotted_names,
     has_string_literal,
-    is_test_path,
     mask_strings,
     receiver,
     request_path,
@@ -127,7 +126,7 @@ def sidebar(request):
         if not evidence:
             return
         for facts, function in project.functions():
-            if is_test_path(facts.path):
+            if project.is_test_code(facts):
                 continue
             owner = project.owner_of(facts, function)
             for call in app_calls(function):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from cachelint.cache_calls import KEY_METHODS, app_calls, is_test_path, receiver
+from cachelint.cache_calls import KEY_METHODS, app_calls, receiver
 from cachelint.finding import Finding, Location, Severity
 from cachelint.project import ProjectModel
 from cachelint.registry import Rule, register
@@ -73,7 +73,7 @@ def top_tags():
         version = project.config.fragment_version_re()
         first: dict[tuple[str, str], tuple[Location, str]] = {}
         for facts, function in project.functions():
-            if is_test_path(facts.path):
+            if project.is_test_code(facts):
                 continue
             for call in app_calls(function):
                 key = call.key
