@@ -407,6 +407,20 @@ def test_skipped_modules_know_whether_a_class_may_list_two_bases(source, multipl
     assert skipped_module(b"import os\n" + source, "app.m", False).multiple_bases is multiple
 
 
+@pytest.mark.parametrize(
+    ("source", "names"),
+    [
+        (b"class M:\n    def dispatch(self, request):\n        pass\n", True),
+        (b'@method_decorator(never_cache, name="dispatch")\nclass V(View):\n    pass\n', True),
+        (b"from django.dispatch import receiver\n", False),  # signals are not the view's dispatch
+    ],
+)
+def test_skipped_modules_know_whether_they_name_dispatch(source, names):
+    from cachelint.facts.python import skipped_module
+
+    assert skipped_module(source, "app.m", False).names_dispatch is names
+
+
 def test_cl101_ignores_a_login_mixin_that_never_runs(tmp_path):
     files = {
         "app/__init__.py": "",

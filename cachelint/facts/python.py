@@ -70,6 +70,12 @@ _CLASS_WITH_BASES = re.compile(rb"^[ \t]*class[ \t]+\w+[ \t]*\(", re.M)
 _SIMPLE_BASES = re.compile(rb"^[ \t]*class[ \t]+\w+[ \t]*\(([^()\[\]]*)\)", re.M)
 
 
+def _names_dispatch(source: bytes) -> bool:
+    """Defines ``dispatch`` or names it as a string (``method_decorator(..., name="dispatch")``);
+    ``django.dispatch`` signals do not count."""
+    return b"def dispatch" in source or b'dispatch"' in source or b"dispatch'" in source
+
+
 def _multiple_bases(source: bytes) -> bool:
     """Could a class statement of ``source`` have two bases or more? (A comment or keyword in
     the list may say yes where the answer is no: then the module is parsed, as before.)"""
@@ -82,7 +88,7 @@ def skipped_module(source: bytes, module: str, is_package: bool) -> SkippedModul
     """The modules ``source`` imports, and each name it imports from them as a module too
     (``from app import caching``); from the text, so an import inside a string may count."""
     if b"import" not in source:
-        return SkippedModule("", _multiple_bases(source), b"dispatch" in source)
+        return SkippedModule("", _multiple_bases(source), _names_dispatch(source))
     found: set[str] = set()
     for dots, name, names, plain in _IMPORTS.findall(source):
         if plain:
@@ -95,7 +101,7 @@ def skipped_module(source: bytes, module: str, is_package: bool) -> SkippedModul
                 found.add(
                     f"{base}.{word.decode('ascii', 'replace')}" if base else word.decode("ascii", "replace")
                 )
-    return SkippedModule("\n".join(sorted(found)), _multiple_bases(source), b"dispatch" in source)
+    return SkippedModule("\n".join(sorted(found)), _multiple_bases(source), _names_dispatch(source))
 
 
 def absolute_module(module: str, level: int, current_module: str, is_package: bool) -> str:
