@@ -47,8 +47,8 @@ PYTHON_TOKENS = (
     b"Vary",
     b"Cache-Control",
     b"session.accessed",
-    # settings chains, and django-configurations classes (indented, so not SETTINGS_ASSIGNMENT)
-    b"import *",
+    # django-configurations classes (indented, so not SETTINGS_ASSIGNMENT); a module whose star
+    # import makes it a settings module is parsed on demand (project/settings.py)
     b"configurations import",
 )
 # Settings names count only where a module assigns them: code that merely reads
@@ -56,7 +56,7 @@ PYTHON_TOKENS = (
 SETTINGS_ASSIGNMENT = re.compile(
     rb"^(?:CACHES|STORAGES|STATICFILES_STORAGE|DEFAULT_FILE_STORAGE|MIDDLEWARE(?:_CLASSES)?|SESSION_ENGINE|"
     rb"INSTALLED_APPS|REST_FRAMEWORK|WHITENOISE_\w+|TEMPLATES|DEBUG|CELERY_\w+|BROKER_URL|"
-    rb"CHANNEL_LAYERS|STATIC_URL|USE_I18N|CACHE_\w+)\s*(?:=|\+=|:|\[|\.(?:append|extend|insert|update)\()",
+    rb"CHANNEL_LAYERS|STATIC_URL|USE_I18N|ROOT_URLCONF|CACHE_\w+)\s*(?:=|\+=|:|\[|\.(?:append|extend|insert|update)\()",
     re.MULTILINE,
 )
 # A URLconf can give a class-based view its template: ``Page.as_view(template_name=...)``

@@ -548,3 +548,29 @@ def test_debug_only_branch_records_no_definitions():
     """)
     assert [(d.name, d.span.line) for d in ns["defs"] if d.name == "CACHES"] == [("CACHES", 7)]
     assert [o.debug for o in ns["ns"]["CACHES"].options] == [True, False]
+
+
+@pytest.mark.parametrize("star", ["from .common import *", "from common import *"])
+def test_a_module_whose_star_import_makes_it_settings_is_parsed_on_demand(tmp_path, monkeypatch, star):
+    """``config/prod.py`` holds nothing the byte pre-filter looks for (no cache, no setting it
+    knows): it is a settings module because it star-imports one (relatively, or as Python 2's
+    implicit relative import), so it is parsed after all. A package re-exporting its parts
+    with ``from .base import *`` is not."""
+    from tests.helpers import write_tree
+
+    write_tree(
+        tmp_path,
+        {
+            "config/__init__.py": "",
+            "config/common.py": 'CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}\n',
+            "config/prod.py": f'{star}\n\nALLOWED_HOSTS = ["shop.example.com"]\n',
+            "panels/__init__.py": "from .base import *\n",
+            "panels/base.py": "class Panel:\n    pass\n",
+        },
+    )
+    monkeypatch.chdir(tmp_path)
+    result = run(tmp_path, ["CL302"], config=Config(cache=False))
+    assert [(f.location.path, f.location.line, f.message[:60]) for f in result.findings] == [
+        ("config/common.py", 1, "the default cache of production settings `config.prod` is `L"),
+    ]
+    assert "config.prod" in result.project.modules and "panels" not in result.project.modules

@@ -52,6 +52,9 @@ class SkippedModule:
     # Whether the text names ``dispatch`` (a mixin may wrap it): parsed only when a class that
     # may put it after a view can reach it (CL111's demand).
     names_dispatch: bool = True
+    # Whether it has a star import: a settings module when it star-imports one (prod.py:
+    # ``from .base import *``), parsed on demand then.
+    star_imports: bool = True
 
     def imported(self) -> set[str]:
         return set(self.imports.split("\n"))
@@ -88,7 +91,7 @@ def skipped_module(source: bytes, module: str, is_package: bool) -> SkippedModul
     """The modules ``source`` imports, and each name it imports from them as a module too
     (``from app import caching``); from the text, so an import inside a string may count."""
     if b"import" not in source:
-        return SkippedModule("", _multiple_bases(source), _names_dispatch(source))
+        return SkippedModule("", _multiple_bases(source), _names_dispatch(source), False)
     found: set[str] = set()
     for dots, name, names, plain in _IMPORTS.findall(source):
         if plain:
@@ -101,7 +104,9 @@ def skipped_module(source: bytes, module: str, is_package: bool) -> SkippedModul
                 found.add(
                     f"{base}.{word.decode('ascii', 'replace')}" if base else word.decode("ascii", "replace")
                 )
-    return SkippedModule("\n".join(sorted(found)), _multiple_bases(source), _names_dispatch(source))
+    return SkippedModule(
+        "\n".join(sorted(found)), _multiple_bases(source), _names_dispatch(source), b"import *" in source
+    )
 
 
 def absolute_module(module: str, level: int, current_module: str, is_package: bool) -> str:

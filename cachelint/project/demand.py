@@ -31,6 +31,7 @@ class DemandQueries:
         modules.update(name.rpartition(".")[0] for name in self._wrapper_and_base_names())
         # Skipped modules that use a cache alias or decorator (``cache_day = cache_page(...)``).
         modules.update(self.modules_importing(self.cache_decorator_names()))
+        modules.update(self.star_importing_settings())
         for module in self.settings_modules:  # project storage classes named in settings
             storages = module.value("STORAGES")
             backends = [module.value("STATICFILES_STORAGE")]

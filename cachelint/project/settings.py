@@ -91,6 +91,23 @@ class SettingsQueries:
             if isinstance(runner := module.value("TEST_RUNNER"), str)
         )
 
+    def star_importing_settings(self) -> set[str]:
+        """Skipped modules that star-import a settings module, or that deployment files name
+        as settings and star-import anything: settings modules too, parsed on demand (the byte
+        pre-filter cannot tell ``from .base import *`` in prod.py from a package's re-exports)."""
+        candidates = set(self._settings_candidates)
+        named = set(self.settings_named)
+        found = set()
+        for module, skipped in self.skipped.items():
+            if not skipped.star_imports:
+                continue
+            imported = skipped.imported()
+            # ``from base import *`` in a package: Python 2's implicit relative import.
+            siblings = {f"{prefix}.{name}" for name in imported for prefix in (module, module.rpartition(".")[0])}
+            if module in named or (imported | siblings) & candidates:
+                found.add(module)
+        return found
+
     def is_test_code(self, facts: PythonFacts) -> bool:
         """Test code by its path (see ``is_test_path``) or because the settings run it as the
         test runner."""
